@@ -1,0 +1,111 @@
+"""The build pipeline: project → prepared model → bundled app → rendered site, swapped into place
+atomically so a failed build never leaves a half-written output directory."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import BuildError
+from .jstools import js_toolchain
+from .model_cache import PreparedModel, prepare_model
+from .render import SiteInputs, render_site
+from .scaffold import templates_dir
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    output: Path
+    total_bytes: int
+    model: PreparedModel
+    elapsed_seconds: float
+
+    def summary(self) -> str:
+        chosen = self.model.conversion.chosen
+        return (
+            f"Built {self.output} in {self.elapsed_seconds:.1f} s: {_megabytes(self.total_bytes)} in all, "
+            f"model {_megabytes(chosen.size_bytes)} ({chosen.encoding}; {chosen.fidelity.describe()}), "
+            f"conversion {'from cache' if self.model.from_cache else 'done now'}."
+        )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+def check_output_dir(output: Path, project_file: Path) -> None:
+    """Refuses output locations where replacing the directory would destroy the author's files."""
+    if project_file.is_relative_to(output):
+        raise BuildError(
+            f"the output directory {output} contains the project file {project_file.name}; building "
+            "there would delete it.\nHint: choose an output directory of its own, e.g. -o dist."
+        )
+    if output.exists() and not output.is_dir():
+        raise BuildError(f"the output path {output} exists and is not a directory; choose another one.")
+    if output.is_dir() and any(output.iterdir()) and not (output / "manifest.json").exists():
+        raise BuildError(
+            f"the output directory {output} holds files that teachkit did not write (no manifest.json); "
+            "refusing to replace them.\nHint: choose an empty or new directory, or remove it yourself."
+        )
+
+
+def _staging_dir(output: Path) -> Path:
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{output.name}.building-", dir=output.parent))
+    except OSError as error:
+        raise BuildError(
+            f"cannot write the output directory {output}: {error.strerror or error}.\n"
+            "Hint: choose a directory you can write to with -o, or fix its permissions."
+        ) from error
+
+
+def _swap_into_place(staging: Path, output: Path) -> None:
+    if not output.exists():
+        os.replace(staging, output)
+        return
+    previous = output.with_name(f".{output.name}.previous-{os.getpid()}")
+    os.replace(output, previous)
+    try:
+        os.replace(staging, output)
+    except OSError:
+        os.replace(previous, output)
+        raise
+    shutil.rmtree(previous, ignore_errors=True)
+
+
+def build_site(project: object, output: Path, allow_lossy: bool = False) -> BuildReport:
+    started = time.perf_counter()
+    output = output.resolve()
+    check_output_dir(output, project.project_file)
+    toolchain = js_toolchain()
+    model = prepare_model(project.model, allow_lossy, toolchain)
+    staging = _staging_dir(output)
+    try:
+        log.info("bundling the page script")
+        site = staging / "site"
+        site.mkdir()
+        toolchain.esbuild(templates_dir() / "app" / "main.js", staging / "app.js")
+        inputs = SiteInputs(
+            project=project,
+            model=model,
+            app_script=staging / "app.js",
+            wasm_binaries=toolchain.wasm_binaries(),
+            tfjs_version=toolchain.package_version("@tensorflow/tfjs-core"),
+        )
+        render_site(inputs, site)
+        total = sum(path.stat().st_size for path in site.rglob("*") if path.is_file())
+        try:
+            _swap_into_place(site, output)
+        except OSError as error:
+            raise BuildError(f"cannot replace {output}: {error.strerror or error}.") from error
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return BuildReport(output, total, model, time.perf_counter() - started)

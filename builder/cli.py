@@ -1,0 +1,111 @@
+"""The `teachkit` command: parses options, makes one call, turns TeachkitError into a message."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import TeachkitError
+
+# TensorFlow prints pages of C++ logging at import time; an author needs none of it.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+
+def reports_errors(command):
+    """Turns TeachkitError into `error: …` on stderr and exit code 1, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except TeachkitError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(error.exit_code)
+
+    return wrapper
+
+
+def _configure_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
+    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
+    for noisy in ("tensorflow", "absl", "h5py", "jax"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="teachkit")
+@click.option("-v", "--verbose", count=True, help="Show more detail.")
+@click.option("-q", "--quiet", is_flag=True, help="Show only warnings, errors and the summary.")
+def main(verbose: int, quiet: bool) -> None:
+    """Build static web apps that teach an image classifier in the visitor's browser."""
+    _configure_logging(verbose, quiet)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path), default=".")
+@reports_errors
+def init(directory: Path) -> None:
+    """Write a commented example project.toml into DIRECTORY."""
+    from .scaffold import write_example_project
+
+    path = write_example_project(directory)
+    click.echo(f"Wrote {path}. Build it with: teachkit build {path}")
+
+
+@main.command()
+@click.argument("project_file", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Output directory (default: output.dir).")
+@click.option("--allow-lossy", is_flag=True, help="Ship an explicit quantization even if it fails the fidelity check.")
+@reports_errors
+def build(project_file: Path, output: Path | None, allow_lossy: bool) -> None:
+    """Build the site described by PROJECT_FILE."""
+    from .build import build_site
+    from .config import load_project
+
+    project = load_project(project_file)
+    report = build_site(project, output or project.output.dir, allow_lossy=allow_lossy)
+    click.echo(report.summary())
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path), default="dist")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, help="Port (0 picks a free one).")
+@click.option("--isolated", is_flag=True, help="Send cross-origin isolation headers (threaded WASM).")
+@reports_errors
+def serve(directory: Path, host: str, port: int, isolated: bool) -> None:
+    """Serve a built site on localhost."""
+    from .serve import make_server
+
+    server = make_server(directory.resolve(), host, port, isolated, quiet=False)
+    click.echo(f"Serving {directory} at http://{host}:{server.server_address[1]}/ (Ctrl+C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+    finally:
+        server.server_close()
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout.")
+@reports_errors
+def schema(output: Path | None) -> None:
+    """Print the JSON Schema of the project file (for editor completion)."""
+    import json
+
+    from .config import project_json_schema
+
+    text = json.dumps(project_json_schema(), indent=2)
+    if output:
+        output.write_text(text + "\n")
+        click.echo(f"Wrote {output}")
+    else:
+        click.echo(text)

@@ -1,0 +1,234 @@
+"""Keras embedding model → TF.js graph model, with a weight encoding chosen by measured fidelity.
+
+The converter runs once, unquantized; every candidate encoding is then written from those float
+weights (cheap) and measured with the real TF.js runtime on probe photos. Measuring the artifact
+itself matters: per-tensor uint8 after batch-norm folding looks harmless on paper and wrecks
+EfficientNet-Lite0 in practice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ConversionError
+
+log = logging.getLogger(__name__)
+
+# Relative uint8 error (RMS of the rounding error over RMS of the tensor) below which a tensor may
+# be stored in 8 bits in a mixed encoding; tried from the loosest (smallest file) to the strictest.
+MIXED_TOLERANCES = (0.02, 0.01, 0.005)
+
+
+@dataclass(frozen=True)
+class Fidelity:
+    """How closely a converted model's embeddings follow the float Keras model's on probe photos."""
+
+    min_cosine: float
+    mean_cosine: float
+    # Fraction of probes whose ImageNet top-1 class is unchanged; None without a classifier.
+    top1_agreement: float | None
+
+    def describe(self) -> str:
+        text = f"cosine min {self.min_cosine:.4f} mean {self.mean_cosine:.4f}"
+        if self.top1_agreement is not None:
+            text += f", ImageNet top-1 agreement {self.top1_agreement:.0%}"
+        return text
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One weight encoding, written and measured."""
+
+    encoding: str
+    size_bytes: int
+    fidelity: Fidelity
+
+    def describe(self) -> str:
+        return f"{self.encoding}: {self.size_bytes / 1e6:.2f} MB, {self.fidelity.describe()}"
+
+
+@dataclass(frozen=True)
+class Probes:
+    """Probe photos and what the float Keras model makes of them."""
+
+    pixels: np.ndarray  # [n, size, size, 3] float32, 0–255
+    embeddings: np.ndarray  # [n, d] float32
+    classifier: tuple[np.ndarray, np.ndarray] | None
+
+    def top1(self, embeddings: np.ndarray) -> np.ndarray | None:
+        if self.classifier is None:
+            return None
+        kernel, bias = self.classifier
+        return np.argmax(embeddings @ kernel + bias, axis=1)
+
+
+Embedder = Callable[[Path, np.ndarray], np.ndarray]
+"""Runs a TF.js graph model directory on pixels and returns its embeddings."""
+
+
+def export_saved_model(keras_model: object, directory: Path) -> None:
+    keras_model.export(str(directory), format="tf_saved_model", verbose=False)
+
+
+def convert_saved_model(saved_model_dir: Path, output_dir: Path) -> None:
+    """Runs the tensorflowjs converter without quantization (batch norm gets folded here)."""
+    from tensorflowjs.converters.tf_saved_model_conversion_v2 import convert_tf_saved_model
+
+    try:
+        convert_tf_saved_model(str(saved_model_dir), str(output_dir), skip_op_check=False)
+    except Exception as error:  # the converter raises bare ValueErrors for unsupported ops
+        raise ConversionError(
+            f"the TF.js converter could not convert the base model: {error}\n"
+            "Hint: the model may use an operation TF.js does not support; cut it at an earlier layer."
+        ) from error
+
+
+def read_float_weights(model_dir: Path) -> list[list[dict]]:
+    from tensorflowjs.read_weights import read_weights
+
+    manifest = json.loads((model_dir / "model.json").read_text())["weightsManifest"]
+    return read_weights(manifest, str(model_dir))
+
+
+def uint8_relative_error(values: np.ndarray) -> float:
+    from tensorflowjs.quantization import dequantize_weights, quantize_weights
+
+    if values.dtype != np.float32 or values.size == 0:
+        return 0.0
+    quantized, meta = quantize_weights(values, np.uint8)
+    restored = dequantize_weights(quantized, meta, np.float32)
+    norm = float(np.sqrt(np.mean(values.astype(np.float64) ** 2)))
+    if norm == 0.0:
+        return 0.0
+    return float(np.sqrt(np.mean((values - restored).astype(np.float64) ** 2))) / norm
+
+
+def _fnmatch_literal(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[]" else c for c in name)
+
+
+def dtype_map_for(encoding: str, groups: list[list[dict]]) -> dict | None:
+    """The converter's quantization map for an encoding name (see `candidate_encodings`)."""
+    if encoding == "none":
+        return None
+    if not encoding.startswith("mixed"):
+        return {encoding: True}
+    tolerance = float(encoding.split("@")[1])
+    eight_bit = [
+        _fnmatch_literal(weight["name"])
+        for group in groups
+        for weight in group
+        if weight["data"].dtype == np.float32 and uint8_relative_error(weight["data"]) < tolerance
+    ]
+    return {"uint8": eight_bit, "float16": True}
+
+
+def write_encoding(float_dir: Path, output_dir: Path, encoding: str, groups: list[list[dict]]) -> int:
+    """Writes model.json + shards of the float model in another encoding; returns their total size."""
+    from tensorflowjs.write_weights import write_weights
+
+    output_dir.mkdir(parents=True, exist_ok=True)
+    model_json = json.loads((float_dir / "model.json").read_text())
+    model_json["weightsManifest"] = write_weights(
+        groups, str(output_dir), write_manifest=False, quantization_dtype_map=dtype_map_for(encoding, groups)
+    )
+    (output_dir / "model.json").write_text(json.dumps(model_json))
+    return sum(path.stat().st_size for path in output_dir.iterdir())
+
+
+def measure(model_dir: Path, probes: Probes, embed: Embedder) -> Fidelity:
+    embeddings = embed(model_dir, probes.pixels)
+    if embeddings.shape != probes.embeddings.shape:
+        raise ConversionError(
+            f"the converted model returns embeddings of shape {embeddings.shape}; "
+            f"the Keras model returns {probes.embeddings.shape}"
+        )
+    cosines = [cosine(a, b) for a, b in zip(embeddings, probes.embeddings, strict=True)]
+    float_top1, converted_top1 = probes.top1(probes.embeddings), probes.top1(embeddings)
+    agreement = None if float_top1 is None else float(np.mean(float_top1 == converted_top1))
+    return Fidelity(min(cosines), float(np.mean(cosines)), agreement)
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    denominator = float(np.linalg.norm(a) * np.linalg.norm(b))
+    return float(a @ b) / denominator if denominator else 0.0
+
+
+def candidate_encodings(requested: str) -> list[str]:
+    """Encodings to try, smallest file first; `auto` takes the first that is faithful enough."""
+    if requested != "auto":
+        return [requested]
+    return ["uint8", *(f"mixed@{t}" for t in MIXED_TOLERANCES), "float16", "uint16", "none"]
+
+
+@dataclass(frozen=True)
+class ConversionResult:
+    chosen: Measured
+    tried: list[Measured]
+
+    def to_json(self) -> dict:
+        return {"chosen": asdict(self.chosen), "tried": [asdict(m) for m in self.tried]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> ConversionResult:
+        def load(item: dict) -> Measured:
+            return Measured(item["encoding"], item["size_bytes"], Fidelity(**item["fidelity"]))
+
+        return cls(load(data["chosen"]), [load(item) for item in data["tried"]])
+
+
+def convert_and_quantize(
+    keras_model: object,
+    probes: Probes,
+    requested: str,
+    min_fidelity: float,
+    output_dir: Path,
+    embed: Embedder,
+) -> ConversionResult:
+    """Converts, measures the requested encoding (or, for `auto`, the candidates smallest first)
+    and writes the chosen model into `output_dir`. An explicit encoding is kept whatever its
+    fidelity: whether it may ship is decided by the caller, from the measurement."""
+    with tempfile.TemporaryDirectory(prefix="teachkit-convert-") as work_text:
+        work = Path(work_text)
+        log.info("exporting the embedding model as a SavedModel")
+        export_saved_model(keras_model, work / "saved_model")
+        log.info("converting to a TF.js graph model")
+        convert_saved_model(work / "saved_model", work / "float")
+        groups = read_float_weights(work / "float")
+        tried: list[Measured] = []
+        for encoding in candidate_encodings(requested):
+            candidate_dir = work / encoding
+            size = write_encoding(work / "float", candidate_dir, encoding, groups)
+            measured = Measured(encoding, size, measure(candidate_dir, probes, embed))
+            log.info("measured %s", measured.describe())
+            tried.append(measured)
+            if requested != "auto" or measured.fidelity.min_cosine >= min_fidelity:
+                shutil.copytree(candidate_dir, output_dir)
+                return ConversionResult(measured, tried)
+    raise ConversionError(
+        "no weight encoding keeps the converted model faithful to the float model:\n"
+        + "\n".join(f"  {m.describe()}" for m in tried)
+        + f"\nHint: lower model.min_fidelity (now {min_fidelity}) only if you accept a less accurate model."
+    )
+
+
+def tfjs_embedder(toolchain: object, script: Path) -> Embedder:
+    """An Embedder that runs the graph model in Node.js with TF.js's WASM backend, as the page does."""
+
+    def embed(model_dir: Path, pixels: np.ndarray) -> np.ndarray:
+        with tempfile.TemporaryDirectory(prefix="teachkit-embed-") as tmp_text:
+            tmp = Path(tmp_text)
+            np.ascontiguousarray(pixels, dtype=np.float32).tofile(tmp / "in.f32")
+            toolchain.run_node(script, str(model_dir), str(tmp / "in.f32"), str(tmp / "out.f32"), str(pixels.shape[1]))
+            return np.fromfile(tmp / "out.f32", dtype=np.float32).reshape(len(pixels), -1)
+
+    return embed

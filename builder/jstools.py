@@ -1,0 +1,124 @@
+"""The JavaScript side of the build: Node.js, the locked npm dependencies, esbuild.
+
+In a source checkout the dependencies live in the repository's node_modules; an installed wheel
+carries package.json + package-lock.json and installs them once into a cache directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import BuildError
+
+log = logging.getLogger(__name__)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def cache_root() -> Path:
+    """Where teachkit keeps converted models and installed JS dependencies."""
+    configured = os.environ.get("TEACHKIT_CACHE")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "teachkit"
+
+
+@dataclass(frozen=True)
+class JsToolchain:
+    root: Path  # holds package.json and node_modules
+
+    @property
+    def node_modules(self) -> Path:
+        return self.root / "node_modules"
+
+    def package_version(self, name: str) -> str:
+        return json.loads((self.node_modules / name / "package.json").read_text())["version"]
+
+    def wasm_binaries(self) -> list[Path]:
+        return sorted((self.node_modules / "@tensorflow/tfjs-backend-wasm/dist").glob("*.wasm"))
+
+    def run_node(self, script: Path, *args: str) -> str:
+        """Runs a Node.js script that imports the locked packages; returns its stdout."""
+        if not script.resolve().is_relative_to(self.root):
+            # ES module imports resolve against the script's own location, not the cwd.
+            local = self.root / ".teachkit-tools" / script.name
+            local.parent.mkdir(exist_ok=True)
+            shutil.copyfile(script, local)
+            script = local
+        return _run([_require("node"), str(script), *args], self.root, f"node {script.name}")
+
+    def esbuild(self, entry: Path, outfile: Path, *, minify: bool = True) -> None:
+        binary = self.node_modules / ".bin" / "esbuild"
+        args = [
+            str(binary),
+            str(entry),
+            "--bundle",
+            "--format=iife",
+            "--target=es2020",
+            f"--outfile={outfile}",
+            "--log-level=warning",
+            # tfjs-backend-wasm mentions Node's modules behind runtime checks; the page never runs them.
+            "--external:fs",
+            "--external:path",
+            "--external:worker_threads",
+            "--external:perf_hooks",
+            "--external:os",
+            "--define:process.env.NODE_ENV=\"production\"",
+        ]
+        if minify:
+            args.append("--minify")
+        _run(args, self.root, "esbuild")
+
+
+def _require(program: str) -> str:
+    found = shutil.which(program)
+    if not found:
+        raise BuildError(
+            f"{program} was not found on PATH; teachkit needs Node.js 18 or newer (with npm) to bundle "
+            "the page.\nHint: install Node.js from your package manager, e.g. apt-get install nodejs npm."
+        )
+    return found
+
+
+def _run(args: list[str], cwd: Path, what: str) -> str:
+    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).strip()[-2000:]
+        raise BuildError(f"{what} failed (exit code {result.returncode}):\n{detail}")
+    return result.stdout
+
+
+def _lock_files() -> tuple[Path, Path]:
+    source = PACKAGE_DIR.parent
+    if (source / "package-lock.json").exists() and (source / "builder").is_dir():
+        return source / "package.json", source / "package-lock.json"
+    return PACKAGE_DIR / "js" / "package.json", PACKAGE_DIR / "js" / "package-lock.json"
+
+
+def js_toolchain() -> JsToolchain:
+    """Finds (or installs once, from the shipped lockfile) the JS dependencies."""
+    package_json, lock = _lock_files()
+    if not lock.exists():
+        raise BuildError(f"the JavaScript lockfile is missing: {lock}. Reinstall teachkit.")
+    source_root = package_json.parent
+    if (source_root / "builder").is_dir():
+        root = source_root
+    else:
+        digest = hashlib.sha256(lock.read_bytes()).hexdigest()[:16]
+        root = cache_root() / "js" / digest
+        root.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(package_json, root / "package.json")
+        shutil.copyfile(lock, root / "package-lock.json")
+    toolchain = JsToolchain(root)
+    if not (toolchain.node_modules / ".package-lock.json").exists():
+        log.info("installing the JavaScript dependencies into %s (once)", root)
+        _run([_require("npm"), "ci", "--no-audit", "--no-fund"], root, "npm ci")
+    return toolchain

@@ -1,0 +1,133 @@
+"""The page's base model, ready to ship: taken from the content-addressed cache, or built,
+converted, measured and stored there. Unchanged projects never touch TensorFlow again."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .convert import ConversionResult, Probes, convert_and_quantize, tfjs_embedder
+from .errors import ConversionError
+from .jstools import JsToolchain, cache_root
+from .models import build_embedding_model, model_identity
+from .probes import PROBE_PHOTOS, probe_pixels
+from .scaffold import templates_dir
+
+log = logging.getLogger(__name__)
+
+# Bump when the conversion itself changes in a way that alters the output for the same inputs.
+CONVERSION_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class PreparedModel:
+    directory: Path  # model.json and weight shards
+    input_size: int
+    embedding_size: int
+    description: str
+    identity: dict
+    conversion: ConversionResult
+    probe_embeddings: dict[str, list[float]]  # float Keras embeddings of the probe photos
+    from_cache: bool
+
+    @property
+    def size_bytes(self) -> int:
+        return sum(path.stat().st_size for path in self.directory.iterdir())
+
+
+def cache_key(identity: dict, quantization: str, min_fidelity: float, tfjs_version: str) -> str:
+    material = {
+        "identity": identity,
+        "quantization": quantization,
+        "min_fidelity": min_fidelity,
+        "tfjs": tfjs_version,
+        "probes": PROBE_PHOTOS,
+        "format": CONVERSION_FORMAT,
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def prepare_model(model_config: object, allow_lossy: bool, toolchain: JsToolchain) -> PreparedModel:
+    identity = model_identity(model_config)
+    tfjs_version = toolchain.package_version("@tensorflow/tfjs-core")
+    entry = cache_root() / "models" / cache_key(
+        identity, model_config.quantization, model_config.min_fidelity, tfjs_version
+    )
+    if not (entry / "info.json").exists():
+        _convert_into(entry, model_config, toolchain)
+        from_cache = False
+    else:
+        log.info("using the converted model from the cache (%s)", entry)
+        from_cache = True
+    info = json.loads((entry / "info.json").read_text())
+    prepared = PreparedModel(
+        directory=entry / "model",
+        input_size=info["input_size"],
+        embedding_size=info["embedding_size"],
+        description=info["description"],
+        identity=identity,
+        conversion=ConversionResult.from_json(info["conversion"]),
+        probe_embeddings=info["probe_embeddings"],
+        from_cache=from_cache,
+    )
+    _check_fidelity(prepared, model_config, allow_lossy)
+    return prepared
+
+
+def _check_fidelity(prepared: PreparedModel, model_config: object, allow_lossy: bool) -> None:
+    """An explicit encoding is measured and cached either way; it ships only if faithful enough,
+    or if the author accepts the loss with --allow-lossy."""
+    chosen = prepared.conversion.chosen
+    if chosen.fidelity.min_cosine < model_config.min_fidelity and not allow_lossy:
+        raise ConversionError(
+            f'model.quantization = "{chosen.encoding}" makes the model unfaithful: {chosen.fidelity.describe()} '
+            f"on {len(prepared.probe_embeddings)} probe photos, below model.min_fidelity = "
+            f"{model_config.min_fidelity}.\n"
+            'Hint: use quantization = "auto" (the smallest encoding that passes) or "float16", '
+            "or build with --allow-lossy to accept the loss."
+        )
+
+
+def _convert_into(entry: Path, model_config: object, toolchain: JsToolchain) -> None:
+    log.info("building the base model (first build of this model; later builds use the cache)")
+    embedding_model = build_embedding_model(model_config)
+    names, pixels = probe_pixels(embedding_model.input_size)
+    float_embeddings = np.asarray(embedding_model.keras_model.predict(pixels, verbose=0), dtype=np.float32)
+    probes = Probes(pixels, float_embeddings, embedding_model.classifier)
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".converting-", dir=entry.parent))
+    try:
+        result = convert_and_quantize(
+            embedding_model.keras_model,
+            probes,
+            model_config.quantization,
+            model_config.min_fidelity,
+            staging / "model",
+            tfjs_embedder(toolchain, templates_dir() / "tools" / "embed_node.mjs"),
+        )
+        info = {
+            "input_size": embedding_model.input_size,
+            "embedding_size": embedding_model.embedding_size,
+            "description": embedding_model.description,
+            "conversion": result.to_json(),
+            "probe_embeddings": {
+                name: [float(f"{value:.7g}") for value in vector]
+                for name, vector in zip(names, float_embeddings, strict=True)
+            },
+            "teachkit": __version__,
+        }
+        (staging / "info.json").write_text(json.dumps(info))
+        if entry.exists():
+            shutil.rmtree(entry)
+        os.replace(staging, entry)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,47 @@
+// Computes embeddings with the real TF.js runtime (WASM backend, as in the page) so the build can
+// measure what a quantized model does to them.
+// Usage: node embed_node.mjs MODEL_DIR INPUT.f32 OUTPUT.f32 SIZE
+// INPUT holds N×SIZE×SIZE×3 float32 pixels (0–255); OUTPUT receives N×D float32 embeddings.
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-wasm";
+import { loadGraphModel } from "@tensorflow/tfjs-converter";
+
+const [modelDir, inputPath, outputPath, sizeText] = process.argv.slice(2);
+const size = Number(sizeText);
+
+async function loadArtifacts(dir) {
+  const modelJson = JSON.parse(await readFile(path.join(dir, "model.json"), "utf8"));
+  const weightSpecs = [];
+  const buffers = [];
+  for (const group of modelJson.weightsManifest) {
+    weightSpecs.push(...group.weights);
+    for (const shard of group.paths) {
+      const bytes = await readFile(path.join(dir, shard));
+      buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    }
+  }
+  return {
+    modelTopology: modelJson.modelTopology,
+    format: modelJson.format,
+    generatedBy: modelJson.generatedBy,
+    convertedBy: modelJson.convertedBy,
+    signature: modelJson.signature,
+    userDefinedMetadata: modelJson.userDefinedMetadata,
+    weightSpecs,
+    weightData: buffers,
+  };
+}
+
+await tf.setBackend("wasm");
+await tf.ready();
+const model = await loadGraphModel(tf.io.fromMemory(await loadArtifacts(modelDir)));
+const raw = await readFile(inputPath);
+const pixels = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+const count = pixels.length / (size * size * 3);
+const input = tf.tensor4d(pixels, [count, size, size, 3]);
+const output = model.predict(input);
+const values = await output.data();
+await writeFile(outputPath, Buffer.from(values.buffer, values.byteOffset, values.byteLength));
+console.log(JSON.stringify({ backend: tf.getBackend(), count, size: values.length / count }));
