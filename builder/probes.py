@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .models.preprocess import center_crop_resize
+
 PROBE_PHOTOS = ("chelsea", "coffee", "astronaut", "rocket", "hubble_deep_field", "immunohistochemistry")
 
 
@@ -12,18 +14,7 @@ def probe_images() -> dict[str, np.ndarray]:
     """name → uint8 RGB photo."""
     import skimage.data
 
-    return {name: getattr(skimage.data, name)()[..., :3] for name in PROBE_PHOTOS}
-
-
-def center_crop_resize(image: np.ndarray, size: int) -> np.ndarray:
-    """The page's preprocessing: centre square crop, then a smooth resize to size×size (0–255 float)."""
-    from PIL import Image
-
-    height, width = image.shape[:2]
-    side = min(height, width)
-    top, left = (height - side) // 2, (width - side) // 2
-    square = Image.fromarray(np.ascontiguousarray(image[top : top + side, left : left + side, :3]))
-    return np.asarray(square.resize((size, size), Image.BILINEAR), dtype=np.float32)
+    return {name: np.ascontiguousarray(getattr(skimage.data, name)()[..., :3]) for name in PROBE_PHOTOS}
 
 
 def probe_pixels(size: int) -> tuple[list[str], np.ndarray]:
