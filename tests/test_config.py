@@ -1,0 +1,571 @@
+"""The project file: exact error messages for malformed files, defaults, paths, schema, reference."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from builder.config import (
+    REFERENCE_END,
+    REFERENCE_START,
+    Project,
+    load_project,
+    project_json_schema,
+    readme_reference,
+    reference_markdown,
+    update_readme_reference,
+)
+from builder.errors import ConfigError
+from builder.scaffold import templates_dir, write_example_project
+
+REPO = Path(__file__).resolve().parent.parent
+TWO = 'classes = ["cats", "dogs"]\n'
+
+
+def problems(*lines: str) -> list[str]:
+    """The expected message of a ConfigError listing `lines` (FILE stands for the project file)."""
+    count = f"{len(lines)} problem" + ("" if len(lines) == 1 else "s")
+    return [f"FILE: {count} in the project file:", *("  " + line for line in lines)]
+
+
+# Each case: project.toml text (str or bytes; None for no file), other files, expected message lines.
+# FILE is replaced by the project file's path, DIR by the resolved project folder.
+CASES = {
+    "toml syntax error": (
+        'classes = ["cats", "dogs"]\ntitle = \n',
+        {},
+        ["FILE: TOML syntax error at line 2, column 9: Invalid value"],
+    ),
+    "toml syntax error in a string": (
+        'classes = ["cats", "dogs"]\ntitle = "unterminated\n',
+        {},
+        ["FILE: TOML syntax error at line 2, column 22: Illegal character '\\n'"],
+    ),
+    "toml syntax error at the end": (
+        'classes = ["cats", "dogs"\n',
+        {},
+        ["FILE: TOML syntax error at the end of the file: Unclosed array"],
+    ),
+    "missing file": (
+        None,
+        {},
+        ["FILE: file not found (expected a teachkit project file; create one with: teachkit init DIR)"],
+    ),
+    "byte order mark is fine, errors still found": (
+        b"\xef\xbb\xbf" + TWO.encode() + b"[capture]\nfps = 60\n",
+        {},
+        problems("capture.fps: must be from 1 to 30 (got 60; expected a whole number like 10)"),
+    ),
+    "not utf-8": (
+        b'title = "caf\xe9"\n' + TWO.encode(),
+        {},
+        [
+            "FILE: not a text file (got a byte that is not UTF-8 at position 12; "
+            "expected a project file saved as UTF-8 text)"
+        ],
+    ),
+    "wrong type": (
+        TWO + '[training]\nepochs = "many"\n',
+        {},
+        problems('training.epochs: must be a whole number (got "many"; expected a whole number like 50)'),
+    ),
+    "number in quotes": (
+        TWO + '[head]\ndropout = "0.2"\n',
+        {},
+        problems('head.dropout: must be a number, without quotes (got "0.2"; expected a number like 0.2)'),
+    ),
+    "number out of range": (
+        TWO + "[training]\nepochs = 0\n",
+        {},
+        problems("training.epochs: must be from 1 to 1000 (got 0; expected a whole number like 50)"),
+    ),
+    "dropout out of range": (
+        TWO + "[head]\ndropout = 1.5\n",
+        {},
+        problems("head.dropout: must be at least 0 and less than 1 (got 1.5; expected a number like 0.2)"),
+    ),
+    "hidden unit not positive": (
+        TWO + "[head]\nhidden_units = [64, 0]\n",
+        {},
+        problems(
+            "head.hidden_units[1]: must be at least 1 (got 0; expected a whole number of neurons like 100)"
+        ),
+    ),
+    "validation_fraction out of range": (
+        TWO + "[training]\nvalidation_fraction = 0.7\n",
+        {},
+        problems(
+            "training.validation_fraction: must be from 0 to 0.5 (got 0.7; expected a number like 0.15)"
+        ),
+    ),
+    "unknown top-level key": (
+        TWO + 'titel = "Leaves"\n',
+        {},
+        problems('titel: unknown key (did you mean "title"?)'),
+    ),
+    "unknown table": (
+        TWO + '[modle]\nbase = "mobilenet_v2"\n',
+        {},
+        problems('modle: unknown key (did you mean "model"?)'),
+    ),
+    "unknown nested key with suggestion": (
+        TWO + "[training]\nlearnig_rate = 0.01\n",
+        {},
+        problems('training.learnig_rate: unknown key (did you mean "learning_rate"?)'),
+    ),
+    "unknown nested key without suggestion": (
+        TWO + "[capture]\nwebcam = true\n",
+        {},
+        problems('capture.webcam: unknown key (expected one of "fps")'),
+    ),
+    "table given as a value": (
+        TWO + 'model = "mobilenet_v2"\n',
+        {},
+        problems('model: must be a table (got "mobilenet_v2"; expected a [model] table)'),
+    ),
+    "duplicate class": (
+        'classes = ["cat", "dog", "Cat"]\n',
+        {},
+        problems('classes[2]: duplicate class name (got "Cat"; expected every name to be different)'),
+    ),
+    "only one class": (
+        'classes = ["cats"]\n',
+        {},
+        problems('classes: needs at least 2 classes (got 1; expected a list like ["cats", "dogs"])'),
+    ),
+    "too many classes": (
+        "classes = [" + ", ".join(f'"c{i}"' for i in range(21)) + "]\n",
+        {},
+        problems('classes: has too many classes, at most 20 (got 21; expected a list like ["cats", "dogs"])'),
+    ),
+    "empty class name": (
+        'classes = ["cats", "  ", "dogs"]\n',
+        {},
+        problems('classes[1]: must not be empty (got "  "; expected a short name like "cats")'),
+    ),
+    "class name too long": (
+        'classes = ["cats", "' + "x" * 41 + '"]\n',
+        {},
+        problems(
+            "classes[1]: too long, at most 40 characters (got 41 characters; expected a short name "
+            'like "cats")'
+        ),
+    ),
+    "classes not a list": (
+        'classes = "cats, dogs"\n',
+        {},
+        problems(
+            'classes: must be a list in square brackets (got "cats, dogs"; expected a list like '
+            '["cats", "dogs"])'
+        ),
+    ),
+    "missing classes": (
+        'title = "Leaves"\n',
+        {},
+        problems('classes: required (got nothing; expected a list like ["cats", "dogs"])'),
+    ),
+    "empty title": (
+        'title = ""\n' + TWO,
+        {},
+        problems('title: must not be empty (got ""; expected a short title like "Leaves of Kew")'),
+    ),
+    "missing logo file": (
+        TWO + '[theme]\nlogo = "img/logo.png"\n',
+        {},
+        problems(
+            "theme.logo: file not found: DIR/img/logo.png (got "
+            '"img/logo.png"; expected an image file, like "logo.png"; paths are relative to the project file)'
+        ),
+    ),
+    "logo is not an image": (
+        TWO + '[theme]\nlogo = "notes.txt"\n',
+        {"notes.txt": "hello"},
+        problems(
+            'theme.logo: not an image file (got "notes.txt"; expected a .png, .jpg, .jpeg, .gif, '
+            ".webp or .svg file)"
+        ),
+    ),
+    "bad colour": (
+        TWO + '[theme]\nprimary_color = "blue"\n',
+        {},
+        problems(
+            'theme.primary_color: not a CSS hex colour (got "blue"; expected a CSS hex colour like '
+            '"#1f6feb" or "#fff")'
+        ),
+    ),
+    "bad quantization": (
+        TWO + '[model]\nquantization = "int4"\n',
+        {},
+        problems(
+            'model.quantization: not one of the allowed values (got "int4"; '
+            'expected one of "auto", "none", "float16", "uint16", "uint8")'
+        ),
+    ),
+    "unknown base model": (
+        TWO + '[model]\nbase = "resnet50"\n',
+        {},
+        problems(
+            'model.base: not one of the allowed values (got "resnet50"; expected one of '
+            '"efficientnet_lite0", '
+            '"mobilenet_v1", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0")'
+        ),
+    ),
+    "path without cut_layer": (
+        TWO + '[model]\npath = "my_model.keras"\n',
+        {"my_model.keras": "model"},
+        problems(
+            "model.cut_layer: required when model.path is set (got nothing; "
+            "expected the name of the layer whose output is the embedding)"
+        ),
+    ),
+    "path and base together": (
+        TWO + '[model]\nbase = "mobilenet_v2"\npath = "my_model.h5"\ncut_layer = "pool"\n',
+        {"my_model.h5": "model"},
+        problems(
+            'model.base: cannot be used together with model.path (got "mobilenet_v2"; '
+            "expected either a base model or your own model in model.path, not both)"
+        ),
+    ),
+    "missing model.path file": (
+        TWO + '[model]\npath = "models/mine.keras"\ncut_layer = "pool"\n',
+        {},
+        problems(
+            'model.path: file not found: DIR/models/mine.keras (got "models/mine.keras"; expected your Keras '
+            "model: a .keras or .h5 file or a SavedModel folder; paths are relative to the project file)"
+        ),
+    ),
+    "model.path not a model file": (
+        TWO + '[model]\npath = "mine.pt"\ncut_layer = "pool"\n',
+        {"mine.pt": "torch"},
+        problems(
+            'model.path: not a Keras model file (got "mine.pt"; expected a .keras or .h5 file or a '
+            "SavedModel folder)"
+        ),
+    ),
+    "cut_layer without path": (
+        TWO + '[model]\ncut_layer = "pool"\n',
+        {},
+        problems(
+            'model.cut_layer: only used with your own model in model.path (got "pool"; '
+            "expected no cut_layer for a base model)"
+        ),
+    ),
+    "settings of a base model with own model": (
+        TWO + '[model]\npath = "mine.keras"\ncut_layer = "pool"\nalpha = 0.5\nweights = "w.h5"\n',
+        {"mine.keras": "model", "w.h5": "weights"},
+        problems(
+            "model.alpha: only used with a base model (got 0.5; expected no alpha with model.path)",
+            'model.weights: not used with model.path (got "w.h5"; '
+            "expected no weights key: your own model file holds its weights)",
+        ),
+    ),
+    "input_range without own model": (
+        TWO + '[model]\ninput_range = "0-255"\n',
+        {},
+        problems(
+            'model.input_range: only used with your own model in model.path (got "0-255"; '
+            "expected no input_range for a base model)"
+        ),
+    ),
+    "alpha for a base without alpha": (
+        TWO + '[model]\nbase = "efficientnet_b0"\nalpha = 0.5\n',
+        {},
+        problems(
+            "model.alpha: efficientnet_b0 has no alpha setting (got 0.5; expected no alpha, or a base that "
+            "has one: mobilenet_v1, mobilenet_v2, mobilenet_v3_small, mobilenet_v3_large)"
+        ),
+    ),
+    "alpha for the default base": (
+        TWO + "[model]\nalpha = 0.5\n",
+        {},
+        problems(
+            "model.alpha: efficientnet_lite0 has no alpha setting (got 0.5; expected no alpha, or a "
+            "base that "
+            "has one: mobilenet_v1, mobilenet_v2, mobilenet_v3_small, mobilenet_v3_large)"
+        ),
+    ),
+    "alpha value not offered": (
+        TWO + '[model]\nbase = "mobilenet_v2"\nalpha = 0.6\n',
+        {},
+        problems(
+            "model.alpha: not offered for mobilenet_v2 (got 0.6; expected one of 0.35, 0.5, 0.75, "
+            "1.0, 1.3, 1.4)"
+        ),
+    ),
+    "input_size not offered": (
+        TWO + '[model]\nbase = "mobilenet_v1"\ninput_size = 200\n',
+        {},
+        problems(
+            "model.input_size: not offered for mobilenet_v1 (got 200; expected one of 128, 160, 192, 224)"
+        ),
+    ),
+    "input_size for a base with one size": (
+        TWO + '[model]\nbase = "mobilenet_v3_small"\ninput_size = 128\n',
+        {},
+        problems("model.input_size: not offered for mobilenet_v3_small (got 128; expected 224)"),
+    ),
+    "weights for efficientnet_lite0": (
+        TWO + '[model]\nweights = "w.h5"\n',
+        {"w.h5": "weights"},
+        problems(
+            'model.weights: efficientnet_lite0 comes with its own weights (got "w.h5"; '
+            'expected "imagenet" or no weights key, or a Keras base model)'
+        ),
+    ),
+    "missing weights file": (
+        TWO + '[model]\nbase = "mobilenet_v2"\nweights = "w.h5"\n',
+        {},
+        problems(
+            'model.weights: file not found: DIR/w.h5 (got "w.h5"; expected "imagenet" or the path of a Keras '
+            "weights file; paths are relative to the project file)"
+        ),
+    ),
+    "several problems at once": (
+        'titel = "Leaves"\nclasses = ["Oak", "oak", ""]\n'
+        '[model]\nbase = "mobilenet_v1"\nalpha = 0.6\nquantization = "int4"\n'
+        '[training]\nepochs = "many"\nlearnig_rate = 0.01\n'
+        '[theme]\nbackground_color = "white"\nlogo = "logo.gif"\n',
+        {},
+        problems(
+            'classes[1]: duplicate class name (got "oak"; expected every name to be different)',
+            'classes[2]: must not be empty (got ""; expected a short name like "cats")',
+            "model.alpha: not offered for mobilenet_v1 (got 0.6; expected one of 0.25, 0.5, 0.75, 1.0)",
+            'model.quantization: not one of the allowed values (got "int4"; '
+            'expected one of "auto", "none", "float16", "uint16", "uint8")',
+            'training.epochs: must be a whole number (got "many"; expected a whole number like 50)',
+            'training.learnig_rate: unknown key (did you mean "learning_rate"?)',
+            'theme.background_color: not a CSS hex colour (got "white"; expected a CSS hex colour '
+            'like "#1f6feb" '
+            'or "#fff")',
+            'theme.logo: file not found: DIR/logo.gif (got "logo.gif"; expected an image file, like '
+            '"logo.png"; '
+            "paths are relative to the project file)",
+            'titel: unknown key (did you mean "title"?)',
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("text, files, expected", list(CASES.values()), ids=list(CASES))
+def test_malformed_project_file(tmp_path, text, files, expected):
+    project_file = tmp_path / "project.toml"
+    if text is not None:
+        project_file.write_bytes(text if isinstance(text, bytes) else text.encode())
+    for name, content in files.items():
+        (tmp_path / name).write_text(content)
+    with pytest.raises(ConfigError) as caught:
+        load_project(project_file)
+    substitute = {"FILE": str(project_file), "DIR": str(tmp_path.resolve())}
+    wanted = []
+    for line in expected:
+        for placeholder, value in substitute.items():
+            line = line.replace(placeholder, value)
+        wanted.append(line)
+    assert str(caught.value).splitlines() == wanted
+
+
+def test_missing_file_suggests_the_folder_to_init(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        load_project(Path("leaves/project.toml"))
+    assert str(caught.value) == (
+        "leaves/project.toml: file not found (expected a teachkit project file; "
+        "create one with: teachkit init leaves)"
+    )
+
+
+def test_minimal_file_loads_with_defaults(tmp_path):
+    (tmp_path / "project.toml").write_text(TWO)
+    project = load_project(tmp_path / "project.toml")
+    assert project.project_file == (tmp_path / "project.toml").resolve()
+    assert project.project_dir == tmp_path.resolve()
+    assert project.model_dump() == {
+        "title": "My image classifier",
+        "description": "",
+        "classes": ["cats", "dogs"],
+        "model": {
+            "base": "efficientnet_lite0",
+            "alpha": None,
+            "input_size": None,
+            "weights": "imagenet",
+            "path": None,
+            "cut_layer": None,
+            "input_range": "0-1",
+            "quantization": "auto",
+            "min_fidelity": 0.99,
+        },
+        "head": {"type": "dense", "hidden_units": [100], "activation": "relu", "dropout": 0.0, "k": 3},
+        "training": {
+            "epochs": 50,
+            "batch_size": 16,
+            "learning_rate": 0.001,
+            "validation_fraction": 0.15,
+            "seed": 42,
+        },
+        "capture": {"fps": 10},
+        "theme": {
+            "primary_color": "#1f6feb",
+            "background_color": "#ffffff",
+            "text_color": "#1f2328",
+            "logo": None,
+            "intro": "",
+            "footer": "",
+        },
+        "output": {"mode": "hosted", "dir": tmp_path.resolve() / "dist"},
+    }
+
+
+def test_valid_choices_load(tmp_path):
+    (tmp_path / "w.h5").write_text("weights")
+    (tmp_path / "project.toml").write_text(
+        'classes = [" Oak ", "Beech"]\n[model]\nbase = "mobilenet_v2"\nalpha = 1\ninput_size = 96\n'
+        'weights = "w.h5"\n[head]\ntype = "knn"\nhidden_units = []\n[training]\nlearning_rate = 1\n'
+        '[theme]\nprimary_color = "#FFF"\n'
+    )
+    project = load_project(tmp_path / "project.toml")
+    assert project.classes == ["Oak", "Beech"]
+    assert project.model.alpha == 1.0
+    assert project.model.weights == tmp_path.resolve() / "w.h5"
+    assert project.head.hidden_units == []
+    assert project.training.learning_rate == 1.0
+
+
+def test_own_model_loads(tmp_path):
+    saved_model = tmp_path / "models" / "mine"
+    saved_model.mkdir(parents=True)
+    (saved_model / "saved_model.pb").write_bytes(b"")
+    (tmp_path / "project.toml").write_text(
+        TWO + '[model]\npath = "models/mine"\ncut_layer = "pool"\ninput_range = "-1-1"\n'
+    )
+    model = load_project(tmp_path / "project.toml").model
+    assert model.is_custom and model.path == saved_model.resolve()
+    assert (model.cut_layer, model.input_range) == ("pool", "-1-1")
+
+
+def test_relative_paths_resolve_against_the_project_file_not_the_cwd(tmp_path, monkeypatch):
+    project_dir = tmp_path / "leaves"
+    (project_dir / "img").mkdir(parents=True)
+    (project_dir / "img" / "logo.svg").write_text("<svg/>")
+    (project_dir / "project.toml").write_text(
+        TWO + '[theme]\nlogo = "img/logo.svg"\n[output]\ndir = "../site"\n'
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    for given in (project_dir / "project.toml", Path("../leaves/project.toml")):
+        project = load_project(given)
+        assert project.theme.logo == (project_dir / "img" / "logo.svg").resolve()
+        assert project.output.dir == (tmp_path / "site").resolve()
+        assert project.project_dir == project_dir.resolve()
+
+
+def test_validating_without_a_project_file_refuses_to_guess_a_folder():
+    with pytest.raises(ValueError, match="a relative path needs the folder of the project file"):
+        Project.model_validate({"classes": ["a", "b"]})
+
+
+def test_page_config_is_json_without_paths(tmp_path):
+    (tmp_path / "logo.png").write_bytes(b"png")
+    (tmp_path / "project.toml").write_text(TWO + '[theme]\nlogo = "logo.png"\nintro = "Hi"\n')
+    config = load_project(tmp_path / "project.toml").page_config()
+    assert set(config) == {"title", "description", "classes", "head", "training", "capture", "theme"}
+    assert config["theme"] == {
+        "primary_color": "#1f6feb",
+        "background_color": "#ffffff",
+        "text_color": "#1f2328",
+        "intro": "Hi",
+        "footer": "",
+    }
+    assert str(tmp_path) not in json.dumps(config)
+
+
+def test_example_project_loads_and_shows_the_defaults(tmp_path):
+    written = write_example_project(tmp_path / "new")
+    assert written == tmp_path / "new" / "project.toml"
+    example = load_project(written)
+    assert example.classes == ["Rock", "Paper", "Scissors"]
+    (tmp_path / "project.toml").write_text('classes = ["Rock", "Paper", "Scissors"]\n')
+    defaults = load_project(tmp_path / "project.toml")
+    for table in ("model", "head", "training", "capture"):
+        assert getattr(example, table) == getattr(defaults, table), table
+    assert example.theme.model_dump() == defaults.theme.model_dump()
+    assert example.output.mode == defaults.output.mode and example.output.dir.name == "dist"
+    # every key of every table appears in the example, at least as a comment
+    text = written.read_text()
+    for line in reference_markdown().splitlines():
+        if line.startswith("| `") and "." in line.split("`")[1]:
+            key = line.split("`")[1].split(".")[1]
+            assert f"\n{key} = " in text or f"\n# {key} = " in text, key
+
+
+def test_example_project_is_not_overwritten(tmp_path):
+    (tmp_path / "project.toml").write_text("mine")
+    with pytest.raises(ConfigError) as caught:
+        write_example_project(tmp_path)
+    assert str(caught.value) == (
+        f"{tmp_path / 'project.toml'}: already exists (expected a folder without a project file; "
+        "pick another folder, or delete or rename the file first)"
+    )
+    assert (tmp_path / "project.toml").read_text() == "mine"
+
+
+def test_templates_dir_holds_the_example():
+    assert (templates_dir() / "project" / "project.toml").is_file()
+
+
+def test_json_schema_describes_every_table_and_key():
+    schema = project_json_schema()
+    json.dumps(schema)
+    assert schema["type"] == "object" and schema["additionalProperties"] is False
+    assert schema["required"] == ["classes"]
+    tables = {"model", "head", "training", "capture", "theme", "output"}
+    assert tables | {"title", "description", "classes"} == set(schema["properties"])
+    for name in tables:
+        table = schema["$defs"][schema["properties"][name]["$ref"].rsplit("/", 1)[1]]
+        assert table["type"] == "object" and table["additionalProperties"] is False
+        for key, prop in table["properties"].items():
+            assert prop.get("description"), f"{name}.{key} has no description"
+            assert "null" not in json.dumps(prop), f"{name}.{key}: TOML has no null"
+    theme = schema["$defs"]["ThemeSection"]["properties"]
+    assert theme["primary_color"]["format"] == "color"
+    assert theme["logo"]["format"] == "path"
+
+
+def test_reference_lists_every_key():
+    reference = reference_markdown()
+    schema = project_json_schema()
+    for name, prop in schema["properties"].items():
+        if "$ref" in prop:
+            table = schema["$defs"][prop["$ref"].rsplit("/", 1)[1]]
+            assert f"### `[{name}]`" in reference
+            for key in table["properties"]:
+                assert f"| `{name}.{key}` |" in reference
+        else:
+            assert f"| `{name}` |" in reference
+
+
+def test_update_readme_reference(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# Title\n\n{REFERENCE_START}\nold\n{REFERENCE_END}\n\nMore.\n")
+    assert update_readme_reference(readme) is True
+    assert update_readme_reference(readme) is False
+    text = readme.read_text()
+    assert readme_reference(text).strip("\n") == reference_markdown().strip("\n")
+    assert text.startswith("# Title\n\n") and text.endswith(f"{REFERENCE_END}\n\nMore.\n")
+
+
+def test_readme_holds_the_generated_reference():
+    regenerate = (
+        f"put the markers {REFERENCE_START} and {REFERENCE_END} in README.md, "
+        "then regenerate the reference with: python -m builder.config README.md"
+    )
+    readme = REPO / "README.md"
+    if not readme.is_file():
+        pytest.fail(f"README.md is missing: write it, {regenerate}")
+    current = readme_reference(readme.read_text(encoding="utf-8"))
+    if current is None:
+        pytest.fail(f"README.md has no project-file reference: {regenerate}")
+    assert current.strip("\n") == reference_markdown().strip("\n"), (
+        "README.md's project-file reference is out of date; regenerate it with: python -m "
+        "builder.config README.md"
+    )
