@@ -387,6 +387,11 @@ class ModelSection(_Table):
         """Whether the author's own Keras model (model.path) is used instead of a base model."""
         return self.path is not None
 
+    @property
+    def weights_path(self) -> Path | None:
+        """The local Keras weights file for the base, or None for the "imagenet" download."""
+        return self.weights if isinstance(self.weights, Path) else None
+
 
 class HeadSection(_Table):
     """The small classifier trained in the browser on top of the embeddings."""

@@ -379,6 +379,7 @@ def test_minimal_file_loads_with_defaults(tmp_path):
     project = load_project(tmp_path / "project.toml")
     assert project.project_file == (tmp_path / "project.toml").resolve()
     assert project.project_dir == tmp_path.resolve()
+    assert project.model.weights_path is None and not project.model.is_custom
     assert project.model_dump() == {
         "title": "My image classifier",
         "description": "",
@@ -425,7 +426,7 @@ def test_valid_choices_load(tmp_path):
     project = load_project(tmp_path / "project.toml")
     assert project.classes == ["Oak", "Beech"]
     assert project.model.alpha == 1.0
-    assert project.model.weights == tmp_path.resolve() / "w.h5"
+    assert project.model.weights == project.model.weights_path == tmp_path.resolve() / "w.h5"
     assert project.head.hidden_units == []
     assert project.training.learning_rate == 1.0
 
