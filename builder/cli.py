@@ -61,8 +61,12 @@ def init(directory: Path) -> None:
 
 @main.command()
 @click.argument("project_file", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Output directory (default: output.dir).")
-@click.option("--allow-lossy", is_flag=True, help="Ship an explicit quantization even if it fails the fidelity check.")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Output directory (default: output.dir)."
+)
+@click.option(
+    "--allow-lossy", is_flag=True, help="Ship an explicit quantization even if it fails the fidelity check."
+)
 @reports_errors
 def build(project_file: Path, output: Path | None, allow_lossy: bool) -> None:
     """Build the site described by PROJECT_FILE."""

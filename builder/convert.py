@@ -22,9 +22,9 @@ from .errors import ConversionError
 
 log = logging.getLogger(__name__)
 
-# Relative uint8 error (RMS of the rounding error over RMS of the tensor) below which a tensor may
-# be stored in 8 bits in a mixed encoding; tried from the loosest (smallest file) to the strictest.
-MIXED_TOLERANCES = (0.02, 0.01, 0.005)
+# Smaller tensors (biases, folded batch-norm scales) stay 16-bit in a mixed encoding: they weigh
+# nothing, and one 8-bit rounding of a per-channel scale can silence a whole channel.
+MIXED_MIN_ELEMENTS = 4096
 
 
 @dataclass(frozen=True)
@@ -115,30 +115,44 @@ def _fnmatch_literal(name: str) -> str:
     return "".join(f"[{c}]" if c in "*?[]" else c for c in name)
 
 
-def dtype_map_for(encoding: str, groups: list[list[dict]]) -> dict | None:
-    """The converter's quantization map for an encoding name (see `candidate_encodings`)."""
-    if encoding == "none":
-        return None
-    if not encoding.startswith("mixed"):
-        return {encoding: True}
-    tolerance = float(encoding.split("@")[1])
-    eight_bit = [
-        _fnmatch_literal(weight["name"])
+@dataclass(frozen=True)
+class Encoding:
+    """A weight encoding: a name for people and the converter's quantization map."""
+
+    name: str
+    dtype_map: dict | None
+
+    @classmethod
+    def uniform(cls, dtype: str) -> Encoding:
+        return cls(dtype, None if dtype == "none" else {dtype: True})
+
+    @classmethod
+    def mixed(cls, eight_bit: list[str], large_count: int) -> Encoding:
+        return cls(
+            f"mixed (uint8 for {len(eight_bit)} of {large_count} large tensors, float16 for the rest)",
+            {"uint8": [_fnmatch_literal(name) for name in eight_bit], "float16": True},
+        )
+
+
+def large_tensors_by_error(groups: list[list[dict]]) -> list[str]:
+    """Names of the large float tensors, those that suffer least from 8 bits first."""
+    large = [
+        w
         for group in groups
-        for weight in group
-        if weight["data"].dtype == np.float32 and uint8_relative_error(weight["data"]) < tolerance
+        for w in group
+        if w["data"].dtype == np.float32 and w["data"].size >= MIXED_MIN_ELEMENTS
     ]
-    return {"uint8": eight_bit, "float16": True}
+    return [w["name"] for w in sorted(large, key=lambda w: uint8_relative_error(w["data"]))]
 
 
-def write_encoding(float_dir: Path, output_dir: Path, encoding: str, groups: list[list[dict]]) -> int:
+def write_encoding(float_dir: Path, output_dir: Path, encoding: Encoding, groups: list[list[dict]]) -> int:
     """Writes model.json + shards of the float model in another encoding; returns their total size."""
     from tensorflowjs.write_weights import write_weights
 
-    output_dir.mkdir(parents=True, exist_ok=True)
+    output_dir.mkdir(parents=True)
     model_json = json.loads((float_dir / "model.json").read_text())
     model_json["weightsManifest"] = write_weights(
-        groups, str(output_dir), write_manifest=False, quantization_dtype_map=dtype_map_for(encoding, groups)
+        groups, str(output_dir), write_manifest=False, quantization_dtype_map=encoding.dtype_map
     )
     (output_dir / "model.json").write_text(json.dumps(model_json))
     return sum(path.stat().st_size for path in output_dir.iterdir())
@@ -163,13 +177,6 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(a @ b) / denominator if denominator else 0.0
 
 
-def candidate_encodings(requested: str) -> list[str]:
-    """Encodings to try, smallest file first; `auto` takes the first that is faithful enough."""
-    if requested != "auto":
-        return [requested]
-    return ["uint8", *(f"mixed@{t}" for t in MIXED_TOLERANCES), "float16", "uint16", "none"]
-
-
 @dataclass(frozen=True)
 class ConversionResult:
     chosen: Measured
@@ -186,6 +193,59 @@ class ConversionResult:
         return cls(load(data["chosen"]), [load(item) for item in data["tried"]])
 
 
+class EncodingSearch:
+    """Writes and measures encodings of one converted float model."""
+
+    def __init__(self, float_dir: Path, probes: Probes, embed: Embedder, min_fidelity: float) -> None:
+        self.float_dir = float_dir
+        self.groups = read_float_weights(float_dir)
+        self.probes = probes
+        self.embed = embed
+        self.min_fidelity = min_fidelity
+        self.tried: list[tuple[Measured, Path]] = []
+
+    def measure(self, encoding: Encoding) -> Measured:
+        directory = self.float_dir.parent / f"candidate-{len(self.tried)}"
+        size = write_encoding(self.float_dir, directory, encoding, self.groups)
+        measured = Measured(encoding.name, size, measure(directory, self.probes, self.embed))
+        log.info("measured %s", measured.describe())
+        self.tried.append((measured, directory))
+        return measured
+
+    def passes(self, measured: Measured) -> bool:
+        return measured.fidelity.min_cosine >= self.min_fidelity
+
+    def smallest_passing_mixed(self) -> Measured | None:
+        """Binary search for the most large tensors that can be 8-bit (fidelity falls as more are)."""
+        order = large_tensors_by_error(self.groups)
+        low, high, best = 1, len(order) - 1, None
+        while low <= high:
+            count = (low + high) // 2
+            measured = self.measure(Encoding.mixed(order[:count], len(order)))
+            if self.passes(measured):
+                best, low = measured, count + 1
+            else:
+                high = count - 1
+        return best
+
+    def auto(self) -> Measured | None:
+        """The smallest encoding that passes: all-uint8, else the best mixed, else 16 or 32 bits."""
+        uint8 = self.measure(Encoding.uniform("uint8"))
+        if self.passes(uint8):
+            return uint8
+        mixed = self.smallest_passing_mixed()
+        if mixed is not None:
+            return mixed
+        for dtype in ("float16", "uint16", "none"):
+            measured = self.measure(Encoding.uniform(dtype))
+            if self.passes(measured):
+                return measured
+        return None
+
+    def directory_of(self, chosen: Measured) -> Path:
+        return next(directory for measured, directory in self.tried if measured is chosen)
+
+
 def convert_and_quantize(
     keras_model: object,
     probes: Probes,
@@ -194,31 +254,27 @@ def convert_and_quantize(
     output_dir: Path,
     embed: Embedder,
 ) -> ConversionResult:
-    """Converts, measures the requested encoding (or, for `auto`, the candidates smallest first)
-    and writes the chosen model into `output_dir`. An explicit encoding is kept whatever its
-    fidelity: whether it may ship is decided by the caller, from the measurement."""
+    """Converts, measures the requested encoding (or, for `auto`, searches for the smallest that
+    passes) and writes the chosen model into `output_dir`. An explicit encoding is kept whatever
+    its fidelity: whether it may ship is decided by the caller, from the measurement."""
     with tempfile.TemporaryDirectory(prefix="teachkit-convert-") as work_text:
         work = Path(work_text)
         log.info("exporting the embedding model as a SavedModel")
         export_saved_model(keras_model, work / "saved_model")
         log.info("converting to a TF.js graph model")
         convert_saved_model(work / "saved_model", work / "float")
-        groups = read_float_weights(work / "float")
-        tried: list[Measured] = []
-        for encoding in candidate_encodings(requested):
-            candidate_dir = work / encoding
-            size = write_encoding(work / "float", candidate_dir, encoding, groups)
-            measured = Measured(encoding, size, measure(candidate_dir, probes, embed))
-            log.info("measured %s", measured.describe())
-            tried.append(measured)
-            if requested != "auto" or measured.fidelity.min_cosine >= min_fidelity:
-                shutil.copytree(candidate_dir, output_dir)
-                return ConversionResult(measured, tried)
-    raise ConversionError(
-        "no weight encoding keeps the converted model faithful to the float model:\n"
-        + "\n".join(f"  {m.describe()}" for m in tried)
-        + f"\nHint: lower model.min_fidelity (now {min_fidelity}) only if you accept a less accurate model."
-    )
+        search = EncodingSearch(work / "float", probes, embed, min_fidelity)
+        chosen = search.auto() if requested == "auto" else search.measure(Encoding.uniform(requested))
+        tried = [measured for measured, _ in search.tried]
+        if chosen is None:
+            raise ConversionError(
+                "no weight encoding keeps the converted model faithful to the float model:\n"
+                + "\n".join(f"  {m.describe()}" for m in tried)
+                + f"\nHint: lower model.min_fidelity (now {min_fidelity}) only if you accept a less "
+                "accurate model."
+            )
+        shutil.copytree(search.directory_of(chosen), output_dir)
+        return ConversionResult(chosen, tried)
 
 
 def tfjs_embedder(toolchain: object, script: Path) -> Embedder:
@@ -228,7 +284,9 @@ def tfjs_embedder(toolchain: object, script: Path) -> Embedder:
         with tempfile.TemporaryDirectory(prefix="teachkit-embed-") as tmp_text:
             tmp = Path(tmp_text)
             np.ascontiguousarray(pixels, dtype=np.float32).tofile(tmp / "in.f32")
-            toolchain.run_node(script, str(model_dir), str(tmp / "in.f32"), str(tmp / "out.f32"), str(pixels.shape[1]))
+            toolchain.run_node(
+                script, str(model_dir), str(tmp / "in.f32"), str(tmp / "out.f32"), str(pixels.shape[1])
+            )
             return np.fromfile(tmp / "out.f32", dtype=np.float32).reshape(len(pixels), -1)
 
     return embed

@@ -71,7 +71,7 @@ class JsToolchain:
             "--external:worker_threads",
             "--external:perf_hooks",
             "--external:os",
-            "--define:process.env.NODE_ENV=\"production\"",
+            '--define:process.env.NODE_ENV="production"',
         ]
         if minify:
             args.append("--minify")

@@ -25,7 +25,7 @@ from .scaffold import templates_dir
 log = logging.getLogger(__name__)
 
 # Bump when the conversion itself changes in a way that alters the output for the same inputs.
-CONVERSION_FORMAT = 1
+CONVERSION_FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,10 @@ def cache_key(identity: dict, quantization: str, min_fidelity: float, tfjs_versi
 def prepare_model(model_config: object, allow_lossy: bool, toolchain: JsToolchain) -> PreparedModel:
     identity = model_identity(model_config)
     tfjs_version = toolchain.package_version("@tensorflow/tfjs-core")
-    entry = cache_root() / "models" / cache_key(
-        identity, model_config.quantization, model_config.min_fidelity, tfjs_version
+    entry = (
+        cache_root()
+        / "models"
+        / cache_key(identity, model_config.quantization, model_config.min_fidelity, tfjs_version)
     )
     if not (entry / "info.json").exists():
         _convert_into(entry, model_config, toolchain)
@@ -89,8 +91,8 @@ def _check_fidelity(prepared: PreparedModel, model_config: object, allow_lossy: 
     chosen = prepared.conversion.chosen
     if chosen.fidelity.min_cosine < model_config.min_fidelity and not allow_lossy:
         raise ConversionError(
-            f'model.quantization = "{chosen.encoding}" makes the model unfaithful: {chosen.fidelity.describe()} '
-            f"on {len(prepared.probe_embeddings)} probe photos, below model.min_fidelity = "
+            f'model.quantization = "{chosen.encoding}" makes the model unfaithful: '
+            f"{chosen.fidelity.describe()} on {len(prepared.probe_embeddings)} probe photos, below model.min_fidelity = "
             f"{model_config.min_fidelity}.\n"
             'Hint: use quantization = "auto" (the smallest encoding that passes) or "float16", '
             "or build with --allow-lossy to accept the loss."

@@ -36,7 +36,9 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
 
 def make_server(directory: Path, host: str, port: int, isolated: bool, quiet: bool) -> http.server.HTTPServer:
     if not (directory / "index.html").is_file():
-        raise BuildError(f"{directory} has no index.html; build a site first with: teachkit build project.toml")
+        raise BuildError(
+            f"{directory} has no index.html; build a site first with: teachkit build project.toml"
+        )
     handler_class = type("Handler", (SiteHandler,), {"isolated": isolated})
     if quiet:
         handler_class.log_message = lambda *args: None
@@ -44,4 +46,6 @@ def make_server(directory: Path, host: str, port: int, isolated: bool, quiet: bo
     try:
         return http.server.ThreadingHTTPServer((host, port), handler)
     except OSError as error:
-        raise BuildError(f"cannot listen on {host}:{port}: {error.strerror or error}; try another --port.") from error
+        raise BuildError(
+            f"cannot listen on {host}:{port}: {error.strerror or error}; try another --port."
+        ) from error

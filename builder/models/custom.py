@@ -21,8 +21,10 @@ def _load(path: Path) -> object:
         return loader.models.load_model(str(path), compile=False)
     except Exception as error:
         raise ModelError(
-            f"model.path: could not read {path} as a Keras model ({str(error).strip().splitlines()[0][:300]}).\n"
-            "Hint: save the model with model.save('name.keras') (Keras 3), as .h5, or as a tf.keras SavedModel."
+            f"model.path: could not read {path} as a Keras model "
+            f"({str(error).strip().splitlines()[0][:300]}).\n"
+            "Hint: save the model with model.save('name.keras') (Keras 3), as .h5, "
+            "or as a tf.keras SavedModel."
         ) from error
 
 

@@ -28,7 +28,9 @@ KERAS_APPS = {
 }
 
 
-def build_keras_app(base: str, alpha: float | None, input_size: int | None, weights: Path | None) -> EmbeddingModel:
+def build_keras_app(
+    base: str, alpha: float | None, input_size: int | None, weights: Path | None
+) -> EmbeddingModel:
     import keras
 
     app = KERAS_APPS[base]
@@ -62,11 +64,12 @@ def _weights_error(base: str, weights: Path | None, error: Exception) -> ModelEr
         return ModelError(
             f"model.weights: Keras could not load {weights} into {base} ({_first_line(text)}).\n"
             "Hint: the file must hold the ImageNet weights of this network *without* its top "
-            "classifier (a file whose name ends in _no_top.h5 or _notop.h5), for the same alpha and input size."
+            "classifier (a file whose name ends in _no_top.h5 or _notop.h5), "
+            "for the same alpha and input size."
         )
     url = re.search(r"https?://\S+?(?=[:\s]|$)", text)
     if url is None:
-        return ModelError(f"model.base = \"{base}\": Keras could not build the model ({_first_line(text)}).")
+        return ModelError(f'model.base = "{base}": Keras could not build the model ({_first_line(text)}).')
     file_name = url.group(0).rsplit("/", 1)[-1]
     return ModelError(
         f'model.base = "{base}" needs ImageNet weights that Keras downloads from the internet, '

@@ -1,0 +1,165 @@
+"""Shared fixtures: an isolated model cache, built sites, a local server, and headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from builder.cli import main as cli_main
+from builder.serve import make_server
+
+SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every test session converts into its own cache unless TEACHKIT_TEST_CACHE names a shared one
+    (handy while developing; CI always starts empty)."""
+    shared = os.environ.get("TEACHKIT_TEST_CACHE")
+    cache = Path(shared) if shared else tmp_path_factory.mktemp("teachkit-cache")
+    os.environ["TEACHKIT_CACHE"] = str(cache)
+    return cache
+
+
+def run_cli(*args: str) -> object:
+    result = CliRunner().invoke(cli_main, [str(arg) for arg in args], catch_exceptions=False)
+    return result
+
+
+def write_project(directory: Path, text: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "project.toml"
+    path.write_text(text)
+    return path
+
+
+def build_project(directory: Path, text: str, *extra: str) -> Path:
+    """Builds a project and returns its output directory; fails the test with the CLI output."""
+    project = write_project(directory, text)
+    output = directory / "dist"
+    result = run_cli("build", project, "-o", output, *extra)
+    assert result.exit_code == 0, result.output
+    return output
+
+
+@dataclass
+class Server:
+    url: str
+    log: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def serve_site() -> Iterator[object]:
+    servers = []
+
+    def start(directory: Path, isolated: bool = False) -> Server:
+        server = make_server(directory, "127.0.0.1", 0, isolated, quiet=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return Server(f"http://127.0.0.1:{server.server_address[1]}/")
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def chromium_executable() -> str | None:
+    """The system Chromium where there is one (Debian's, as in CI); else Playwright's own browser."""
+    configured = os.environ.get("TEACHKIT_CHROMIUM")
+    if configured:
+        return configured
+    return str(SYSTEM_CHROMIUM) if SYSTEM_CHROMIUM.exists() else None
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_executable(), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@dataclass
+class PageSession:
+    """A page plus every request it made and every console error, for assertions."""
+
+    page: object
+    requests: list[str]
+    console_errors: list[str]
+
+    def foreign_requests(self, origin: str) -> list[str]:
+        return [url for url in self.requests if not url.startswith((origin, "data:", "blob:"))]
+
+
+@pytest.fixture
+def open_page(browser: object) -> Iterator[object]:
+    contexts = []
+
+    def open_(url: str) -> PageSession:
+        context = browser.new_context()
+        contexts.append(context)
+        page = context.new_page()
+        session = PageSession(page, [], [])
+        page.on("request", lambda request: session.requests.append(request.url))
+        page.on("console", lambda msg: msg.type == "error" and session.console_errors.append(msg.text))
+        page.on("pageerror", lambda error: session.console_errors.append(str(error)))
+        page.goto(url)
+        return session
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("fixtures")
+
+
+def copy_tree(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target)
+    return target
+
+
+LITE0_PROJECT = """
+title = "Probe page"
+classes = ["cat", "coffee"]
+
+[model]
+base = "efficientnet_lite0"
+quantization = "{quantization}"
+"""
+
+
+@pytest.fixture(scope="session")
+def lite0_sites(tmp_path_factory: pytest.TempPathFactory) -> object:
+    """Built once per session: quantization → built site, for the encodings the tests need."""
+    sites: dict[str, Path] = {}
+
+    def get(quantization: str) -> Path:
+        if quantization not in sites:
+            directory = tmp_path_factory.mktemp(f"lite0-{quantization}")
+            sites[quantization] = build_project(directory, LITE0_PROJECT.format(quantization=quantization))
+        return sites[quantization]
+
+    return get

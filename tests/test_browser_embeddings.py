@@ -1,0 +1,60 @@
+"""The built page loads the converted model in headless Chromium and computes the same embeddings
+as the float Keras model in Python, without any request leaving localhost."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from builder.convert import cosine
+from builder.probes import probe_pixels
+
+
+@pytest.fixture(scope="module")
+def probe_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The probe photos, already cropped and resized as the build did, as PNG files."""
+    directory = tmp_path_factory.mktemp("probes")
+    names, pixels = probe_pixels(224)
+    files = []
+    for name, image in zip(names, pixels, strict=True):
+        path = directory / f"{name}.png"
+        Image.fromarray(image.astype(np.uint8)).save(path)
+        files.append(path)
+    return files
+
+
+def embed_in_page(session: object, files: list[Path]) -> dict[str, np.ndarray]:
+    page = session.page
+    page.wait_for_selector('[data-testid="status"][data-state="ready"]', timeout=60_000)
+    output = page.locator('[data-testid="embedding"]')
+    embeddings = {}
+    for count, path in enumerate(files, start=1):
+        page.set_input_files('[data-testid="embed-upload"]', str(path))
+        page.wait_for_selector(f'[data-testid="embedding"][data-count="{count}"]', timeout=30_000)
+        embeddings[path.stem] = np.array(json.loads(output.get_attribute("data-vector")), dtype=np.float32)
+    return embeddings
+
+
+@pytest.mark.parametrize("quantization", ["auto", "float16"])
+def test_page_embeddings_match_python(quantization, lite0_sites, serve_site, open_page, probe_files):
+    site = lite0_sites(quantization)
+    manifest = json.loads((site / "manifest.json").read_text())
+    server = serve_site(site)
+    session = open_page(server.url)
+
+    embeddings = embed_in_page(session, probe_files)
+
+    assert len(embeddings) >= 4
+    for name, vector in embeddings.items():
+        reference = np.array(manifest["probe_embeddings"][name], dtype=np.float32)
+        similarity = cosine(vector, reference)
+        assert similarity >= 0.99, f"{quantization} {name}: cosine {similarity:.4f} to the Python embedding"
+    backend = session.page.locator('[data-testid="backend"]')
+    assert backend.get_attribute("data-backend") == "wasm", backend.text_content()
+    assert "SIMD" in backend.text_content()
+    assert session.foreign_requests(server.url) == []
+    assert session.console_errors == []
