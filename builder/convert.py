@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -80,6 +81,9 @@ def export_saved_model(keras_model: object, directory: Path) -> None:
 
 def convert_saved_model(saved_model_dir: Path, output_dir: Path) -> None:
     """Runs the tensorflowjs converter without quantization (batch norm gets folded here)."""
+    # tensorflow_decision_forests (imported by tensorflowjs) otherwise imports IPython for a banner
+    # whenever stdout is captured.
+    os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
     from tensorflowjs.converters.tf_saved_model_conversion_v2 import convert_tf_saved_model
 
     try:

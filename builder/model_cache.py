@@ -92,8 +92,8 @@ def _check_fidelity(prepared: PreparedModel, model_config: object, allow_lossy: 
     if chosen.fidelity.min_cosine < model_config.min_fidelity and not allow_lossy:
         raise ConversionError(
             f'model.quantization = "{chosen.encoding}" makes the model unfaithful: '
-            f"{chosen.fidelity.describe()} on {len(prepared.probe_embeddings)} probe photos, below model.min_fidelity = "
-            f"{model_config.min_fidelity}.\n"
+            f"{chosen.fidelity.describe()} on {len(prepared.probe_embeddings)} probe photos, "
+            f"below model.min_fidelity = {model_config.min_fidelity}.\n"
             'Hint: use quantization = "auto" (the smallest encoding that passes) or "float16", '
             "or build with --allow-lossy to accept the loss."
         )

@@ -52,6 +52,8 @@ export class App {
         embedding: { name: file.name, values: Array.from(values), milliseconds, sequence: (this.state.embedding?.sequence ?? 0) + 1 },
         message: `Embedded "${file.name}" in ${milliseconds.toFixed(0)} ms.`,
       });
+    } catch (error) {
+      this.update({ message: `"${file.name}" could not be embedded: ${error.message}` });
     } finally {
       bitmap.close();
     }

@@ -36,7 +36,7 @@ function isSoftwareRenderer(renderer) {
 async function timeProbe() {
   const input = tf.randomNormal([1, 56, 56, 64]);
   const kernel = tf.randomNormal([3, 3, 64, 64]);
-  const run = () => tf.tidy(() => tf.conv2d(input, kernel, 1, "same").sum()).dataSync();
+  const run = () => tf.tidy(() => tf.sum(tf.conv2d(input, kernel, 1, "same"))).dataSync();
   run();
   const start = performance.now();
   for (let i = 0; i < 3; i += 1) run();

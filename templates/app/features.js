@@ -49,7 +49,7 @@ export class FeatureExtractor {
   embed(source) {
     const canvas = this.draw(source);
     return tf.tidy(() => {
-      const pixels = tf.browser.fromPixels(canvas).toFloat().expandDims(0);
+      const pixels = tf.expandDims(tf.cast(tf.browser.fromPixels(canvas), "float32"), 0);
       return this.model.predict(pixels).dataSync().slice();
     });
   }
