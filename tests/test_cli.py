@@ -1,0 +1,149 @@
+"""The command line: help, init → build, serve's MIME types and headers, config errors at the edge,
+and a build from an installed wheel outside the repository."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from builder.scaffold import write_example_project
+
+from .conftest import run_cli
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("command", [[], ["init"], ["build"], ["serve"], ["schema"]])
+def test_every_command_has_help(command):
+    result = run_cli(*command, "--help")
+    assert result.exit_code == 0
+    assert "Usage: " in result.output
+    assert "--help" in result.output
+
+
+def test_usage_error_exits_2():
+    result = run_cli("build")
+    assert result.exit_code == 2
+    assert "Missing argument 'PROJECT_FILE'" in result.output
+
+
+def test_config_error_reaches_the_user_without_traceback(tmp_path):
+    project = tmp_path / "project.toml"
+    project.write_text('classes = ["only one"]\n[training]\nlearnig_rate = 0.1\n')
+    output = tmp_path / "dist"
+    output.mkdir()
+    (output / "manifest.json").write_text("{}")
+    result = run_cli("build", project)
+    assert result.exit_code == 1
+    assert result.output == (
+        f"error: {project}: 2 problems in the project file:\n"
+        '  classes: needs at least 2 classes (got 1; expected a list like ["cats", "dogs"])\n'
+        '  training.learnig_rate: unknown key (did you mean "learning_rate"?)\n'
+    )
+    assert [p.name for p in output.iterdir()] == ["manifest.json"]
+
+
+def test_init_writes_a_project_that_builds(tmp_path, lite0_sites):
+    lite0_sites("auto")  # the example uses Lite0 with auto quantization: converted once per session
+    result = run_cli("init", tmp_path / "demo")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "demo" / "project.toml").exists()
+    built = run_cli("build", tmp_path / "demo" / "project.toml")
+    assert built.exit_code == 0, built.output
+    summary = built.output.strip().splitlines()[-1]
+    assert summary.startswith(f"Built {tmp_path / 'demo' / 'dist'} in ")
+    assert "MB in all, model " in summary and "conversion from cache." in summary
+    assert (tmp_path / "demo" / "dist" / "index.html").exists()
+    again = run_cli("init", tmp_path / "demo")
+    assert again.exit_code == 1
+    assert "project.toml" in again.output
+
+
+def test_schema_command_writes_json_schema(tmp_path):
+    result = run_cli("schema", "-o", tmp_path / "schema.json")
+    assert result.exit_code == 0
+    schema = json.loads((tmp_path / "schema.json").read_text())
+    assert {"classes", "model", "head", "training", "theme", "output"} <= set(schema["properties"])
+
+
+def fetch(url: str) -> tuple[int, object, bytes]:
+    with urllib.request.urlopen(url) as response:  # a local test server
+        return response.status, response.headers, response.read()
+
+
+@pytest.mark.parametrize("isolated", [False, True])
+def test_serve_sends_right_types_and_optional_isolation(lite0_sites, serve_site, isolated):
+    site = lite0_sites("auto")
+    server = serve_site(site, isolated=isolated)
+    expected = {
+        "wasm/tfjs-backend-wasm-simd.wasm": "application/wasm",
+        "model/model.json": "application/json",
+        "index.html": "text/html; charset=utf-8",
+        "app.js": "text/javascript",
+    }
+    shard = next((site / "model").glob("*.bin")).name
+    expected[f"model/{shard}"] = "application/octet-stream"
+    for path, content_type in expected.items():
+        status, headers, body = fetch(server.url + path)
+        assert status == 200
+        assert headers["Content-Type"] == content_type, path
+        assert body == (site / path).read_bytes()
+        if isolated:
+            assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+            assert headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+        else:
+            assert "Cross-Origin-Opener-Policy" not in headers
+
+
+def test_serve_refuses_a_directory_without_a_site(tmp_path):
+    result = run_cli("serve", tmp_path)
+    assert result.exit_code == 1
+    assert f"error: {tmp_path} has no index.html; build a site first" in result.output
+
+
+def test_installed_wheel_builds_outside_the_repository(tmp_path, lite0_sites):
+    """The wheel carries templates and the npm lockfile; JS packages install into the cache."""
+    lite0_sites("auto")
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(wheels), str(REPO)],
+        check=True,
+        capture_output=True,
+    )
+    wheel = next(wheels.glob("teachkit-*.whl"))
+    target = tmp_path / "site-packages"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    assert (target / "builder" / "templates" / "app" / "main.js").exists()
+    assert (target / "builder" / "js" / "package-lock.json").exists()
+    work = tmp_path / "elsewhere"
+    write_example_project(work)
+    environment = {**os.environ, "PYTHONPATH": str(target)}
+    result = subprocess.run(
+        [sys.executable, "-c", "from builder.cli import main; main()", "build", "project.toml"],
+        cwd=work,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    probe = subprocess.run(
+        [sys.executable, "-c", "import builder; print(builder.__file__)"],
+        cwd=work,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    assert probe.stdout.strip().startswith(str(target))
+    assert (work / "dist" / "index.html").exists()
+    assert (work / "dist" / "wasm" / "tfjs-backend-wasm-simd.wasm").exists()
+    assert (Path(os.environ["TEACHKIT_CACHE"]) / "js").is_dir()
