@@ -83,6 +83,11 @@ def _swap_into_place(staging: Path, output: Path) -> None:
 
 def build_site(project: object, output: Path, allow_lossy: bool = False) -> BuildReport:
     started = time.perf_counter()
+    if project.output.mode != "hosted":
+        raise BuildError(
+            f'output.mode = "{project.output.mode}" is not built by this version of teachkit yet; '
+            'use mode = "hosted" and serve the folder.'
+        )
     output = output.resolve()
     check_output_dir(output, project.project_file)
     toolchain = js_toolchain()

@@ -116,3 +116,7 @@ def schema(output: Path | None) -> None:
         click.echo(f"Wrote {output}")
     else:
         click.echo(text)
+
+
+if __name__ == "__main__":
+    main()

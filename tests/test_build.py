@@ -270,3 +270,34 @@ def test_probe_embeddings_in_manifest_match_keras(lite0_sites):
     expected = build_efficientnet_lite0().keras_model.predict(pixels[:2], verbose=0)
     for name, vector in zip(names[:2], expected, strict=True):
         np.testing.assert_allclose(manifest["probe_embeddings"][name], vector, rtol=1e-4, atol=1e-4)
+
+
+def test_keras_application_with_a_local_weights_file(tmp_path, own_cache):
+    """The offline path for Keras bases: weights from a file (here MobileNetV2's own architecture
+    with freshly initialised weights, since no ImageNet file can be downloaded here)."""
+    import keras
+
+    keras.utils.set_random_seed(1)
+    network = keras.applications.MobileNetV2(
+        input_shape=(96, 96, 3), alpha=0.35, include_top=False, weights=None, pooling="avg"
+    )
+    network.save_weights(tmp_path / "mobilenet_v2_0.35_96.weights.h5")
+    project = write_project(
+        tmp_path,
+        'classes = ["a", "b"]\n[model]\nbase = "mobilenet_v2"\nalpha = 0.35\ninput_size = 96\n'
+        'weights = "mobilenet_v2_0.35_96.weights.h5"\nquantization = "float16"\n',
+    )
+    result = run_cli("build", project)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "dist" / "manifest.json").read_text())
+    assert manifest["base_model"]["base"] == "mobilenet_v2"
+    assert manifest["base_model"]["embedding_size"] == 1280
+    assert manifest["preprocessing"]["input_size"] == 96
+    assert manifest["quantization"]["chosen"]["fidelity"]["min_cosine"] > 0.999
+
+
+def test_single_file_mode_is_refused_until_it_exists(tmp_path):
+    project = write_project(tmp_path, 'classes = ["a", "b"]\n[output]\nmode = "single_file"\n')
+    result = run_cli("build", project)
+    assert result.exit_code == 1
+    assert 'error: output.mode = "single_file" is not built by this version of teachkit yet' in result.output
