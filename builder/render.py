@@ -43,6 +43,16 @@ class SiteInputs:
     tfjs_version: str
 
 
+def model_fingerprint(model_dir: Path) -> str:
+    """Changes whenever the shipped model would compute other embeddings: stored samples made with
+    another model are re-embedded by the page."""
+    digest = hashlib.sha256()
+    for path in sorted(model_dir.iterdir()):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def page_config(inputs: SiteInputs) -> dict:
     return {
         **inputs.project.page_config(),
@@ -50,6 +60,7 @@ def page_config(inputs: SiteInputs) -> dict:
             "input_size": inputs.model.input_size,
             "embedding_size": inputs.model.embedding_size,
             "description": inputs.model.description,
+            "fingerprint": model_fingerprint(inputs.model.directory),
         },
     }
 

@@ -73,7 +73,9 @@ def test_schema_command_writes_json_schema(tmp_path):
 
 
 def fetch(url: str) -> tuple[int, object, bytes]:
-    with urllib.request.urlopen(url) as response:  # a local test server
+    # A fresh opener: urllib's global one keeps whatever proxy settings it first saw.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url) as response:
         return response.status, response.headers, response.read()
 
 

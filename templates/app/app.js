@@ -1,14 +1,98 @@
-// The app layer: owns the state and the load → embed steps; the UI only renders it.
+// The app layer: owns the state and every step (load → collect → train → predict → persist).
+// UI events call these actions; each change produces a new state that the UI renders.
 import { chooseBackend } from "./backend.js";
+import { Dataset, nearest, newId } from "./dataset.js";
 import { FeatureExtractor } from "./features.js";
+import { createHead, evaluate, restoreHead } from "./head.js";
+import { Store } from "./store.js";
+
+const THUMB_SIZE = 64;
+const SAVE_BATCH = 16;
+
+function canvasBlob(canvas, quality) {
+  return new Promise((resolve, reject) => {
+    canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error("could not encode"))), "image/jpeg", quality);
+  });
+}
+
+function nextVideoFrame(video) {
+  if (video.requestVideoFrameCallback) return new Promise((resolve) => video.requestVideoFrameCallback(resolve));
+  return new Promise((resolve) => requestAnimationFrame(resolve));
+}
+
+function sleep(milliseconds) {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}
+
+// Why a file cannot become a sample, or null if it may be tried.
+function precheck(file) {
+  if (file.size === 0) return `"${file.name}" is empty (0 bytes).`;
+  if (file.type === "image/svg+xml" || /\.svg$/i.test(file.name)) {
+    return `"${file.name}" is an SVG drawing; use a photo (JPEG, PNG, WebP or GIF).`;
+  }
+  return null;
+}
+
+async function decode(file) {
+  try {
+    return await createImageBitmap(file);
+  } catch {
+    return null;
+  }
+}
+
+const isWhole = (value, low, high) => Number.isInteger(value) && value >= low && value <= high;
+const SETTING_CHECKS = {
+  type: (v) => (["dense", "knn"].includes(v) ? null : "must be dense or knn."),
+  hidden_units: (v) => (v.every((n) => isWhole(n, 1, 4096)) ? null : "must be whole numbers from 1 to 4096, like 100 or 128, 64."),
+  activation: (v) => (["relu", "tanh", "sigmoid", "elu", "selu", "swish"].includes(v) ? null : "is not offered."),
+  dropout: (v) => (v >= 0 && v < 1 ? null : "must be at least 0 and below 1."),
+  k: (v) => (isWhole(v, 1, 100) ? null : "must be a whole number from 1 to 100."),
+  epochs: (v) => (isWhole(v, 1, 1000) ? null : "must be a whole number from 1 to 1000."),
+  batch_size: (v) => (isWhole(v, 1, 1024) ? null : "must be a whole number from 1 to 1024."),
+  learning_rate: (v) => (v > 0 && v <= 1 ? null : "must be more than 0 and at most 1."),
+  validation_fraction: (v) => (v >= 0 && v <= 0.5 ? null : "must be from 0 to 0.5."),
+};
+const SETTING_NAMES = {
+  type: "The classifier",
+  hidden_units: "Hidden layer sizes",
+  activation: "The activation",
+  dropout: "Dropout",
+  k: "Neighbours (k)",
+  epochs: "Epochs",
+  batch_size: "Batch size",
+  learning_rate: "Learning rate",
+  validation_fraction: "The share held back for checking",
+};
 
 export class App {
-  constructor(project, { requestedBackend = null, wasmUrls = {}, modelUrl = "model/model.json" } = {}) {
+  constructor(project, { requestedBackend = null, wasmUrls = {}, modelUrl = "model/model.json", storeName } = {}) {
     this.project = project;
-    this.options = { requestedBackend, wasmUrls, modelUrl };
-    this.state = { status: "loading", message: "Loading the model…", backend: null, embedding: null };
+    this.options = { requestedBackend, wasmUrls, modelUrl, storeName };
     this.listeners = [];
     this.extractor = null;
+    this.store = null;
+    this.head = null;
+    this.video = null;
+    this.stopTrainingRequested = false;
+    this.thumbCanvas = document.createElement("canvas");
+    this.thumbCanvas.width = THUMB_SIZE;
+    this.thumbCanvas.height = THUMB_SIZE;
+    this.state = {
+      status: "loading",
+      backend: null,
+      notice: { text: "Loading the model…", kind: "info", sequence: 0 },
+      dataset: new Dataset(project.classes.map((name) => ({ id: newId(), name }))),
+      busy: null, // text while samples are being added or recomputed
+      camera: { stream: null, devices: [], deviceId: null },
+      recordingClassId: null,
+      settings: { head: { ...project.head }, training: { ...project.training } },
+      training: { state: "idle", epoch: 0, epochs: 0, history: [], evaluation: null, stale: false },
+      prediction: null,
+      predictionCount: 0,
+      live: false,
+      liveFps: null,
+    };
   }
 
   subscribe(listener) {
@@ -21,41 +105,426 @@ export class App {
     for (const listener of this.listeners) listener(this.state);
   }
 
+  notify(text, kind = "info") {
+    this.update({ notice: { text, kind, sequence: this.state.notice.sequence + 1 } });
+  }
+
+  get trained() {
+    return this.head !== null;
+  }
+
+  // ---- start -------------------------------------------------------------------------------
+
   async start() {
     try {
       const backend = await chooseBackend({
         requested: this.options.requestedBackend,
         wasmUrls: this.options.wasmUrls,
       });
-      this.update({ backend, message: `Loading the model on ${backend.detail}…` });
+      this.update({ backend });
+      this.notify(`Loading the model on ${backend.detail}…`);
       this.extractor = await FeatureExtractor.load(this.options.modelUrl, this.project.model.input_size);
-      this.update({ status: "ready", message: "Ready." });
     } catch (error) {
-      this.update({ status: "error", message: `The model could not be loaded: ${error.message}` });
+      this.update({ status: "error" });
+      this.notify(`The model could not be loaded: ${error.message}`, "error");
+      return;
     }
+    await this.restore();
+    this.update({ status: "ready" });
+    if (this.state.notice.kind !== "error") this.notify("Ready. Add examples to each class, then train.");
   }
 
-  // Embeds one image file; a file the browser cannot decode becomes a message, not an exception.
-  async embedFile(file) {
-    let bitmap;
+  async restore() {
     try {
-      bitmap = await createImageBitmap(file);
-    } catch {
-      this.update({ message: `"${file.name}" is not an image this browser can read.` });
+      this.store = await Store.open(this.options.storeName);
+    } catch (error) {
+      this.notify(`${error.message} Samples will be lost when the page closes.`, "error");
       return;
     }
     try {
-      const start = performance.now();
-      const values = this.extractor.embed(bitmap);
-      const milliseconds = performance.now() - start;
-      this.update({
-        embedding: { name: file.name, values: Array.from(values), milliseconds, sequence: (this.state.embedding?.sequence ?? 0) + 1 },
-        message: `Embedded "${file.name}" in ${milliseconds.toFixed(0)} ms.`,
+      const saved = await this.store.load();
+      if (!saved.classes.length) {
+        await this.store.replaceAll({
+          classes: this.state.dataset.classes,
+          samples: [],
+          head: null,
+          modelKey: this.project.model.fingerprint,
+        });
+        return;
+      }
+      let samples = saved.samples;
+      if (saved.modelKey !== this.project.model.fingerprint) samples = await this.reembed(samples);
+      const dataset = new Dataset(saved.classes, samples);
+      this.update({ dataset });
+      if (saved.head && saved.modelKey === this.project.model.fingerprint) this.restoreTrainedHead(saved.head, dataset);
+    } catch (error) {
+      this.notify(`Saved samples could not be restored: ${error.message}`, "error");
+    }
+  }
+
+  // The author shipped another base model: embeddings are recomputed from the stored crops.
+  async reembed(samples) {
+    this.update({ busy: `Updating ${samples.length} saved samples for the new model…` });
+    const updated = [];
+    for (const sample of samples) {
+      const bitmap = await createImageBitmap(sample.image);
+      updated.push({ ...sample, embedding: this.extractor.embed(bitmap) });
+      bitmap.close();
+    }
+    await this.store.replaceAll({
+      classes: (await this.store.load()).classes,
+      samples: updated,
+      head: null,
+      modelKey: this.project.model.fingerprint,
+    });
+    this.update({ busy: null });
+    return updated;
+  }
+
+  restoreTrainedHead(saved, dataset) {
+    if (!saved.classIds.every((id) => dataset.classById(id))) return;
+    this.head = restoreHead(saved.model, this.project.model.embedding_size, dataset.samples);
+    this.update({
+      training: {
+        state: "done",
+        epoch: saved.history.length,
+        epochs: saved.history.length,
+        history: saved.history,
+        evaluation: saved.evaluation,
+        stale: false,
+      },
+    });
+  }
+
+  // ---- classes -----------------------------------------------------------------------------
+
+  async changeDataset(dataset, persist) {
+    const previous = this.state.dataset;
+    this.update({ dataset });
+    if (!this.store) return true;
+    try {
+      await persist(this.store);
+      return true;
+    } catch (error) {
+      this.update({ dataset: previous });
+      this.notify(error.message, "error");
+      return false;
+    }
+  }
+
+  invalidateHead(reason) {
+    if (!this.head) return;
+    this.stopLive();
+    this.head.dispose();
+    this.head = null;
+    this.store?.saveHead(null).catch(() => {});
+    this.update({
+      prediction: null,
+      training: { ...this.state.training, state: "idle", stale: true },
+    });
+    this.notify(reason);
+  }
+
+  guardTraining() {
+    if (this.state.training.state === "training") {
+      this.notify("Wait for training to finish, or stop it, before changing the classes.");
+      return true;
+    }
+    return false;
+  }
+
+  async addClass() {
+    if (this.guardTraining()) return;
+    const { dataset } = this.state;
+    let number = dataset.classes.length + 1;
+    while (dataset.hasName(`Class ${number}`)) number += 1;
+    const next = dataset.withClass({ id: newId(), name: `Class ${number}` });
+    if (await this.changeDataset(next, (store) => store.saveClasses(next.classes))) {
+      this.invalidateHead("A class was added: train again to include it.");
+    }
+  }
+
+  async renameClass(id, rawName) {
+    const name = rawName.trim();
+    const { dataset } = this.state;
+    if (!name) return this.notify("A class needs a name.", "error");
+    if (name.length > 40) return this.notify("Class names can have at most 40 characters.", "error");
+    if (dataset.hasName(name, id)) return this.notify(`There is already a class named "${name}".`, "error");
+    const next = dataset.withRenamed(id, name);
+    await this.changeDataset(next, (store) => store.saveClasses(next.classes));
+  }
+
+  async deleteClass(id) {
+    if (this.guardTraining()) return;
+    const { dataset } = this.state;
+    if (dataset.classes.length <= 2) return this.notify("Keep at least two classes.", "error");
+    const removed = dataset.samplesOf(id).map((sample) => sample.id);
+    const next = dataset.withoutClass(id);
+    const saved = await this.changeDataset(next, async (store) => {
+      await store.saveClasses(next.classes);
+      await store.deleteSamples(removed);
+    });
+    if (saved) this.invalidateHead("A class was deleted: train again.");
+  }
+
+  async clearClass(id) {
+    if (this.guardTraining()) return;
+    const removed = this.state.dataset.samplesOf(id).map((sample) => sample.id);
+    await this.changeDataset(this.state.dataset.withoutSamplesOf(id), (store) => store.deleteSamples(removed));
+  }
+
+  async deleteSample(id) {
+    if (this.guardTraining()) return;
+    await this.changeDataset(this.state.dataset.withoutSample(id), (store) => store.deleteSamples([id]));
+  }
+
+  // ---- samples -----------------------------------------------------------------------------
+
+  // Embeds a decoded image or video frame and keeps only the embedding and two small JPEGs.
+  async makeSample(classId, source) {
+    const embedding = this.extractor.embed(source);
+    const crop = this.extractor.canvas;
+    const thumbContext = this.thumbCanvas.getContext("2d");
+    thumbContext.drawImage(crop, 0, 0, THUMB_SIZE, THUMB_SIZE);
+    const [image, thumb] = await Promise.all([canvasBlob(crop, 0.9), canvasBlob(this.thumbCanvas, 0.8)]);
+    return { id: newId(), classId, embedding, image, thumb, added: Date.now() + Math.random() };
+  }
+
+  async saveSamples(samples) {
+    if (!samples.length) return true;
+    const added = this.state.dataset.withSamples(samples);
+    return this.changeDataset(added, (store) => store.addSamples(samples));
+  }
+
+  async addFiles(classId, files) {
+    if (this.guardTraining() || !this.extractor) return;
+    const problems = [];
+    let pending = [];
+    let added = 0;
+    const list = Array.from(files);
+    for (const [index, file] of list.entries()) {
+      this.update({ busy: `Adding image ${index + 1} of ${list.length}…` });
+      const problem = precheck(file);
+      const bitmap = problem ? null : await decode(file);
+      if (!bitmap) {
+        problems.push(problem ?? `"${file.name}" is not an image this browser can read, or it is damaged.`);
+        continue;
+      }
+      try {
+        pending.push(await this.makeSample(classId, bitmap));
+      } catch (error) {
+        problems.push(`"${file.name}" could not be added: ${error.message}`);
+      } finally {
+        bitmap.close();
+      }
+      if (pending.length >= SAVE_BATCH) {
+        if (!(await this.saveSamples(pending))) break;
+        added += pending.length;
+        pending = [];
+      }
+    }
+    if (pending.length && (await this.saveSamples(pending))) added += pending.length;
+    this.update({ busy: null });
+    if (problems.length) {
+      this.notify(`Added ${added} of ${list.length} files. ${problems.join(" ")}`, "error");
+    } else if (this.state.notice.kind !== "error" || added) {
+      this.notify(`Added ${added} image${added === 1 ? "" : "s"}.`);
+    }
+  }
+
+  // ---- camera ------------------------------------------------------------------------------
+
+  setVideo(video) {
+    this.video = video;
+  }
+
+  async startCamera(deviceId = null) {
+    this.stopCamera();
+    try {
+      const video = deviceId ? { deviceId: { exact: deviceId } } : true;
+      const stream = await navigator.mediaDevices.getUserMedia({ video, audio: false });
+      const devices = (await navigator.mediaDevices.enumerateDevices())
+        .filter((device) => device.kind === "videoinput")
+        .map((device, index) => ({ deviceId: device.deviceId, label: device.label || `Camera ${index + 1}` }));
+      const active = stream.getVideoTracks()[0]?.getSettings().deviceId ?? deviceId;
+      this.update({ camera: { stream, devices, deviceId: active } });
+    } catch (error) {
+      this.notify(`The camera could not be started: ${error.message}`, "error");
+    }
+  }
+
+  stopCamera() {
+    this.stopRecording();
+    this.stopLive();
+    this.state.camera.stream?.getTracks().forEach((track) => track.stop());
+    this.update({ camera: { ...this.state.camera, stream: null } });
+  }
+
+  async videoReady() {
+    if (!this.state.camera.stream) await this.startCamera(this.state.camera.deviceId);
+    const video = this.video;
+    while (this.state.camera.stream && video.readyState < 2) await nextVideoFrame(video);
+    return Boolean(this.state.camera.stream);
+  }
+
+  // Hold-to-record: adds frames at the project's rate until stopRecording().
+  async startRecording(classId) {
+    if (this.guardTraining() || this.state.recordingClassId || !this.extractor) return;
+    this.update({ recordingClassId: classId });
+    if (!(await this.videoReady())) return this.update({ recordingClassId: null });
+    const interval = 1000 / this.project.capture.fps;
+    let pending = [];
+    let total = 0;
+    while (this.state.recordingClassId === classId) {
+      const started = performance.now();
+      pending.push(await this.makeSample(classId, this.video));
+      if (pending.length >= Math.max(1, Math.round(this.project.capture.fps / 2))) {
+        if (!(await this.saveSamples(pending))) break;
+        total += pending.length;
+        pending = [];
+      }
+      await sleep(Math.max(0, interval - (performance.now() - started)));
+    }
+    if (pending.length && (await this.saveSamples(pending))) total += pending.length;
+    this.update({ recordingClassId: null });
+    this.notify(`Recorded ${total} frame${total === 1 ? "" : "s"}.`);
+  }
+
+  stopRecording() {
+    if (this.state.recordingClassId) this.update({ recordingClassId: null });
+  }
+
+  // ---- training ----------------------------------------------------------------------------
+
+  changeSettings(section, values) {
+    for (const [key, value] of Object.entries(values)) {
+      const problem = SETTING_CHECKS[key]?.(value);
+      if (problem) {
+        this.update({ settings: { ...this.state.settings } }); // re-render the previous value
+        return this.notify(`${SETTING_NAMES[key]} ${problem}`, "error");
+      }
+    }
+    const settings = { ...this.state.settings, [section]: { ...this.state.settings[section], ...values } };
+    this.update({ settings });
+  }
+
+  readinessProblem() {
+    const { dataset } = this.state;
+    const counts = dataset.counts();
+    const empty = dataset.classes.filter((item) => counts[item.id] === 0).map((item) => `"${item.name}"`);
+    if (empty.length) {
+      return `Add examples to ${empty.join(", ")} first: every class needs at least one sample to train.`;
+    }
+    return null;
+  }
+
+  async train() {
+    if (!this.extractor || this.state.training.state === "training") return;
+    const problem = this.readinessProblem();
+    if (problem) {
+      this.update({ training: { ...this.state.training, state: "error" } });
+      return this.notify(problem, "error");
+    }
+    const { dataset, settings } = this.state;
+    const { training, validation } = dataset.split(settings.training.validation_fraction, settings.training.seed);
+    const classIds = dataset.classes.map((item) => item.id);
+    const head = createHead(settings.head, settings.training, this.project.model.embedding_size, classIds);
+    const epochs = settings.head.type === "knn" ? 1 : settings.training.epochs;
+    const history = [];
+    this.stopTrainingRequested = false;
+    this.stopLive();
+    this.update({ training: { state: "training", epoch: 0, epochs, history, evaluation: null, stale: false } });
+    this.notify(`Training on ${training.length} samples, checking on ${validation.length}…`);
+    try {
+      await head.train(training, validation, settings.training, {
+        onEpoch: (entry) => {
+          history.push(entry);
+          this.update({ training: { ...this.state.training, epoch: entry.epoch, history: [...history] } });
+        },
+        shouldStop: () => this.stopTrainingRequested,
       });
     } catch (error) {
-      this.update({ message: `"${file.name}" could not be embedded: ${error.message}` });
+      head.dispose();
+      this.update({ training: { ...this.state.training, state: "error" } });
+      return this.notify(`Training failed: ${error.message}`, "error");
+    }
+    const evaluation = { ...evaluate(head, validation.length ? validation : training), onValidation: validation.length > 0 };
+    this.head?.dispose();
+    this.head = head;
+    this.update({ training: { ...this.state.training, state: "done", evaluation } });
+    const stopped = this.stopTrainingRequested ? " (stopped early)" : "";
+    this.notify(`Training done${stopped}. Try it with the camera or an image.`);
+    try {
+      await this.store?.saveHead({ model: head.toJSON(), classIds, history, evaluation });
+    } catch (error) {
+      this.notify(error.message, "error");
+    }
+  }
+
+  stopTraining() {
+    this.stopTrainingRequested = true;
+  }
+
+  // ---- prediction --------------------------------------------------------------------------
+
+  predictFrom(source, origin) {
+    const embedding = this.extractor.embed(source);
+    const probabilities = this.head.predict(embedding);
+    const { dataset } = this.state;
+    const scored = this.head.classIds.map((classId, index) => ({
+      classId,
+      name: dataset.classById(classId)?.name ?? "?",
+      probability: probabilities[index],
+    }));
+    const best = scored.reduce((a, b) => (b.probability > a.probability ? b : a));
+    this.update({
+      prediction: {
+        label: best.name,
+        classId: best.classId,
+        confidence: best.probability,
+        scores: scored,
+        neighbors: nearest(dataset.samples, embedding, 3),
+        origin,
+      },
+      predictionCount: this.state.predictionCount + 1,
+    });
+  }
+
+  async predictFile(file) {
+    if (!this.trained) return this.notify("Train the model before asking it about an image.", "error");
+    const problem = precheck(file);
+    const bitmap = problem ? null : await decode(file);
+    if (!bitmap) {
+      return this.notify(problem ?? `"${file.name}" is not an image this browser can read, or it is damaged.`, "error");
+    }
+    try {
+      this.predictFrom(bitmap, file.name);
     } finally {
       bitmap.close();
     }
+  }
+
+  async startLive() {
+    if (!this.trained) return this.notify("Train the model before predicting live.", "error");
+    if (this.state.live) return;
+    this.update({ live: true, liveFps: null });
+    if (!(await this.videoReady())) return this.update({ live: false });
+    let frames = 0;
+    let windowStart = performance.now();
+    while (this.state.live && this.head) {
+      this.predictFrom(this.video, "camera");
+      frames += 1;
+      const elapsed = performance.now() - windowStart;
+      if (elapsed >= 1000) {
+        this.update({ liveFps: (frames * 1000) / elapsed });
+        frames = 0;
+        windowStart = performance.now();
+      }
+      await nextVideoFrame(this.video);
+    }
+  }
+
+  stopLive() {
+    if (this.state.live) this.update({ live: false });
   }
 }

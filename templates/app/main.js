@@ -1,18 +1,19 @@
-// Boot: read the project embedded in the page, start the app, connect the UI.
+// Boot: read the project embedded in the page, start the app, connect the page.
 import { App } from "./app.js";
-import { bind, render } from "./ui/page.js";
+import { bindPage } from "./ui/page.js";
 
-function readProject() {
-  return JSON.parse(document.getElementById("teachkit-project").textContent);
+function storeName() {
+  // One store per page location: several demos on one site (one origin) keep their samples apart.
+  const path = location.pathname.replace(/index\.html$/, "");
+  return `teachkit:${path}`;
 }
 
 async function main() {
-  const project = readProject();
+  const project = JSON.parse(document.getElementById("teachkit-project").textContent);
   const requestedBackend = new URLSearchParams(location.search).get("backend");
-  const app = new App(project, { requestedBackend, wasmUrls: window.teachkitWasmUrls ?? {} });
-  app.subscribe(render);
-  bind(app);
-  window.teachkit = app; // automation hook for tests and host pages
+  const app = new App(project, { requestedBackend, wasmUrls: window.teachkitWasmUrls ?? {}, storeName: storeName() });
+  app.subscribe(bindPage(app));
+  window.teachkit = app; // for host pages and tests
   await app.start();
 }
 

@@ -1,31 +1,36 @@
-// The only module that touches the DOM: binds events to app actions and renders the state.
-// User text is always inserted with textContent.
-function byTestId(id) {
-  return document.querySelector(`[data-testid="${id}"]`);
-}
+// The only code that touches the DOM: binds the views to the app and renders each new state.
+import { CameraView } from "./camera.js";
+import { ClassesView } from "./classes.js";
+import { byTestId } from "./dom.js";
+import { PredictionView } from "./prediction.js";
+import { ThumbnailUrls } from "./thumbs.js";
+import { TrainingView } from "./training.js";
 
-export function bind(app) {
-  const upload = byTestId("embed-upload");
-  upload.addEventListener("change", async () => {
-    for (const file of upload.files) await app.embedFile(file);
-    upload.value = "";
-  });
-}
-
-export function render(state) {
+export function bindPage(app) {
+  const thumbnails = new ThumbnailUrls();
+  const views = [
+    new ClassesView(byTestId("classes"), app, thumbnails),
+    new CameraView(app),
+    new TrainingView(app),
+    new PredictionView(app, thumbnails),
+  ];
+  const message = byTestId("message");
   const status = byTestId("status");
-  status.dataset.state = state.status;
-  status.textContent = state.message;
-  byTestId("backend").textContent = state.backend ? state.backend.detail : "choosing…";
-  byTestId("backend").dataset.backend = state.backend ? state.backend.name : "";
-  byTestId("embed-upload").disabled = state.status !== "ready";
-  const output = byTestId("embedding");
-  if (state.embedding) {
-    const { name, values } = state.embedding;
-    const norm = Math.sqrt(values.reduce((sum, value) => sum + value * value, 0));
-    output.textContent = `${name}: ${values.length} numbers, length ${norm.toFixed(2)}`;
-    output.dataset.name = name;
-    output.dataset.count = String(state.embedding.sequence);
-    output.dataset.vector = JSON.stringify(values.map((value) => Number(value.toPrecision(7))));
-  }
+  const backend = byTestId("backend");
+  const busy = byTestId("busy");
+  let previous = null;
+  return (state) => {
+    document.body.dataset.state = state.status;
+    status.dataset.state = state.status;
+    status.textContent = state.status;
+    backend.textContent = state.backend ? state.backend.detail : "choosing…";
+    backend.dataset.backend = state.backend?.name ?? "";
+    busy.textContent = state.busy ?? "";
+    if (state.notice !== previous?.notice) {
+      message.textContent = state.notice.text;
+      message.dataset.kind = state.notice.kind;
+    }
+    for (const view of views) view.render(state, previous);
+    previous = state;
+  };
 }

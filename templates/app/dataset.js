@@ -1,0 +1,124 @@
+// The visitor's classes and samples. A sample keeps its embedding (computed once, when it is
+// added), a small thumbnail for the page and the input-size crop it was embedded from (so the
+// embedding can be recomputed if the author ships another base model). No full frames are kept.
+
+export function newId() {
+  return crypto.randomUUID();
+}
+
+// Deterministic PRNG (mulberry32) so a seed gives the same split and shuffles every time.
+export function seededRandom(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function shuffled(items, random) {
+  const copy = items.slice();
+  for (let i = copy.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j], copy[i]];
+  }
+  return copy;
+}
+
+export class Dataset {
+  constructor(classes = [], samples = []) {
+    this.classes = classes; // [{id, name}] in display order
+    this.samples = samples; // [{id, classId, embedding: Float32Array, thumb: Blob, image: Blob}]
+  }
+
+  classById(id) {
+    return this.classes.find((item) => item.id === id);
+  }
+
+  hasName(name, exceptId = null) {
+    const wanted = name.trim().toLocaleLowerCase();
+    return this.classes.some((item) => item.id !== exceptId && item.name.toLocaleLowerCase() === wanted);
+  }
+
+  samplesOf(classId) {
+    return this.samples.filter((sample) => sample.classId === classId);
+  }
+
+  counts() {
+    const counts = Object.fromEntries(this.classes.map((item) => [item.id, 0]));
+    for (const sample of this.samples) counts[sample.classId] += 1;
+    return counts;
+  }
+
+  withClass(item) {
+    return new Dataset([...this.classes, item], this.samples);
+  }
+
+  withRenamed(id, name) {
+    return new Dataset(
+      this.classes.map((item) => (item.id === id ? { ...item, name } : item)),
+      this.samples,
+    );
+  }
+
+  withoutClass(id) {
+    return new Dataset(
+      this.classes.filter((item) => item.id !== id),
+      this.samples.filter((sample) => sample.classId !== id),
+    );
+  }
+
+  withoutSamplesOf(classId) {
+    return new Dataset(this.classes, this.samples.filter((sample) => sample.classId !== classId));
+  }
+
+  withSamples(added) {
+    return new Dataset(this.classes, [...this.samples, ...added]);
+  }
+
+  withoutSample(id) {
+    return new Dataset(this.classes, this.samples.filter((sample) => sample.id !== id));
+  }
+
+  // Stratified, seeded split: each class gives the same share of its samples to validation, but
+  // always keeps at least one for training.
+  split(validationFraction, seed) {
+    const random = seededRandom(seed);
+    const training = [];
+    const validation = [];
+    for (const item of this.classes) {
+      const own = shuffled(this.samplesOf(item.id), random);
+      const held = Math.min(Math.floor(own.length * validationFraction), Math.max(own.length - 1, 0));
+      validation.push(...own.slice(0, held));
+      training.push(...own.slice(held));
+    }
+    return { training, validation };
+  }
+}
+
+const norms = new WeakMap();
+
+function norm(vector) {
+  let sum = 0;
+  for (let i = 0; i < vector.length; i += 1) sum += vector[i] * vector[i];
+  return Math.sqrt(sum) || 1;
+}
+
+function sampleNorm(sample) {
+  if (!norms.has(sample)) norms.set(sample, norm(sample.embedding));
+  return norms.get(sample);
+}
+
+// The samples whose embeddings are closest (cosine) to `embedding`: why a prediction was made.
+export function nearest(samples, embedding, count) {
+  const own = norm(embedding);
+  const scored = samples.map((sample) => {
+    let dot = 0;
+    for (let i = 0; i < embedding.length; i += 1) dot += sample.embedding[i] * embedding[i];
+    return { sample, similarity: dot / (own * sampleNorm(sample)) };
+  });
+  scored.sort((a, b) => b.similarity - a.similarity);
+  return scored.slice(0, count);
+}

@@ -1,0 +1,264 @@
+// The classifier head trained on cached embeddings: a small dense network (Adam, softmax) or a
+// k-nearest-neighbour vote by cosine similarity. Each head owns its tensors and disposes them.
+import * as tf from "@tensorflow/tfjs-core";
+// Training needs the gradients, which the modular tfjs-core does not register by itself.
+import "@tensorflow/tfjs-core/dist/register_all_gradients";
+import { seededRandom, shuffled } from "./dataset.js";
+
+const ACTIVATIONS = {
+  relu: tf.relu,
+  tanh: tf.tanh,
+  sigmoid: tf.sigmoid,
+  elu: tf.elu,
+  selu: tf.selu,
+  swish: (x) => tf.mul(x, tf.sigmoid(x)),
+};
+
+// Keeps the page responsive: give the browser a turn once this much work has run.
+const SLICE_MILLISECONDS = 25;
+
+function yieldToBrowser() {
+  if (globalThis.scheduler?.yield) return globalThis.scheduler.yield();
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => resolve();
+    channel.port2.postMessage(null);
+  });
+}
+
+function stackEmbeddings(samples) {
+  const size = samples[0].embedding.length;
+  const values = new Float32Array(samples.length * size);
+  samples.forEach((sample, index) => values.set(sample.embedding, index * size));
+  return tf.tensor2d(values, [samples.length, size]);
+}
+
+function l2Normalize(matrix) {
+  return tf.tidy(() => tf.div(matrix, tf.maximum(tf.norm(matrix, 2, 1, true), 1e-12)));
+}
+
+class Head {
+  // Class probabilities for one embedding (Float32Array).
+  predict(embedding) {
+    const x = tf.tensor2d(embedding, [1, embedding.length]);
+    try {
+      return this.probabilities(x)[0];
+    } finally {
+      x.dispose();
+    }
+  }
+}
+
+export class DenseHead extends Head {
+  constructor(config, embeddingSize, classIds, weights = null) {
+    super();
+    this.kind = "dense";
+    this.config = config; // {hidden_units, activation, dropout}
+    this.classIds = classIds;
+    const sizes = [embeddingSize, ...config.hidden_units, classIds.length];
+    this.layers = [];
+    for (let i = 0; i < sizes.length - 1; i += 1) {
+      const limit = Math.sqrt(6 / (sizes[i] + sizes[i + 1])); // Glorot uniform
+      const kernel = weights
+        ? tf.tensor2d(weights[2 * i], [sizes[i], sizes[i + 1]])
+        : tf.randomUniform([sizes[i], sizes[i + 1]], -limit, limit, "float32", config.seed + i);
+      const bias = weights ? tf.tensor1d(weights[2 * i + 1]) : tf.zeros([sizes[i + 1]]);
+      this.layers.push({ kernel: tf.variable(kernel), bias: tf.variable(bias) });
+      tf.dispose([kernel, bias]);
+    }
+  }
+
+  get variables() {
+    return this.layers.flatMap((layer) => [layer.kernel, layer.bias]);
+  }
+
+  logits(x, training) {
+    const activation = ACTIVATIONS[this.config.activation];
+    let output = x;
+    this.layers.forEach((layer, index) => {
+      output = tf.add(tf.matMul(output, layer.kernel), layer.bias);
+      if (index < this.layers.length - 1) {
+        output = activation(output);
+        if (training && this.config.dropout > 0) output = tf.dropout(output, this.config.dropout);
+      }
+    });
+    return output;
+  }
+
+  // Trains on [{embedding, classId}] samples; calls onEpoch({epoch, loss, accuracy, valLoss,
+  // valAccuracy}) after each epoch; stops early when shouldStop() turns true.
+  async train(training, validation, options, { onEpoch, shouldStop }) {
+    const x = stackEmbeddings(training);
+    const y = tf.oneHot(
+      training.map((sample) => this.classIds.indexOf(sample.classId)),
+      this.classIds.length,
+    );
+    const validationSet = validation.length ? this.labelled(validation) : null;
+    const optimizer = tf.train.adam(options.learning_rate);
+    const random = seededRandom(options.seed);
+    const indices = training.map((_, index) => index);
+    let sliceStart = performance.now();
+    try {
+      for (let epoch = 1; epoch <= options.epochs; epoch += 1) {
+        const order = shuffled(indices, random);
+        for (let start = 0; start < order.length; start += options.batch_size) {
+          const batch = tf.tensor1d(order.slice(start, start + options.batch_size), "int32");
+          const cost = optimizer.minimize(
+            () => tf.losses.softmaxCrossEntropy(tf.gather(y, batch), this.logits(tf.gather(x, batch), true)),
+            false,
+            this.variables,
+          );
+          tf.dispose([batch, cost]);
+          if (performance.now() - sliceStart > SLICE_MILLISECONDS) {
+            await yieldToBrowser();
+            sliceStart = performance.now();
+          }
+        }
+        const [loss, accuracy] = this.lossAndAccuracy(x, y);
+        const [valLoss, valAccuracy] = validationSet ? this.lossAndAccuracy(...validationSet) : [null, null];
+        onEpoch({ epoch, loss, accuracy, valLoss, valAccuracy });
+        await yieldToBrowser();
+        sliceStart = performance.now();
+        if (shouldStop()) break;
+      }
+    } finally {
+      tf.dispose([x, y, ...(validationSet ?? [])]);
+      optimizer.dispose();
+    }
+  }
+
+  labelled(samples) {
+    const x = stackEmbeddings(samples);
+    const y = tf.oneHot(
+      samples.map((sample) => this.classIds.indexOf(sample.classId)),
+      this.classIds.length,
+    );
+    return [x, y];
+  }
+
+  lossAndAccuracy(x, y) {
+    return tf.tidy(() => {
+      const logits = this.logits(x, false);
+      const loss = tf.losses.softmaxCrossEntropy(y, logits);
+      const correct = tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(y, 1)), "float32"));
+      return [loss.dataSync()[0], correct.dataSync()[0]];
+    });
+  }
+
+  // Probabilities for each row of an [n, d] embedding matrix.
+  probabilities(embeddings) {
+    return tf.tidy(() => tf.softmax(this.logits(embeddings, false)).arraySync());
+  }
+
+  weights() {
+    return this.variables.map((variable) => variable.dataSync().slice());
+  }
+
+  toJSON() {
+    return { kind: this.kind, config: this.config, classIds: this.classIds, weights: this.weights() };
+  }
+
+  dispose() {
+    tf.dispose(this.variables);
+  }
+}
+
+export class KnnHead extends Head {
+  constructor(config, classIds) {
+    super();
+    this.kind = "knn";
+    this.config = config; // {k}
+    this.classIds = classIds;
+    this.matrix = null; // normalized training embeddings [n, d]
+    this.labels = [];
+  }
+
+  async train(training, validation, _options, { onEpoch }) {
+    this.fit(training);
+    onEpoch({
+      epoch: 1,
+      loss: null,
+      accuracy: evaluate(this, training).accuracy,
+      valLoss: null,
+      valAccuracy: evaluate(this, validation).accuracy,
+    });
+  }
+
+  fit(training) {
+    tf.dispose(this.matrix);
+    const raw = stackEmbeddings(training);
+    this.matrix = l2Normalize(raw);
+    raw.dispose();
+    this.labels = training.map((sample) => this.classIds.indexOf(sample.classId));
+  }
+
+  probabilities(embeddings) {
+    const similarities = tf.tidy(() => tf.matMul(l2Normalize(embeddings), this.matrix, false, true).arraySync());
+    const k = Math.min(this.config.k, this.labels.length);
+    return similarities.map((row) => {
+      const votes = new Array(this.classIds.length).fill(0);
+      const nearest = row
+        .map((similarity, index) => [similarity, index])
+        .sort((a, b) => b[0] - a[0])
+        .slice(0, k);
+      for (const [, index] of nearest) votes[this.labels[index]] += 1 / k;
+      return votes;
+    });
+  }
+
+  toJSON() {
+    return { kind: this.kind, config: this.config, classIds: this.classIds };
+  }
+
+  dispose() {
+    tf.dispose(this.matrix);
+    this.matrix = null;
+  }
+}
+
+export function argmax(values) {
+  let best = 0;
+  for (let i = 1; i < values.length; i += 1) if (values[i] > values[best]) best = i;
+  return best;
+}
+
+export function createHead(headConfig, trainingConfig, embeddingSize, classIds) {
+  if (headConfig.type === "knn") return new KnnHead({ k: headConfig.k }, classIds);
+  const config = {
+    hidden_units: headConfig.hidden_units,
+    activation: headConfig.activation,
+    dropout: headConfig.dropout,
+    seed: trainingConfig.seed,
+  };
+  return new DenseHead(config, embeddingSize, classIds);
+}
+
+// Rebuilds a stored head; a knn head is refitted on the current samples.
+export function restoreHead(stored, embeddingSize, samples) {
+  if (stored.kind === "knn") {
+    const head = new KnnHead(stored.config, stored.classIds);
+    head.fit(samples.filter((sample) => stored.classIds.includes(sample.classId)));
+    return head;
+  }
+  return new DenseHead(stored.config, embeddingSize, stored.classIds, stored.weights);
+}
+
+// Per-class accuracy and the confusion matrix (rows: true class, columns: predicted class).
+export function evaluate(head, samples) {
+  const size = head.classIds.length;
+  const confusion = Array.from({ length: size }, () => new Array(size).fill(0));
+  if (samples.length) {
+    const x = stackEmbeddings(samples);
+    const probabilities = head.probabilities(x);
+    x.dispose();
+    samples.forEach((sample, index) => {
+      confusion[head.classIds.indexOf(sample.classId)][argmax(probabilities[index])] += 1;
+    });
+  }
+  const perClass = confusion.map((row, index) => {
+    const total = row.reduce((sum, value) => sum + value, 0);
+    return total ? row[index] / total : null;
+  });
+  const correct = confusion.reduce((sum, row, index) => sum + row[index], 0);
+  return { confusion, perClass, accuracy: samples.length ? correct / samples.length : null, count: samples.length };
+}
