@@ -116,7 +116,7 @@ export class TrainingView {
       const input = document.getElementById(`setting-${name}`);
       const value = settings[section][key];
       const text = Array.isArray(value) ? value.join(", ") : String(value);
-      if (document.activeElement !== input) input.value = text;
+      if (input.value !== text) input.value = text;
     }
     const knn = settings.head.type === "knn";
     for (const element of document.querySelectorAll("[data-head]")) element.hidden = (element.dataset.head === "knn") !== knn;

@@ -1,0 +1,326 @@
+"""The teaching page, driven in headless Chromium as a visitor would: upload, train, look at the
+curves and the confusion matrix, predict, reload, break things. No request may leave the page's
+origin in any of it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import build_project
+from .images import TEXTURES, broken_files, large_photo, texture_crops
+
+PROJECT = """
+title = "Surfaces"
+classes = ["Brick", "Grass", "Gravel"]
+[model]
+base = "efficientnet_lite0"
+"""
+CLASS_OF = {"brick": "Brick", "grass": "Grass", "gravel": "Gravel"}
+
+
+@pytest.fixture(scope="session")
+def surfaces_site(tmp_path_factory, lite0_sites) -> Path:
+    lite0_sites("auto")  # the same base model: its conversion is already cached
+    return build_project(tmp_path_factory.mktemp("surfaces"), PROJECT)
+
+
+@pytest.fixture(scope="session")
+def texture_files(tmp_path_factory) -> dict[str, dict[str, list[Path]]]:
+    directory = tmp_path_factory.mktemp("textures")
+    return {
+        texture: {
+            "train": texture_crops(directory, texture, 20, "train", seed=index),
+            "held-out": texture_crops(directory, texture, 12, "held-out", seed=100 + index),
+        }
+        for index, texture in enumerate(TEXTURES)
+    }
+
+
+def card(page, name: str):
+    quoted = json.dumps(name, ensure_ascii=False)  # a valid CSS string, quotes escaped
+    return page.locator(f'[data-testid="class"][data-class-name={quoted}]')
+
+
+def wait_ready(page) -> None:
+    expect(page.locator('[data-testid="status"]')).to_have_attribute("data-state", "ready", timeout=60_000)
+
+
+def upload(page, name: str, files: list[Path], expected_count: int) -> None:
+    card(page, name).locator('[data-testid="sample-upload"]').set_input_files([str(f) for f in files])
+    expect(card(page, name).locator('[data-testid="sample-count"]')).to_have_text(
+        str(expected_count), timeout=60_000
+    )
+
+
+def train(page) -> None:
+    page.click('[data-testid="train"]')
+    expect(page.locator('[data-testid="train-status"]')).to_have_attribute(
+        "data-state", "done", timeout=120_000
+    )
+
+
+def predict(page, file: Path) -> tuple[str, float]:
+    output = page.locator('[data-testid="prediction"]')
+    count = int(output.get_attribute("data-count"))
+    page.set_input_files('[data-testid="predict-upload"]', str(file))
+    expect(output).to_have_attribute("data-count", str(count + 1), timeout=30_000)
+    return output.get_attribute("data-label"), float(output.get_attribute("data-confidence"))
+
+
+def accuracy(page, texture_files) -> float:
+    results = [
+        predict(page, file)[0] == CLASS_OF[texture]
+        for texture, files in texture_files.items()
+        for file in files["held-out"]
+    ]
+    return sum(results) / len(results)
+
+
+def collect_and_train(page, texture_files) -> None:
+    wait_ready(page)
+    for texture, files in texture_files.items():
+        upload(page, CLASS_OF[texture], files["train"], 20)
+    train(page)
+
+
+def test_upload_train_and_predict_held_out_photos(surfaces_site, serve_site, open_page, texture_files):
+    server = serve_site(surfaces_site)
+    session = open_page(server.url)
+    page = session.page
+
+    collect_and_train(page, texture_files)
+
+    held_out = sum(len(files["held-out"]) for files in texture_files.values())
+    assert held_out >= 30
+    assert accuracy(page, texture_files) >= 0.9
+    # The learning curves hold one point per epoch (defaults: 50), for training and validation.
+    for chart in ("chart-loss", "chart-accuracy"):
+        expect(page.locator(f'[data-testid="{chart}"]')).to_have_attribute("data-points", "50")
+    matrix = page.locator('[data-testid="confusion-matrix"]')
+    expect(matrix).to_have_attribute("data-classes", "3")
+    assert matrix.locator("tr").count() == 4  # header + one row per class
+    assert matrix.locator("th[scope=col]").all_text_contents() == [
+        "true \\ predicted",
+        "Brick",
+        "Grass",
+        "Gravel",
+    ]
+    validation = sum(int(cell) for cell in matrix.locator("td").all_text_contents())
+    assert validation == 9  # 15 % of 20 per class, stratified
+    expect(page.locator('[data-testid="per-class-accuracy"]')).to_have_attribute("data-classes", "3")
+    # The explanation: the nearest training samples are shown next to the prediction.
+    assert page.locator('[data-testid="neighbors"] img').count() == 3
+    assert page.locator('[data-testid="prediction-bars"] li').count() == 3
+    assert session.foreign_requests(server.url) == []
+    assert session.console_errors == []
+
+
+def test_reload_restores_samples_and_the_trained_head(surfaces_site, serve_site, open_page, texture_files):
+    server = serve_site(surfaces_site)
+    session = open_page(server.url)
+    page = session.page
+    collect_and_train(page, texture_files)
+
+    page.reload()
+    wait_ready(page)
+
+    for texture in TEXTURES:
+        expect(card(page, CLASS_OF[texture]).locator('[data-testid="sample-count"]')).to_have_text("20")
+        assert card(page, CLASS_OF[texture]).locator('[data-testid="thumbnails"] img').count() == 20
+    expect(page.locator('[data-testid="train-status"]')).to_have_attribute("data-state", "done")
+    expect(page.locator('[data-testid="confusion-matrix"]')).to_have_attribute("data-classes", "3")
+    assert accuracy(page, texture_files) >= 0.9  # no retraining
+    assert session.foreign_requests(server.url) == []
+
+
+def test_class_names_are_text_never_html(tmp_path, lite0_sites, serve_site, open_page, texture_files):
+    lite0_sites("auto")
+    hostile = "<img src=x onerror=alert(1)>"
+    site = build_project(
+        tmp_path,
+        f'title = "</title><script>alert(2)</script>"\nclasses = ["{hostile}", "B&amp;"]\n',
+    )
+    server = serve_site(site)
+    session = open_page(server.url)
+    page = session.page
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    wait_ready(page)
+
+    expect(card(page, hostile)).to_have_count(1)
+    expect(card(page, "B&amp;")).to_have_count(1)
+    name_input = card(page, "B&amp;").locator("input.class-name")
+    name_input.fill('"><svg onload=alert(3)>')
+    name_input.press("Enter")
+    expect(card(page, '"><svg onload=alert(3)>')).to_have_count(1)
+    upload(page, hostile, texture_files["brick"]["train"][:2], 2)
+    upload(page, '"><svg onload=alert(3)>', texture_files["grass"]["train"][:2], 2)
+    train(page)
+    label, _ = predict(page, texture_files["brick"]["held-out"][0])
+
+    assert label in {hostile, '"><svg onload=alert(3)>'}
+    assert page.title() == "</title><script>alert(2)</script>"
+    assert dialogs == []
+    assert page.locator("img[src=x], svg[onload]").count() == 0
+    assert session.foreign_requests(server.url) == []
+
+
+def test_unreadable_files_are_named_and_nothing_else_changes(
+    surfaces_site, serve_site, open_page, texture_files, tmp_path
+):
+    server = serve_site(surfaces_site)
+    session = open_page(server.url)
+    page = session.page
+    wait_ready(page)
+    upload(page, "Brick", texture_files["brick"]["train"][:3], 3)
+    broken = broken_files(tmp_path / "broken")
+
+    card(page, "Brick").locator('[data-testid="sample-upload"]').set_input_files(
+        [str(f) for f in broken.values()]
+    )
+
+    message = page.locator('[data-testid="message"]')
+    expect(message).to_contain_text("Added 0 of 4 files.", timeout=30_000)
+    for name in ("notes.txt", "empty.png", "truncated.png", "drawing.svg"):
+        expect(message).to_contain_text(f'"{name}"')
+    expect(message).to_have_attribute("role", "alert")
+    expect(card(page, "Brick").locator('[data-testid="sample-count"]')).to_have_text("3")
+
+    upload(page, "Brick", [large_photo(tmp_path)], 4)  # a 12-megapixel photo is fine
+    upload(page, "Grass", texture_files["grass"]["train"][:3], 3)
+    upload(page, "Gravel", texture_files["gravel"]["train"][:3], 3)
+    train(page)
+    page.set_input_files('[data-testid="predict-upload"]', str(broken["truncated"]))
+    expect(message).to_contain_text('"truncated.png" is not an image this browser can read')
+    expect(page.locator('[data-testid="prediction"]')).to_have_attribute("data-count", "0")
+    assert predict(page, texture_files["grass"]["held-out"][0])[0] == "Grass"
+    assert session.console_errors == []
+    assert session.foreign_requests(server.url) == []
+
+
+def test_training_needs_samples_in_every_class(surfaces_site, serve_site, open_page, texture_files):
+    server = serve_site(surfaces_site)
+    session = open_page(server.url)
+    page = session.page
+    wait_ready(page)
+    upload(page, "Brick", texture_files["brick"]["train"][:2], 2)
+
+    page.click('[data-testid="train"]')
+
+    expect(page.locator('[data-testid="train-status"]')).to_have_attribute("data-state", "error")
+    expect(page.locator('[data-testid="message"]')).to_have_text(
+        'Add examples to "Grass", "Gravel" first: every class needs at least one sample to train.'
+    )
+    assert session.console_errors == []
+
+
+def test_add_rename_clear_and_delete_classes(surfaces_site, serve_site, open_page, texture_files):
+    server = serve_site(surfaces_site)
+    session = open_page(server.url)
+    page = session.page
+    wait_ready(page)
+
+    page.click('[data-testid="add-class"]')
+    expect(card(page, "Class 4")).to_have_count(1)
+    card(page, "Class 4").locator("input.class-name").fill("Sand")
+    card(page, "Class 4").locator("input.class-name").press("Enter")
+    expect(card(page, "Sand")).to_have_count(1)
+    card(page, "Gravel").locator("input.class-name").fill("sand")  # names differ ignoring case
+    card(page, "Gravel").locator("input.class-name").press("Enter")
+    expect(page.locator('[data-testid="message"]')).to_have_text('There is already a class named "sand".')
+    upload(page, "Sand", texture_files["gravel"]["train"][:4], 4)
+
+    sand = card(page, "Sand")
+    sand.get_by_role("button", name="Clear samples").click()
+    expect(sand.locator('[data-testid="sample-count"]')).to_have_text("4")  # asks first
+    sand.get_by_role("button", name="Yes").click()
+    expect(sand.locator('[data-testid="sample-count"]')).to_have_text("0")
+
+    sand.get_by_role("button", name="Delete class").click()
+    sand.get_by_role("button", name="No").click()
+    expect(card(page, "Sand")).to_have_count(1)
+    sand.get_by_role("button", name="Delete class").click()
+    sand.get_by_role("button", name="Yes").click()
+    expect(card(page, "Sand")).to_have_count(0)
+    expect(page.locator('[data-testid="class"]')).to_have_count(3)
+
+    page.reload()  # the class list itself is stored too
+    wait_ready(page)
+    expect(page.locator('[data-testid="class"]')).to_have_count(3)
+    assert session.console_errors == []
+
+
+# Chromium's CDP quota override (Storage.overrideQuotaForOrigin) has no effect on IndexedDB in this
+# version, so the disk fills up the way the browser reports it: the transaction aborts with a
+# QuotaExceededError.
+FILL_THE_DISK = """() => {
+  const put = IDBObjectStore.prototype.put;
+  const full = new WeakSet();
+  IDBObjectStore.prototype.put = function (...args) {
+    const transaction = this.transaction;
+    const request = put.apply(this, args);
+    if (this.name === "samples" && !full.has(transaction)) {
+      full.add(transaction);
+      const message = "The current transaction exceeded its quota limitations.";
+      Object.defineProperty(transaction, "error", { value: new DOMException(message, "QuotaExceededError") });
+      queueMicrotask(() => transaction.abort());
+    }
+    return request;
+  };
+}"""
+
+
+def test_full_storage_is_reported_and_stored_samples_survive(
+    surfaces_site, serve_site, open_page, texture_files
+):
+    server = serve_site(surfaces_site)
+    session = open_page(server.url)
+    page = session.page
+    wait_ready(page)
+    upload(page, "Brick", texture_files["brick"]["train"][:3], 3)
+    page.evaluate(FILL_THE_DISK)
+
+    card(page, "Grass").locator('[data-testid="sample-upload"]').set_input_files(
+        [str(f) for f in texture_files["grass"]["train"][:3]]
+    )
+
+    expect(page.locator('[data-testid="message"]')).to_contain_text(
+        "storage for this page is full", timeout=30_000
+    )
+    expect(card(page, "Grass").locator('[data-testid="sample-count"]')).to_have_text("0")
+    expect(card(page, "Brick").locator('[data-testid="sample-count"]')).to_have_text("3")
+    page.reload()
+    wait_ready(page)
+    expect(card(page, "Brick").locator('[data-testid="sample-count"]')).to_have_text("3")
+    expect(card(page, "Grass").locator('[data-testid="sample-count"]')).to_have_text("0")
+    assert session.foreign_requests(server.url) == []
+
+
+def test_nearest_neighbour_head_from_the_advanced_settings(
+    surfaces_site, serve_site, open_page, texture_files
+):
+    server = serve_site(surfaces_site)
+    session = open_page(server.url)
+    page = session.page
+    wait_ready(page)
+    for texture, files in texture_files.items():
+        upload(page, CLASS_OF[texture], files["train"], 20)
+    page.get_by_text("Advanced settings").click()
+    page.select_option("#setting-head-type", "knn")
+    page.fill("#setting-k", "3")
+    page.press("#setting-k", "Enter")
+
+    train(page)
+
+    assert accuracy(page, texture_files) >= 0.9
+    expect(page.locator('[data-testid="confusion-matrix"]')).to_have_attribute("data-classes", "3")
+    page.fill("#setting-validation-fraction", "0.9")
+    page.press("#setting-validation-fraction", "Enter")
+    expect(page.locator('[data-testid="message"]')).to_have_text(
+        "The share held back for checking must be from 0 to 0.5."
+    )
+    expect(page.locator("#setting-validation-fraction")).to_have_value("0.15")
