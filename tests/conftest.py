@@ -88,15 +88,20 @@ def chromium_executable() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def playwright() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_executable(), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+    with sync_playwright() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: object) -> Iterator[object]:
+    browser = playwright.chromium.launch(
+        executable_path=chromium_executable(), headless=True, args=CHROMIUM_ARGS
+    )
+    yield browser
+    browser.close()
 
 
 @dataclass
@@ -111,6 +116,14 @@ class PageSession:
         return [url for url in self.requests if not url.startswith((origin, "data:", "blob:"))]
 
 
+def record_traffic(page: object) -> PageSession:
+    session = PageSession(page, [], [])
+    page.on("request", lambda request: session.requests.append(request.url))
+    page.on("console", lambda msg: msg.type == "error" and session.console_errors.append(msg.text))
+    page.on("pageerror", lambda error: session.console_errors.append(str(error)))
+    return session
+
+
 @pytest.fixture
 def open_page(browser: object) -> Iterator[object]:
     contexts = []
@@ -118,12 +131,8 @@ def open_page(browser: object) -> Iterator[object]:
     def open_(url: str) -> PageSession:
         context = browser.new_context()
         contexts.append(context)
-        page = context.new_page()
-        session = PageSession(page, [], [])
-        page.on("request", lambda request: session.requests.append(request.url))
-        page.on("console", lambda msg: msg.type == "error" and session.console_errors.append(msg.text))
-        page.on("pageerror", lambda error: session.console_errors.append(str(error)))
-        page.goto(url)
+        session = record_traffic(context.new_page())
+        session.page.goto(url)
         return session
 
     yield open_

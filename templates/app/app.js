@@ -339,7 +339,7 @@ export class App {
   }
 
   async startCamera(deviceId = null) {
-    this.stopCamera();
+    this.releaseStream();
     try {
       const video = deviceId ? { deviceId: { exact: deviceId } } : true;
       const stream = await navigator.mediaDevices.getUserMedia({ video, audio: false });
@@ -356,7 +356,12 @@ export class App {
   stopCamera() {
     this.stopRecording();
     this.stopLive();
-    this.state.camera.stream?.getTracks().forEach((track) => track.stop());
+    this.releaseStream();
+  }
+
+  releaseStream() {
+    if (!this.state.camera.stream) return;
+    this.state.camera.stream.getTracks().forEach((track) => track.stop());
     this.update({ camera: { ...this.state.camera, stream: null } });
   }
 

@@ -68,8 +68,12 @@ export class ClassesView {
       app.startRecording(id);
     };
     const stop = () => app.stopRecording();
-    record.addEventListener("pointerdown", start);
-    for (const type of ["pointerup", "pointerleave", "pointercancel"]) record.addEventListener(type, stop);
+    record.addEventListener("pointerdown", (event) => {
+      // Captured, the press lasts until release even if the page moves under the pointer.
+      record.setPointerCapture(event.pointerId);
+      start(event);
+    });
+    for (const type of ["pointerup", "pointercancel", "lostpointercapture"]) record.addEventListener(type, stop);
     record.addEventListener("keydown", (event) => {
       if ((event.key === " " || event.key === "Enter") && !event.repeat) start(event);
     });
