@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from builder.convert import cosine
 from builder.probes import probe_pixels
@@ -28,14 +29,17 @@ def probe_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 
 def embed_in_page(session: object, files: list[Path]) -> dict[str, np.ndarray]:
+    """Adds each photo as a sample of the first class, as a visitor would, and reads the embedding
+    the page computed for it through the page's script hook (window.teachkit)."""
     page = session.page
-    page.wait_for_selector('[data-testid="status"][data-state="ready"]', timeout=60_000)
-    output = page.locator('[data-testid="embedding"]')
+    expect(page.locator('[data-testid="status"]')).to_have_attribute("data-state", "ready", timeout=60_000)
+    first_class = page.locator('[data-testid="class"]').first
     embeddings = {}
     for count, path in enumerate(files, start=1):
-        page.set_input_files('[data-testid="embed-upload"]', str(path))
-        page.wait_for_selector(f'[data-testid="embedding"][data-count="{count}"]', timeout=30_000)
-        embeddings[path.stem] = np.array(json.loads(output.get_attribute("data-vector")), dtype=np.float32)
+        first_class.locator('[data-testid="sample-upload"]').set_input_files(str(path))
+        expect(first_class.locator('[data-testid="sample-count"]')).to_have_text(str(count), timeout=30_000)
+        vector = page.evaluate("() => Array.from(window.teachkit.state.dataset.samples.at(-1).embedding)")
+        embeddings[path.stem] = np.array(vector, dtype=np.float32)
     return embeddings
 
 
