@@ -14,7 +14,7 @@ from pathlib import Path
 from .errors import BuildError
 from .jstools import js_toolchain
 from .model_cache import PreparedModel, prepare_model
-from .render import SiteInputs, render_site
+from .render import SiteInputs, render_hosted, render_single_file
 from .scaffold import templates_dir
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class BuildReport:
-    output: Path
+    output: Path  # the folder, or the single HTML file
     total_bytes: int
     model: PreparedModel
     elapsed_seconds: float
@@ -81,13 +81,12 @@ def _swap_into_place(staging: Path, output: Path) -> None:
     shutil.rmtree(previous, ignore_errors=True)
 
 
-def build_site(project: object, output: Path, allow_lossy: bool = False) -> BuildReport:
+def build_site(
+    project: object, output: Path, allow_lossy: bool = False, single_file: bool = False
+) -> BuildReport:
+    """Builds into `output`; `single_file` (or output.mode = "single_file") writes one HTML file there."""
     started = time.perf_counter()
-    if project.output.mode != "hosted":
-        raise BuildError(
-            f'output.mode = "{project.output.mode}" is not built by this version of teachkit yet; '
-            'use mode = "hosted" and serve the folder.'
-        )
+    mode = "single_file" if single_file else project.output.mode
     output = output.resolve()
     check_output_dir(output, project.project_file)
     toolchain = js_toolchain()
@@ -104,13 +103,20 @@ def build_site(project: object, output: Path, allow_lossy: bool = False) -> Buil
             app_script=staging / "app.js",
             wasm_binaries=toolchain.wasm_binaries(),
             tfjs_version=toolchain.package_version("@tensorflow/tfjs-core"),
+            mode=mode,
         )
-        render_site(inputs, site)
-        total = sum(path.stat().st_size for path in site.rglob("*") if path.is_file())
+        if mode == "single_file":
+            page = render_single_file(inputs, site)
+            total = page.stat().st_size
+            built = output / page.name
+        else:
+            render_hosted(inputs, site)
+            total = sum(path.stat().st_size for path in site.rglob("*") if path.is_file())
+            built = output
         try:
             _swap_into_place(site, output)
         except OSError as error:
             raise BuildError(f"cannot replace {output}: {error.strerror or error}.") from error
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return BuildReport(output, total, model, time.perf_counter() - started)
+    return BuildReport(built, total, model, time.perf_counter() - started)

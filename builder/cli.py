@@ -70,14 +70,18 @@ def init(directory: Path) -> None:
 @click.option(
     "--allow-lossy", is_flag=True, help="Ship an explicit quantization even if it fails the fidelity check."
 )
+@click.option(
+    "--single-file", is_flag=True, help="Write one self-contained HTML file that works from file://."
+)
 @reports_errors
-def build(project_file: Path, output: Path | None, allow_lossy: bool) -> None:
+def build(project_file: Path, output: Path | None, allow_lossy: bool, single_file: bool) -> None:
     """Build the site described by PROJECT_FILE."""
     from .build import build_site
     from .config import load_project
 
     project = load_project(project_file)
-    report = build_site(project, output or project.output.dir, allow_lossy=allow_lossy)
+    output_dir = output or project.output.dir
+    report = build_site(project, output_dir, allow_lossy=allow_lossy, single_file=single_file)
     click.echo(report.summary())
 
 

@@ -1,37 +1,46 @@
-"""Writes the site into a directory: the page, the bundled app, the model, the WASM binaries and a
-manifest. The project reaches the page only as JSON data."""
+"""Writes the site into a directory, hosted (a folder of files) or as one self-contained HTML file,
+plus a manifest. The project reaches the page only as JSON data."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 from . import __version__
 from .model_cache import PreparedModel
 from .scaffold import templates_dir
 
-# No connection may leave the page's own origin; WebAssembly needs 'wasm-unsafe-eval'.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'none'",
-        "script-src 'self' 'wasm-unsafe-eval'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
-        "media-src 'self' blob: mediastream:",
-        "connect-src 'self'",
-        "worker-src 'self' blob:",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "object-src 'none'",
-    ]
-)
-
 PREPROCESSING = {"crop": "center square", "resize": "bilinear", "pixel_range": "0-255", "channels": "RGB"}
+
+# A page opened from file:// can hold no cross-origin isolation, so the threaded build is useless
+# there; the plain build serves browsers without WASM SIMD.
+SINGLE_FILE_WASM = ("tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm.wasm")
+
+
+def content_security_policy(script_sources: str, connect_sources: str) -> str:
+    """No connection may leave the page's own origin; WebAssembly needs 'wasm-unsafe-eval'."""
+    return "; ".join(
+        [
+            "default-src 'none'",
+            f"script-src {script_sources} 'wasm-unsafe-eval'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data: blob:",
+            "media-src 'self' blob: mediastream:",
+            f"connect-src {connect_sources}",
+            "worker-src 'self' blob:",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "object-src 'none'",
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,7 @@ class SiteInputs:
     app_script: Path
     wasm_binaries: list[Path]
     tfjs_version: str
+    mode: str  # "hosted" or "single_file"
 
 
 def model_fingerprint(model_dir: Path) -> str:
@@ -65,7 +75,30 @@ def page_config(inputs: SiteInputs) -> dict:
     }
 
 
-def render_site(inputs: SiteInputs, site: Path) -> None:
+def single_file_name(title: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60]
+    return f"{slug or 'teachkit'}.html"
+
+
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(templates_dir() / "page"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def _inline_script(source: str) -> str:
+    # An inline script ends at the first "</script"; inside JS strings "<\/script" means the same.
+    return source.replace("</script", "<\\/script")
+
+
+def _base64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def render_hosted(inputs: SiteInputs, site: Path) -> None:
     page = templates_dir() / "page"
     shutil.copytree(inputs.model.directory, site / "model")
     (site / "wasm").mkdir()
@@ -74,23 +107,75 @@ def render_site(inputs: SiteInputs, site: Path) -> None:
     shutil.copyfile(inputs.app_script, site / "app.js")
     shutil.copyfile(page / "style.css", site / "style.css")
     logo = inputs.project.theme.logo
-    logo_name = None
+    logo_src = None
     if logo is not None:
-        logo_name = f"logo{logo.suffix.lower()}"
-        shutil.copyfile(logo, site / logo_name)
-
-    environment = Environment(
-        loader=FileSystemLoader(page), autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True
-    )
-    html = environment.get_template("index.html").render(
-        project=inputs.project,
-        page_config=page_config(inputs),
-        model_description=inputs.model.description,
-        logo=logo_name,
-        csp=CONTENT_SECURITY_POLICY,
+        logo_src = f"logo{logo.suffix.lower()}"
+        shutil.copyfile(logo, site / logo_src)
+    html = (
+        _environment()
+        .get_template("index.html")
+        .render(
+            project=inputs.project,
+            page_config=page_config(inputs),
+            model_description=inputs.model.description,
+            logo=logo_src,
+            # blob: lets the threaded WASM build's workers load TF.js's own glue code, made in-page.
+        csp=content_security_policy("'self' blob:", "'self'"),
+            single_file=None,
+        )
     )
     (site / "index.html").write_text(html, encoding="utf-8")
     (site / "manifest.json").write_text(json.dumps(manifest(inputs, site), indent=1))
+
+
+def _logo_data_url(logo: Path) -> str:
+    kind = {".svg": "svg+xml", ".jpg": "jpeg"}.get(logo.suffix.lower(), logo.suffix.lower().lstrip("."))
+    return f"data:image/{kind};base64,{_base64(logo.read_bytes())}"
+
+
+def render_single_file(inputs: SiteInputs, site: Path) -> Path:
+    """One HTML file that opens from file:// with no server: script, model and WASM inline."""
+    model_json = json.loads((inputs.model.directory / "model.json").read_text())
+    weights = b"".join(
+        (inputs.model.directory / shard).read_bytes()
+        for group in model_json["weightsManifest"]
+        for shard in group["paths"]
+    )
+    script = _inline_script(inputs.app_script.read_text(encoding="utf-8"))
+    script_hash = _base64(hashlib.sha256(script.encode("utf-8")).digest())
+    wasm = {
+        binary.name: _base64(binary.read_bytes())
+        for binary in inputs.wasm_binaries
+        if binary.name in SINGLE_FILE_WASM
+    }
+    logo = inputs.project.theme.logo
+    html = (
+        _environment()
+        .get_template("index.html")
+        .render(
+            project=inputs.project,
+            page_config=page_config(inputs),
+            model_description=inputs.model.description,
+            logo=_logo_data_url(logo) if logo else None,
+            csp=content_security_policy(f"'sha256-{script_hash}'", "blob:"),
+            single_file={
+                "css": Markup((templates_dir() / "page" / "style.css").read_text(encoding="utf-8")),
+                "script": Markup(script),
+                "model": {key: value for key, value in model_json.items() if key != "weightsManifest"}
+                | {
+                    "weightSpecs": [
+                        spec for group in model_json["weightsManifest"] for spec in group["weights"]
+                    ]
+                },
+                "weights": _base64(weights),
+                "wasm": wasm,
+            },
+        )
+    )
+    path = site / single_file_name(inputs.project.title)
+    path.write_text(html, encoding="utf-8")
+    (site / "manifest.json").write_text(json.dumps(manifest(inputs, site), indent=1))
+    return path
 
 
 def manifest(inputs: SiteInputs, site: Path) -> dict:
@@ -98,6 +183,7 @@ def manifest(inputs: SiteInputs, site: Path) -> dict:
     return {
         "teachkit": __version__,
         "tfjs": inputs.tfjs_version,
+        "mode": inputs.mode,
         "base_model": {
             **model.identity,
             "description": model.description,

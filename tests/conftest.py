@@ -172,3 +172,37 @@ def lite0_sites(tmp_path_factory: pytest.TempPathFactory) -> object:
         return sites[quantization]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def surfaces_site(tmp_path_factory: pytest.TempPathFactory, lite0_sites: object) -> Path:
+    """A hosted 3-class site (Brick, Grass, Gravel); the base model's conversion is shared."""
+    from .pagekit import PROJECT
+
+    lite0_sites("auto")
+    return build_project(tmp_path_factory.mktemp("surfaces"), PROJECT)
+
+
+@pytest.fixture(scope="session")
+def surfaces_single_file(tmp_path_factory: pytest.TempPathFactory, lite0_sites: object) -> Path:
+    """The same project as one HTML file."""
+    from .pagekit import PROJECT
+
+    lite0_sites("auto")
+    output = build_project(tmp_path_factory.mktemp("surfaces-single"), PROJECT, "--single-file")
+    return next(output.glob("*.html"))
+
+
+@pytest.fixture(scope="session")
+def texture_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, list[Path]]]:
+    """20 training and 12 held-out crops of each texture (from disjoint halves of the photo)."""
+    from .images import TEXTURES, texture_crops
+
+    directory = tmp_path_factory.mktemp("textures")
+    return {
+        texture: {
+            "train": texture_crops(directory, texture, 20, "train", seed=index),
+            "held-out": texture_crops(directory, texture, 12, "held-out", seed=100 + index),
+        }
+        for index, texture in enumerate(TEXTURES)
+    }

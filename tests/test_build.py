@@ -296,8 +296,18 @@ def test_keras_application_with_a_local_weights_file(tmp_path, own_cache):
     assert manifest["quantization"]["chosen"]["fidelity"]["min_cosine"] > 0.999
 
 
-def test_single_file_mode_is_refused_until_it_exists(tmp_path):
-    project = write_project(tmp_path, 'classes = ["a", "b"]\n[output]\nmode = "single_file"\n')
+def test_single_file_build_from_the_project_file(tmp_path, tiny_keras_model, own_cache):
+    project = tiny_project(tmp_path, tiny_keras_model, '[output]\nmode = "single_file"\n')
+    project.write_text('title = "Leaf <types>"\n' + project.read_text())
     result = run_cli("build", project)
-    assert result.exit_code == 1
-    assert 'error: output.mode = "single_file" is not built by this version of teachkit yet' in result.output
+    assert result.exit_code == 0, result.output
+    page = tmp_path / "dist" / "leaf-types.html"
+    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == ["leaf-types.html", "manifest.json"]
+    summary = result.output.strip().splitlines()[-1]
+    assert summary.startswith(f"Built {page} in ")
+    assert f"{page.stat().st_size / 1e6:.1f} MB in all" in summary
+    html = page.read_text()
+    assert 'src="' not in html.replace('src="data:', "")  # nothing to fetch
+    assert "<title>Leaf &lt;types&gt;</title>" in html
+    manifest = json.loads((tmp_path / "dist" / "manifest.json").read_text())
+    assert manifest["mode"] == "single_file"

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from .conftest import CHROMIUM_ARGS, build_project, chromium_executable, record_traffic
 from .images import write_y4m
-from .test_page import card, wait_ready
+from .pagekit import card, wait_ready
 
 PROJECT = 'title = "Cat or coffee"\nclasses = ["Cat", "Coffee"]\n[capture]\nfps = 10\n'
 

@@ -4,6 +4,7 @@ import { chooseBackend } from "./backend.js";
 import { Dataset, nearest, newId } from "./dataset.js";
 import { FeatureExtractor } from "./features.js";
 import { createHead, evaluate, restoreHead } from "./head.js";
+import { ProjectFileError, exportProject, importProject } from "./io.js";
 import { Store } from "./store.js";
 
 const THUMB_SIZE = 64;
@@ -66,13 +67,15 @@ const SETTING_NAMES = {
 };
 
 export class App {
-  constructor(project, { requestedBackend = null, wasmUrls = {}, modelUrl = "model/model.json", storeName } = {}) {
+  // `model` is the model's URL (hosted) or an in-memory IOHandler (single file).
+  constructor(project, { requestedBackend = null, wasmUrls = {}, model = "model/model.json", storeName } = {}) {
     this.project = project;
-    this.options = { requestedBackend, wasmUrls, modelUrl, storeName };
+    this.options = { requestedBackend, wasmUrls, model, storeName };
     this.listeners = [];
     this.extractor = null;
     this.store = null;
     this.head = null;
+    this.headRecord = null; // what is stored and exported for the trained head
     this.video = null;
     this.stopTrainingRequested = false;
     this.thumbCanvas = document.createElement("canvas");
@@ -122,8 +125,8 @@ export class App {
         wasmUrls: this.options.wasmUrls,
       });
       this.update({ backend });
-      this.notify(`Loading the model on ${backend.detail}…`);
-      this.extractor = await FeatureExtractor.load(this.options.modelUrl, this.project.model.input_size);
+      this.notify(`Loading the model on ${backend.text}…`);
+      this.extractor = await FeatureExtractor.load(this.options.model, this.project.model.input_size);
     } catch (error) {
       this.update({ status: "error" });
       this.notify(`The model could not be loaded: ${error.message}`, "error");
@@ -153,7 +156,15 @@ export class App {
         return;
       }
       let samples = saved.samples;
-      if (saved.modelKey !== this.project.model.fingerprint) samples = await this.reembed(samples);
+      if (saved.modelKey !== this.project.model.fingerprint) {
+        samples = await this.reembed(samples);
+        await this.store.replaceAll({
+          classes: saved.classes,
+          samples,
+          head: null,
+          modelKey: this.project.model.fingerprint,
+        });
+      }
       const dataset = new Dataset(saved.classes, samples);
       this.update({ dataset });
       if (saved.head && saved.modelKey === this.project.model.fingerprint) this.restoreTrainedHead(saved.head, dataset);
@@ -162,28 +173,26 @@ export class App {
     }
   }
 
-  // The author shipped another base model: embeddings are recomputed from the stored crops.
+  // Samples made with another base model get their embeddings again, from their stored crops.
   async reembed(samples) {
-    this.update({ busy: `Updating ${samples.length} saved samples for the new model…` });
+    this.update({ busy: `Updating ${samples.length} samples for this page's model…` });
     const updated = [];
-    for (const sample of samples) {
-      const bitmap = await createImageBitmap(sample.image);
-      updated.push({ ...sample, embedding: this.extractor.embed(bitmap) });
-      bitmap.close();
+    try {
+      for (const sample of samples) {
+        const bitmap = await createImageBitmap(sample.image);
+        updated.push({ ...sample, embedding: this.extractor.embed(bitmap) });
+        bitmap.close();
+      }
+    } finally {
+      this.update({ busy: null });
     }
-    await this.store.replaceAll({
-      classes: (await this.store.load()).classes,
-      samples: updated,
-      head: null,
-      modelKey: this.project.model.fingerprint,
-    });
-    this.update({ busy: null });
     return updated;
   }
 
   restoreTrainedHead(saved, dataset) {
     if (!saved.classIds.every((id) => dataset.classById(id))) return;
     this.head = restoreHead(saved.model, this.project.model.embedding_size, dataset.samples);
+    this.headRecord = saved;
     this.update({
       training: {
         state: "done",
@@ -217,6 +226,7 @@ export class App {
     this.stopLive();
     this.head.dispose();
     this.head = null;
+    this.headRecord = null;
     this.store?.saveHead(null).catch(() => {});
     this.update({
       prediction: null,
@@ -456,11 +466,12 @@ export class App {
     const evaluation = { ...evaluate(head, validation.length ? validation : training), onValidation: validation.length > 0 };
     this.head?.dispose();
     this.head = head;
+    this.headRecord = { model: head.toJSON(), classIds, history, evaluation };
     this.update({ training: { ...this.state.training, state: "done", evaluation } });
     const stopped = this.stopTrainingRequested ? " (stopped early)" : "";
     this.notify(`Training done${stopped}. Try it with the camera or an image.`);
     try {
-      await this.store?.saveHead({ model: head.toJSON(), classIds, history, evaluation });
+      await this.store?.saveHead(this.headRecord);
     } catch (error) {
       this.notify(error.message, "error");
     }
@@ -468,6 +479,77 @@ export class App {
 
   stopTraining() {
     this.stopTrainingRequested = true;
+  }
+
+  // ---- project file ----------------------------------------------------------------------
+
+  async exportProject() {
+    const blob = await exportProject({
+      title: this.project.title,
+      dataset: this.state.dataset,
+      settings: this.state.settings,
+      head: this.headRecord,
+      modelFingerprint: this.project.model.fingerprint,
+      embeddingSize: this.project.model.embedding_size,
+    });
+    const slug = this.project.title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "teachkit";
+    this.notify(`Saved ${this.state.dataset.samples.length} samples to a project file.`);
+    return { blob, name: `${slug}.teachkit.zip` };
+  }
+
+  // Replaces the session with a project file's, or, if anything in the file is wrong, changes nothing.
+  async importProjectFile(file) {
+    if (this.guardTraining() || !this.extractor) return;
+    let imported;
+    let head = null;
+    try {
+      imported = importProject(new Uint8Array(await file.arrayBuffer()), {
+        modelFingerprint: this.project.model.fingerprint,
+        embeddingSize: this.project.model.embedding_size,
+      });
+      if (!imported.sameModel) imported.samples = await this.reembed(imported.samples);
+      if (imported.head) head = restoreHead(imported.head.model, this.project.model.embedding_size, imported.samples);
+    } catch (error) {
+      const reason = error instanceof ProjectFileError ? error.message : `The project file could not be read: ${error.message}`;
+      return this.notify(`"${file.name}": ${reason} Nothing was changed.`, "error");
+    }
+    try {
+      await this.store?.replaceAll({
+        classes: imported.classes,
+        samples: imported.samples,
+        head: imported.head,
+        modelKey: this.project.model.fingerprint,
+      });
+    } catch (error) {
+      head?.dispose();
+      return this.notify(`${error.message} Nothing was changed.`, "error");
+    }
+    this.stopLive();
+    this.head?.dispose();
+    this.head = head;
+    this.headRecord = head ? imported.head : null;
+    const settings = { head: { ...this.state.settings.head }, training: { ...this.state.settings.training } };
+    for (const section of ["head", "training"]) {
+      for (const [key, value] of Object.entries(imported.settings?.[section] ?? {})) {
+        if (key in settings[section] && !SETTING_CHECKS[key]?.(value)) settings[section][key] = value;
+      }
+    }
+    const history = head ? imported.head.history : [];
+    this.update({
+      dataset: new Dataset(imported.classes, imported.samples),
+      settings,
+      prediction: null,
+      training: {
+        state: head ? "done" : "idle",
+        epoch: history.length,
+        epochs: history.length,
+        history,
+        evaluation: head ? imported.head.evaluation : null,
+        stale: false,
+      },
+    });
+    const trained = head ? " and the trained model" : "";
+    this.notify(`Imported ${imported.samples.length} samples in ${imported.classes.length} classes${trained}.`);
   }
 
   // ---- prediction --------------------------------------------------------------------------

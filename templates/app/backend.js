@@ -53,7 +53,7 @@ async function trySet(name) {
   }
 }
 
-// Returns the backend in use as {name, detail}. `requested` (e.g. from ?backend=webgl) skips the probe.
+// Returns the backend in use as {name, text, build, threads}. `requested` (e.g. from ?backend=webgl) skips the probe.
 export async function chooseBackend({ requested = null, wasmUrls = {} } = {}) {
   setWasmPaths(wasmPaths(wasmUrls));
   const renderer = webglRenderer();
@@ -69,15 +69,19 @@ export async function chooseBackend({ requested = null, wasmUrls = {} } = {}) {
   if (!best) throw new Error("No TensorFlow.js backend could start in this browser.");
   if (tf.getBackend() !== best.name) await tf.setBackend(best.name);
   await tf.ready();
-  return { name: best.name, detail: await describe(best.name, renderer) };
+  return { name: best.name, ...(await describe(best.name, renderer)) };
 }
 
 async function describe(name, renderer) {
   if (name === "wasm") {
     const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
+    // The threaded build needs SharedArrayBuffer, i.e. a cross-origin isolated page.
+    const threaded = simd && (await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT"));
+    const build = threaded ? "threaded-simd" : simd ? "simd" : "plain";
     const threads = getThreadsCount();
-    return `WASM${simd ? " with SIMD" : ""}, ${threads} thread${threads === 1 ? "" : "s"}`;
+    const label = { "threaded-simd": "threaded SIMD build", simd: "SIMD build", plain: "plain build" }[build];
+    return { text: `WASM, ${label}, ${threads} thread${threads === 1 ? "" : "s"}`, build, threads };
   }
-  if (name === "webgl") return `WebGL (${renderer})`;
-  return "plain JavaScript (slow)";
+  if (name === "webgl") return { text: `WebGL (${renderer})`, build: "", threads: null };
+  return { text: "plain JavaScript (slow)", build: "", threads: null };
 }

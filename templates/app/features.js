@@ -21,8 +21,8 @@ export class FeatureExtractor {
     this.context.imageSmoothingQuality = "high";
   }
 
-  static async load(modelUrl, inputSize) {
-    const model = await loadGraphModel(modelUrl);
+  static async load(modelSource, inputSize) {
+    const model = await loadGraphModel(modelSource);
     const extractor = new FeatureExtractor(model, inputSize);
     extractor.warmUp();
     return extractor;

@@ -1,5 +1,6 @@
 // Boot: read the project embedded in the page, start the app, connect the page.
 import { App } from "./app.js";
+import { readEmbeddedAssets } from "./embedded.js";
 import { bindPage } from "./ui/page.js";
 
 function storeName() {
@@ -11,7 +12,13 @@ function storeName() {
 async function main() {
   const project = JSON.parse(document.getElementById("teachkit-project").textContent);
   const requestedBackend = new URLSearchParams(location.search).get("backend");
-  const app = new App(project, { requestedBackend, wasmUrls: window.teachkitWasmUrls ?? {}, storeName: storeName() });
+  const embedded = readEmbeddedAssets(document);
+  const app = new App(project, {
+    requestedBackend,
+    wasmUrls: embedded?.wasmUrls ?? {},
+    model: embedded?.model ?? "model/model.json",
+    storeName: storeName(),
+  });
   app.subscribe(bindPage(app));
   window.teachkit = app; // for host pages and tests
   await app.start();

@@ -3,6 +3,7 @@ import { CameraView } from "./camera.js";
 import { ClassesView } from "./classes.js";
 import { byTestId } from "./dom.js";
 import { PredictionView } from "./prediction.js";
+import { ProjectView } from "./project.js";
 import { ThumbnailUrls } from "./thumbs.js";
 import { TrainingView } from "./training.js";
 
@@ -13,6 +14,7 @@ export function bindPage(app) {
     new CameraView(app),
     new TrainingView(app),
     new PredictionView(app, thumbnails),
+    new ProjectView(app),
   ];
   const message = byTestId("message");
   const status = byTestId("status");
@@ -23,8 +25,10 @@ export function bindPage(app) {
     document.body.dataset.state = state.status;
     status.dataset.state = state.status;
     status.textContent = state.status;
-    backend.textContent = state.backend ? state.backend.detail : "choosing…";
+    backend.textContent = state.backend ? state.backend.text : "choosing…";
     backend.dataset.backend = state.backend?.name ?? "";
+    backend.dataset.build = state.backend?.build ?? "";
+    backend.dataset.threads = String(state.backend?.threads ?? "");
     busy.textContent = state.busy ?? "";
     if (state.notice !== previous?.notice) {
       message.textContent = state.notice.text;

@@ -1,0 +1,123 @@
+// The project file: one zip (fflate) with the classes, every sample (embedding, thumbnail, crop),
+// the training settings and the trained head. It moves a session between copies of the page
+// (USB and hosted) and is validated completely before anything is replaced.
+import { unzipSync, zipSync } from "fflate";
+
+const FORMAT = "teachkit-project";
+const VERSION = 1;
+const MANIFEST = "teachkit-project.json";
+const EMBEDDINGS = "embeddings.f32";
+// Every name a project file may hold; anything else (paths, "..", other files) is refused.
+const ID = "[A-Za-z0-9-]{1,64}";
+const ALLOWED = new RegExp(`^(${MANIFEST.replace(".", "\\.")}|${EMBEDDINGS.replace(".", "\\.")}|(images|thumbs)/${ID}\\.jpg)$`);
+
+export class ProjectFileError extends Error {}
+
+async function bytesOf(blob) {
+  return new Uint8Array(await blob.arrayBuffer());
+}
+
+export async function exportProject({ title, dataset, settings, head, modelFingerprint, embeddingSize }) {
+  const embeddings = new Float32Array(dataset.samples.length * embeddingSize);
+  const files = {};
+  for (const [index, sample] of dataset.samples.entries()) {
+    embeddings.set(sample.embedding, index * embeddingSize);
+    files[`images/${sample.id}.jpg`] = [await bytesOf(sample.image), { level: 0 }];
+    files[`thumbs/${sample.id}.jpg`] = [await bytesOf(sample.thumb), { level: 0 }];
+  }
+  const manifest = {
+    format: FORMAT,
+    version: VERSION,
+    title,
+    modelFingerprint,
+    embeddingSize,
+    classes: dataset.classes,
+    samples: dataset.samples.map(({ id, classId, added }) => ({ id, classId, added })),
+    settings,
+    head: head ? { ...head, model: { ...head.model, weights: head.model.weights?.map((w) => Array.from(w)) } } : null,
+  };
+  files[MANIFEST] = new TextEncoder().encode(JSON.stringify(manifest));
+  files[EMBEDDINGS] = new Uint8Array(embeddings.buffer);
+  return new Blob([zipSync(files, { level: 6 })], { type: "application/zip" });
+}
+
+function fail(message) {
+  throw new ProjectFileError(message);
+}
+
+function unzip(bytes) {
+  try {
+    return unzipSync(bytes);
+  } catch (error) {
+    return fail(`This is not a teachkit project file, or it is damaged (${error.message}).`);
+  }
+}
+
+function readManifest(files) {
+  if (!files[MANIFEST]) fail("This zip file is not a teachkit project file (it has no teachkit-project.json).");
+  let manifest;
+  try {
+    manifest = JSON.parse(new TextDecoder().decode(files[MANIFEST]));
+  } catch {
+    fail("The project file is damaged: its teachkit-project.json cannot be read.");
+  }
+  if (manifest?.format !== FORMAT) fail("This zip file is not a teachkit project file.");
+  if (manifest.version !== VERSION) fail(`This project file has version ${manifest.version}; this page reads version ${VERSION}.`);
+  return manifest;
+}
+
+function checkStructure(manifest) {
+  const classes = manifest.classes;
+  if (!Array.isArray(classes) || classes.length < 2) fail("The project file has fewer than two classes.");
+  const names = new Set();
+  for (const item of classes) {
+    if (typeof item?.id !== "string" || typeof item?.name !== "string" || !item.name.trim() || item.name.length > 40) {
+      fail("The project file has a class without a proper name.");
+    }
+    if (names.has(item.name.toLocaleLowerCase())) fail(`The project file names the class "${item.name}" twice.`);
+    names.add(item.name.toLocaleLowerCase());
+  }
+  const classIds = new Set(classes.map((item) => item.id));
+  if (!Array.isArray(manifest.samples)) fail("The project file has no sample list.");
+  for (const sample of manifest.samples) {
+    if (!new RegExp(`^${ID}$`).test(sample?.id ?? "") || !classIds.has(sample.classId)) {
+      fail("The project file has a sample that belongs to no class.");
+    }
+  }
+  if (!Number.isInteger(manifest.embeddingSize) || manifest.embeddingSize < 1) fail("The project file has no embedding size.");
+}
+
+// Returns {classes, samples, settings, head, sameModel}; throws ProjectFileError and changes nothing.
+export function importProject(bytes, { modelFingerprint, embeddingSize }) {
+  const files = unzip(bytes);
+  for (const name of Object.keys(files)) {
+    if (!ALLOWED.test(name)) fail(`The project file contains "${name}", which does not belong in one; it was not imported.`);
+  }
+  const manifest = readManifest(files);
+  checkStructure(manifest);
+  const size = manifest.embeddingSize;
+  const raw = files[EMBEDDINGS];
+  if (!raw || raw.byteLength !== manifest.samples.length * size * 4) fail("The project file's embeddings are incomplete.");
+  const embeddings = new Float32Array(raw.slice().buffer);
+  const samples = manifest.samples.map((sample, index) => {
+    const image = files[`images/${sample.id}.jpg`];
+    const thumb = files[`thumbs/${sample.id}.jpg`];
+    if (!image || !thumb) fail("The project file is missing the picture of a sample.");
+    return {
+      id: sample.id,
+      classId: sample.classId,
+      added: Number(sample.added) || index,
+      embedding: embeddings.slice(index * size, (index + 1) * size),
+      image: new Blob([image], { type: "image/jpeg" }),
+      thumb: new Blob([thumb], { type: "image/jpeg" }),
+    };
+  });
+  const sameModel = manifest.modelFingerprint === modelFingerprint && size === embeddingSize;
+  const classIds = new Set(manifest.classes.map((item) => item.id));
+  let head = null;
+  if (sameModel && manifest.head && manifest.head.classIds?.every((id) => classIds.has(id))) {
+    const model = manifest.head.model;
+    head = { ...manifest.head, model: { ...model, weights: model.weights?.map((w) => new Float32Array(w)) } };
+  }
+  return { classes: manifest.classes.map(({ id, name }) => ({ id, name })), samples, settings: manifest.settings, head, sameModel };
+}

@@ -1,0 +1,63 @@
+"""Steps a visitor takes on the page, for the browser tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+PROJECT = """
+title = "Surfaces"
+classes = ["Brick", "Grass", "Gravel"]
+[model]
+base = "efficientnet_lite0"
+"""
+CLASS_OF = {"brick": "Brick", "grass": "Grass", "gravel": "Gravel"}
+
+
+def card(page, name: str):
+    quoted = json.dumps(name, ensure_ascii=False)  # a valid CSS string, quotes escaped
+    return page.locator(f'[data-testid="class"][data-class-name={quoted}]')
+
+
+def wait_ready(page) -> None:
+    expect(page.locator('[data-testid="status"]')).to_have_attribute("data-state", "ready", timeout=60_000)
+
+
+def upload(page, name: str, files: list[Path], expected_count: int) -> None:
+    card(page, name).locator('[data-testid="sample-upload"]').set_input_files([str(f) for f in files])
+    expect(card(page, name).locator('[data-testid="sample-count"]')).to_have_text(
+        str(expected_count), timeout=60_000
+    )
+
+
+def train(page) -> None:
+    page.click('[data-testid="train"]')
+    expect(page.locator('[data-testid="train-status"]')).to_have_attribute(
+        "data-state", "done", timeout=120_000
+    )
+
+
+def predict(page, file: Path) -> tuple[str, float]:
+    output = page.locator('[data-testid="prediction"]')
+    count = int(output.get_attribute("data-count"))
+    page.set_input_files('[data-testid="predict-upload"]', str(file))
+    expect(output).to_have_attribute("data-count", str(count + 1), timeout=30_000)
+    return output.get_attribute("data-label"), float(output.get_attribute("data-confidence"))
+
+
+def accuracy(page, texture_files) -> float:
+    results = [
+        predict(page, file)[0] == CLASS_OF[texture]
+        for texture, files in texture_files.items()
+        for file in files["held-out"]
+    ]
+    return sum(results) / len(results)
+
+
+def collect_and_train(page, texture_files) -> None:
+    wait_ready(page)
+    for texture, files in texture_files.items():
+        upload(page, CLASS_OF[texture], files["train"], 20)
+    train(page)
