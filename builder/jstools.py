@@ -121,5 +121,5 @@ def js_toolchain() -> JsToolchain:
     toolchain = JsToolchain(root)
     if not (toolchain.node_modules / ".package-lock.json").exists():
         log.info("installing the JavaScript dependencies into %s (once)", root)
-        _run([_require("npm"), "ci", "--no-audit", "--no-fund"], root, "npm ci")
+        _run([_require("npm"), "ci", "--omit=dev", "--no-audit", "--no-fund"], root, "npm ci")
     return toolchain

@@ -248,3 +248,28 @@ def test_nearest_neighbour_head_from_the_advanced_settings(
         "The share held back for checking must be from 0 to 0.5."
     )
     expect(page.locator("#setting-validation-fraction")).to_have_value("0.15")
+
+
+def test_theme_logo_and_texts_reach_the_page(tmp_path, lite0_sites, serve_site, open_page):
+    from PIL import Image
+
+    lite0_sites("auto")
+    Image.new("RGB", (120, 60), (200, 40, 40)).save(tmp_path / "logo.png")
+    site = build_project(
+        tmp_path,
+        'title = "Leaves"\nclasses = ["Oak", "Maple"]\n[theme]\nprimary_color = "#0a7d32"\n'
+        'background_color = "#fffdf5"\ntext_color = "#222222"\nlogo = "logo.png"\n'
+        'intro = "Show the camera a leaf."\nfooter = "Made for class 7b"\n',
+    )
+    session = open_page(serve_site(site).url)
+    page = session.page
+    wait_ready(page)
+
+    logo = page.locator("img.logo")
+    assert logo.evaluate("img => img.naturalWidth") == 120
+    header_border = page.locator(".site-header").evaluate("e => getComputedStyle(e).borderBottomColor")
+    assert header_border == "rgb(10, 125, 50)"
+    assert page.locator("body").evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 253, 245)"
+    expect(page.locator(".intro")).to_have_text("Show the camera a leaf.")
+    expect(page.locator("footer")).to_have_text("Made for class 7b")
+    assert page.title() == "Leaves"

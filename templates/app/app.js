@@ -12,12 +12,17 @@ const SAVE_BATCH = 16;
 
 function canvasBlob(canvas, quality) {
   return new Promise((resolve, reject) => {
-    canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error("could not encode"))), "image/jpeg", quality);
+    canvas.toBlob(
+      (blob) => (blob ? resolve(blob) : reject(new Error("could not encode"))),
+      "image/jpeg",
+      quality,
+    );
   });
 }
 
 function nextVideoFrame(video) {
-  if (video.requestVideoFrameCallback) return new Promise((resolve) => video.requestVideoFrameCallback(resolve));
+  if (video.requestVideoFrameCallback)
+    return new Promise((resolve) => video.requestVideoFrameCallback(resolve));
   return new Promise((resolve) => requestAnimationFrame(resolve));
 }
 
@@ -45,8 +50,10 @@ async function decode(file) {
 const isWhole = (value, low, high) => Number.isInteger(value) && value >= low && value <= high;
 const SETTING_CHECKS = {
   type: (v) => (["dense", "knn"].includes(v) ? null : "must be dense or knn."),
-  hidden_units: (v) => (v.every((n) => isWhole(n, 1, 4096)) ? null : "must be whole numbers from 1 to 4096, like 100 or 128, 64."),
-  activation: (v) => (["relu", "tanh", "sigmoid", "elu", "selu", "swish"].includes(v) ? null : "is not offered."),
+  hidden_units: (v) =>
+    v.every((n) => isWhole(n, 1, 4096)) ? null : "must be whole numbers from 1 to 4096, like 100 or 128, 64.",
+  activation: (v) =>
+    ["relu", "tanh", "sigmoid", "elu", "selu", "swish"].includes(v) ? null : "is not offered.",
   dropout: (v) => (v >= 0 && v < 1 ? null : "must be at least 0 and below 1."),
   k: (v) => (isWhole(v, 1, 100) ? null : "must be a whole number from 1 to 100."),
   epochs: (v) => (isWhole(v, 1, 1000) ? null : "must be a whole number from 1 to 1000."),
@@ -68,7 +75,10 @@ const SETTING_NAMES = {
 
 export class App {
   // `model` is the model's URL (hosted) or an in-memory IOHandler (single file).
-  constructor(project, { requestedBackend = null, wasmUrls = {}, model = "model/model.json", storeName } = {}) {
+  constructor(
+    project,
+    { requestedBackend = null, wasmUrls = {}, model = "model/model.json", storeName } = {},
+  ) {
     this.project = project;
     this.options = { requestedBackend, wasmUrls, model, storeName };
     this.listeners = [];
@@ -167,7 +177,8 @@ export class App {
       }
       const dataset = new Dataset(saved.classes, samples);
       this.update({ dataset });
-      if (saved.head && saved.modelKey === this.project.model.fingerprint) this.restoreTrainedHead(saved.head, dataset);
+      if (saved.head && saved.modelKey === this.project.model.fingerprint)
+        this.restoreTrainedHead(saved.head, dataset);
     } catch (error) {
       this.notify(`Saved samples could not be restored: ${error.message}`, "error");
     }
@@ -280,7 +291,9 @@ export class App {
   async clearClass(id) {
     if (this.guardTraining()) return;
     const removed = this.state.dataset.samplesOf(id).map((sample) => sample.id);
-    await this.changeDataset(this.state.dataset.withoutSamplesOf(id), (store) => store.deleteSamples(removed));
+    await this.changeDataset(this.state.dataset.withoutSamplesOf(id), (store) =>
+      store.deleteSamples(removed),
+    );
   }
 
   async deleteSample(id) {
@@ -355,7 +368,10 @@ export class App {
       const stream = await navigator.mediaDevices.getUserMedia({ video, audio: false });
       const devices = (await navigator.mediaDevices.enumerateDevices())
         .filter((device) => device.kind === "videoinput")
-        .map((device, index) => ({ deviceId: device.deviceId, label: device.label || `Camera ${index + 1}` }));
+        .map((device, index) => ({
+          deviceId: device.deviceId,
+          label: device.label || `Camera ${index + 1}`,
+        }));
       const active = stream.getVideoTracks()[0]?.getSettings().deviceId ?? deviceId;
       this.update({ camera: { stream, devices, deviceId: active } });
     } catch (error) {
@@ -441,14 +457,19 @@ export class App {
       return this.notify(problem, "error");
     }
     const { dataset, settings } = this.state;
-    const { training, validation } = dataset.split(settings.training.validation_fraction, settings.training.seed);
+    const { training, validation } = dataset.split(
+      settings.training.validation_fraction,
+      settings.training.seed,
+    );
     const classIds = dataset.classes.map((item) => item.id);
     const head = createHead(settings.head, settings.training, this.project.model.embedding_size, classIds);
     const epochs = settings.head.type === "knn" ? 1 : settings.training.epochs;
     const history = [];
     this.stopTrainingRequested = false;
     this.stopLive();
-    this.update({ training: { state: "training", epoch: 0, epochs, history, evaluation: null, stale: false } });
+    this.update({
+      training: { state: "training", epoch: 0, epochs, history, evaluation: null, stale: false },
+    });
     this.notify(`Training on ${training.length} samples, checking on ${validation.length}…`);
     try {
       await head.train(training, validation, settings.training, {
@@ -463,7 +484,10 @@ export class App {
       this.update({ training: { ...this.state.training, state: "error" } });
       return this.notify(`Training failed: ${error.message}`, "error");
     }
-    const evaluation = { ...evaluate(head, validation.length ? validation : training), onValidation: validation.length > 0 };
+    const evaluation = {
+      ...evaluate(head, validation.length ? validation : training),
+      onValidation: validation.length > 0,
+    };
     this.head?.dispose();
     this.head = head;
     this.headRecord = { model: head.toJSON(), classIds, history, evaluation };
@@ -492,7 +516,11 @@ export class App {
       modelFingerprint: this.project.model.fingerprint,
       embeddingSize: this.project.model.embedding_size,
     });
-    const slug = this.project.title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "teachkit";
+    const slug =
+      this.project.title
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")
+        .replace(/^-|-$/g, "") || "teachkit";
     this.notify(`Saved ${this.state.dataset.samples.length} samples to a project file.`);
     return { blob, name: `${slug}.teachkit.zip` };
   }
@@ -508,9 +536,13 @@ export class App {
         embeddingSize: this.project.model.embedding_size,
       });
       if (!imported.sameModel) imported.samples = await this.reembed(imported.samples);
-      if (imported.head) head = restoreHead(imported.head.model, this.project.model.embedding_size, imported.samples);
+      if (imported.head)
+        head = restoreHead(imported.head.model, this.project.model.embedding_size, imported.samples);
     } catch (error) {
-      const reason = error instanceof ProjectFileError ? error.message : `The project file could not be read: ${error.message}`;
+      const reason =
+        error instanceof ProjectFileError
+          ? error.message
+          : `The project file could not be read: ${error.message}`;
       return this.notify(`"${file.name}": ${reason} Nothing was changed.`, "error");
     }
     try {
@@ -549,7 +581,9 @@ export class App {
       },
     });
     const trained = head ? " and the trained model" : "";
-    this.notify(`Imported ${imported.samples.length} samples in ${imported.classes.length} classes${trained}.`);
+    this.notify(
+      `Imported ${imported.samples.length} samples in ${imported.classes.length} classes${trained}.`,
+    );
   }
 
   // ---- prediction --------------------------------------------------------------------------
@@ -582,7 +616,10 @@ export class App {
     const problem = precheck(file);
     const bitmap = problem ? null : await decode(file);
     if (!bitmap) {
-      return this.notify(problem ?? `"${file.name}" is not an image this browser can read, or it is damaged.`, "error");
+      return this.notify(
+        problem ?? `"${file.name}" is not an image this browser can read, or it is damaged.`,
+        "error",
+      );
     }
     try {
       this.predictFrom(bitmap, file.name);

@@ -71,7 +71,10 @@ export class Dataset {
   }
 
   withoutSamplesOf(classId) {
-    return new Dataset(this.classes, this.samples.filter((sample) => sample.classId !== classId));
+    return new Dataset(
+      this.classes,
+      this.samples.filter((sample) => sample.classId !== classId),
+    );
   }
 
   withSamples(added) {
@@ -79,7 +82,10 @@ export class Dataset {
   }
 
   withoutSample(id) {
-    return new Dataset(this.classes, this.samples.filter((sample) => sample.id !== id));
+    return new Dataset(
+      this.classes,
+      this.samples.filter((sample) => sample.id !== id),
+    );
   }
 
   // Stratified, seeded split: each class gives the same share of its samples to validation, but

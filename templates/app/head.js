@@ -193,7 +193,9 @@ export class KnnHead extends Head {
   }
 
   probabilities(embeddings) {
-    const similarities = tf.tidy(() => tf.matMul(l2Normalize(embeddings), this.matrix, false, true).arraySync());
+    const similarities = tf.tidy(() =>
+      tf.matMul(l2Normalize(embeddings), this.matrix, false, true).arraySync(),
+    );
     const k = Math.min(this.config.k, this.labels.length);
     return similarities.map((row) => {
       const votes = new Array(this.classIds.length).fill(0);
@@ -260,5 +262,10 @@ export function evaluate(head, samples) {
     return total ? row[index] / total : null;
   });
   const correct = confusion.reduce((sum, row, index) => sum + row[index], 0);
-  return { confusion, perClass, accuracy: samples.length ? correct / samples.length : null, count: samples.length };
+  return {
+    confusion,
+    perClass,
+    accuracy: samples.length ? correct / samples.length : null,
+    count: samples.length,
+  };
 }

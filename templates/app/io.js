@@ -9,7 +9,9 @@ const MANIFEST = "teachkit-project.json";
 const EMBEDDINGS = "embeddings.f32";
 // Every name a project file may hold; anything else (paths, "..", other files) is refused.
 const ID = "[A-Za-z0-9-]{1,64}";
-const ALLOWED = new RegExp(`^(${MANIFEST.replace(".", "\\.")}|${EMBEDDINGS.replace(".", "\\.")}|(images|thumbs)/${ID}\\.jpg)$`);
+const ALLOWED = new RegExp(
+  `^(${MANIFEST.replace(".", "\\.")}|${EMBEDDINGS.replace(".", "\\.")}|(images|thumbs)/${ID}\\.jpg)$`,
+);
 
 export class ProjectFileError extends Error {}
 
@@ -34,7 +36,9 @@ export async function exportProject({ title, dataset, settings, head, modelFinge
     classes: dataset.classes,
     samples: dataset.samples.map(({ id, classId, added }) => ({ id, classId, added })),
     settings,
-    head: head ? { ...head, model: { ...head.model, weights: head.model.weights?.map((w) => Array.from(w)) } } : null,
+    head: head
+      ? { ...head, model: { ...head.model, weights: head.model.weights?.map((w) => Array.from(w)) } }
+      : null,
   };
   files[MANIFEST] = new TextEncoder().encode(JSON.stringify(manifest));
   files[EMBEDDINGS] = new Uint8Array(embeddings.buffer);
@@ -54,7 +58,8 @@ function unzip(bytes) {
 }
 
 function readManifest(files) {
-  if (!files[MANIFEST]) fail("This zip file is not a teachkit project file (it has no teachkit-project.json).");
+  if (!files[MANIFEST])
+    fail("This zip file is not a teachkit project file (it has no teachkit-project.json).");
   let manifest;
   try {
     manifest = JSON.parse(new TextDecoder().decode(files[MANIFEST]));
@@ -62,7 +67,8 @@ function readManifest(files) {
     fail("The project file is damaged: its teachkit-project.json cannot be read.");
   }
   if (manifest?.format !== FORMAT) fail("This zip file is not a teachkit project file.");
-  if (manifest.version !== VERSION) fail(`This project file has version ${manifest.version}; this page reads version ${VERSION}.`);
+  if (manifest.version !== VERSION)
+    fail(`This project file has version ${manifest.version}; this page reads version ${VERSION}.`);
   return manifest;
 }
 
@@ -71,10 +77,16 @@ function checkStructure(manifest) {
   if (!Array.isArray(classes) || classes.length < 2) fail("The project file has fewer than two classes.");
   const names = new Set();
   for (const item of classes) {
-    if (typeof item?.id !== "string" || typeof item?.name !== "string" || !item.name.trim() || item.name.length > 40) {
+    if (
+      typeof item?.id !== "string" ||
+      typeof item?.name !== "string" ||
+      !item.name.trim() ||
+      item.name.length > 40
+    ) {
       fail("The project file has a class without a proper name.");
     }
-    if (names.has(item.name.toLocaleLowerCase())) fail(`The project file names the class "${item.name}" twice.`);
+    if (names.has(item.name.toLocaleLowerCase()))
+      fail(`The project file names the class "${item.name}" twice.`);
     names.add(item.name.toLocaleLowerCase());
   }
   const classIds = new Set(classes.map((item) => item.id));
@@ -84,20 +96,23 @@ function checkStructure(manifest) {
       fail("The project file has a sample that belongs to no class.");
     }
   }
-  if (!Number.isInteger(manifest.embeddingSize) || manifest.embeddingSize < 1) fail("The project file has no embedding size.");
+  if (!Number.isInteger(manifest.embeddingSize) || manifest.embeddingSize < 1)
+    fail("The project file has no embedding size.");
 }
 
 // Returns {classes, samples, settings, head, sameModel}; throws ProjectFileError and changes nothing.
 export function importProject(bytes, { modelFingerprint, embeddingSize }) {
   const files = unzip(bytes);
   for (const name of Object.keys(files)) {
-    if (!ALLOWED.test(name)) fail(`The project file contains "${name}", which does not belong in one; it was not imported.`);
+    if (!ALLOWED.test(name))
+      fail(`The project file contains "${name}", which does not belong in one; it was not imported.`);
   }
   const manifest = readManifest(files);
   checkStructure(manifest);
   const size = manifest.embeddingSize;
   const raw = files[EMBEDDINGS];
-  if (!raw || raw.byteLength !== manifest.samples.length * size * 4) fail("The project file's embeddings are incomplete.");
+  if (!raw || raw.byteLength !== manifest.samples.length * size * 4)
+    fail("The project file's embeddings are incomplete.");
   const embeddings = new Float32Array(raw.slice().buffer);
   const samples = manifest.samples.map((sample, index) => {
     const image = files[`images/${sample.id}.jpg`];
@@ -119,5 +134,11 @@ export function importProject(bytes, { modelFingerprint, embeddingSize }) {
     const model = manifest.head.model;
     head = { ...manifest.head, model: { ...model, weights: model.weights?.map((w) => new Float32Array(w)) } };
   }
-  return { classes: manifest.classes.map(({ id, name }) => ({ id, name })), samples, settings: manifest.settings, head, sameModel };
+  return {
+    classes: manifest.classes.map(({ id, name }) => ({ id, name })),
+    samples,
+    settings: manifest.settings,
+    head,
+    sameModel,
+  };
 }

@@ -7,7 +7,9 @@ export class CameraView {
     this.toggle = byTestId("camera-toggle");
     this.picker = byTestId("camera-select");
     app.setVideo(this.video);
-    this.toggle.addEventListener("click", () => (app.state.camera.stream ? app.stopCamera() : app.startCamera()));
+    this.toggle.addEventListener("click", () =>
+      app.state.camera.stream ? app.stopCamera() : app.startCamera(),
+    );
     this.picker.addEventListener("change", () => app.startCamera(this.picker.value));
   }
 

@@ -43,7 +43,12 @@ export class ClassesView {
   createCard(item) {
     const app = this.app;
     const id = item.id;
-    const nameInput = el("input", { class: "class-name", type: "text", maxlength: "40", "aria-label": "Class name" });
+    const nameInput = el("input", {
+      class: "class-name",
+      type: "text",
+      maxlength: "40",
+      "aria-label": "Class name",
+    });
     nameInput.addEventListener("change", () => app.renameClass(id, nameInput.value));
     const count = el("span", { dataset: { testid: "sample-count" } }, "0");
     const upload = el("input", {
@@ -73,7 +78,8 @@ export class ClassesView {
       record.setPointerCapture(event.pointerId);
       start(event);
     });
-    for (const type of ["pointerup", "pointercancel", "lostpointercapture"]) record.addEventListener(type, stop);
+    for (const type of ["pointerup", "pointercancel", "lostpointercapture"])
+      record.addEventListener(type, stop);
     record.addEventListener("keydown", (event) => {
       if ((event.key === " " || event.key === "Enter") && !event.repeat) start(event);
     });
@@ -119,7 +125,11 @@ export class ClassesView {
     const { dataset } = state;
     const datasetChanged = dataset !== previous?.dataset;
     if (datasetChanged) this.renderCards(dataset);
-    if (datasetChanged || state.recordingClassId !== previous?.recordingClassId || state.status !== previous?.status) {
+    if (
+      datasetChanged ||
+      state.recordingClassId !== previous?.recordingClassId ||
+      state.status !== previous?.status
+    ) {
       const ready = state.status === "ready";
       for (const [id, parts] of this.cards) {
         const recording = state.recordingClassId === id;
@@ -164,7 +174,12 @@ export class ClassesView {
           el("img", { src: this.thumbnails.url(sample), alt: "", width: "48", height: "48" }),
           el(
             "button",
-            { type: "button", class: "remove", dataset: { sampleId: sample.id }, "aria-label": `Delete sample ${index + 1}` },
+            {
+              type: "button",
+              class: "remove",
+              dataset: { sampleId: sample.id },
+              "aria-label": `Delete sample ${index + 1}`,
+            },
             "×",
           ),
         ),

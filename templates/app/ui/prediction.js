@@ -27,14 +27,17 @@ export class PredictionView {
     this.liveToggle.disabled = !trained;
     this.liveToggle.textContent = state.live ? "Stop live prediction" : "Predict live from the camera";
     this.liveToggle.setAttribute("aria-pressed", String(state.live));
-    this.fps.textContent = state.live && state.liveFps ? `${state.liveFps.toFixed(1)} predictions per second` : "";
+    this.fps.textContent =
+      state.live && state.liveFps ? `${state.liveFps.toFixed(1)} predictions per second` : "";
     if (state.prediction === previous?.prediction) return;
     const prediction = state.prediction;
     this.output.dataset.count = String(state.predictionCount);
     if (!prediction) {
       this.output.dataset.label = "";
       this.output.dataset.confidence = "";
-      this.label.textContent = trained ? "Show the camera an example or choose an image." : "Train the model first.";
+      this.label.textContent = trained
+        ? "Show the camera an example or choose an image."
+        : "Train the model first.";
       this.bars.replaceChildren();
       this.neighbors.replaceChildren();
       return;
@@ -60,7 +63,11 @@ export class PredictionView {
           "figure",
           {},
           el("img", { src: this.thumbnails.url(sample), alt: "", width: "64", height: "64" }),
-          el("figcaption", {}, `${state.dataset.classById(sample.classId)?.name ?? "?"} · ${percent(similarity)} similar`),
+          el(
+            "figcaption",
+            {},
+            `${state.dataset.classById(sample.classId)?.name ?? "?"} · ${percent(similarity)} similar`,
+          ),
         ),
       ),
     );

@@ -27,7 +27,13 @@ const SETTINGS = {
   "hidden-units": [
     "head",
     "hidden_units",
-    (text) => (text.trim() ? text.split(/[\s,]+/).filter(Boolean).map(Number) : []),
+    (text) =>
+      text.trim()
+        ? text
+            .split(/[\s,]+/)
+            .filter(Boolean)
+            .map(Number)
+        : [],
   ],
   activation: ["head", "activation", String],
   dropout: ["head", "dropout", Number],
@@ -67,7 +73,10 @@ function lineChart(canvas, title, yMax) {
       maintainAspectRatio: false,
       plugins: { title: { display: false }, legend: { labels: { color: text } } },
       scales: {
-        x: { title: { display: true, text: "epoch", color: text }, ticks: { color: text, maxTicksLimit: 10 } },
+        x: {
+          title: { display: true, text: "epoch", color: text },
+          ticks: { color: text, maxTicksLimit: 10 },
+        },
         y: { title: { display: true, text: title, color: text }, min: 0, max: yMax, ticks: { color: text } },
       },
     },
@@ -119,12 +128,16 @@ export class TrainingView {
       if (input.value !== text) input.value = text;
     }
     const knn = settings.head.type === "knn";
-    for (const element of document.querySelectorAll("[data-head]")) element.hidden = (element.dataset.head === "knn") !== knn;
+    for (const element of document.querySelectorAll("[data-head]"))
+      element.hidden = (element.dataset.head === "knn") !== knn;
   }
 
   renderCharts(history) {
     if (!this.charts) {
-      this.charts = { loss: lineChart(this.lossCanvas, "loss", undefined), accuracy: lineChart(this.accuracyCanvas, "accuracy", 1) };
+      this.charts = {
+        loss: lineChart(this.lossCanvas, "loss", undefined),
+        accuracy: lineChart(this.accuracyCanvas, "accuracy", 1),
+      };
     }
     const labels = history.map((entry) => entry.epoch);
     const series = {
@@ -151,7 +164,11 @@ export class TrainingView {
     const names = state.training.history.length ? this.classNames(state) : [];
     const where = evaluation.onValidation ? "validation samples" : "training samples (no validation samples)";
     this.perClass.replaceChildren(
-      el("caption", {}, `Accuracy per class on ${evaluation.count} ${where}: ${percent(evaluation.accuracy)} overall`),
+      el(
+        "caption",
+        {},
+        `Accuracy per class on ${evaluation.count} ${where}: ${percent(evaluation.accuracy)} overall`,
+      ),
       el("tr", {}, el("th", { scope: "col" }, "class"), el("th", { scope: "col" }, "accuracy")),
       ...names.map((name, index) =>
         el("tr", {}, el("th", { scope: "row" }, name), el("td", {}, percent(evaluation.perClass[index]))),
@@ -167,7 +184,12 @@ export class TrainingView {
   }
 
   renderConfusion(matrix, names, where) {
-    const header = el("tr", {}, el("th", { scope: "col" }, "true \\ predicted"), ...names.map((n) => el("th", { scope: "col" }, n)));
+    const header = el(
+      "tr",
+      {},
+      el("th", { scope: "col" }, "true \\ predicted"),
+      ...names.map((n) => el("th", { scope: "col" }, n)),
+    );
     const rows = matrix.map((row, i) => {
       const total = row.reduce((sum, value) => sum + value, 0) || 1;
       return el(
@@ -184,7 +206,11 @@ export class TrainingView {
       );
     });
     this.confusion.replaceChildren(
-      el("caption", {}, `Confusion matrix on the ${where}: rows are the true classes, columns the predictions.`),
+      el(
+        "caption",
+        {},
+        `Confusion matrix on the ${where}: rows are the true classes, columns the predictions.`,
+      ),
       header,
       ...rows,
     );
