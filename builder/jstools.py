@@ -97,29 +97,27 @@ def _run(args: list[str], cwd: Path, what: str, env: dict[str, str] | None = Non
     return result.stdout
 
 
-def _lock_files() -> tuple[Path, Path]:
-    source = PACKAGE_DIR.parent
-    if (source / "package-lock.json").exists() and (source / "builder").is_dir():
-        return source / "package.json", source / "package-lock.json"
-    return PACKAGE_DIR / "js" / "package.json", PACKAGE_DIR / "js" / "package-lock.json"
+def _installed_root() -> Path:
+    """An installed wheel carries package.json + the lockfile; the packages go into the cache."""
+    shipped = PACKAGE_DIR / "js"
+    lock = shipped / "package-lock.json"
+    if not lock.exists():
+        raise BuildError(f"the JavaScript lockfile is missing: {lock}. Reinstall teachkit.")
+    root = cache_root() / "js" / hashlib.sha256(lock.read_bytes()).hexdigest()[:16]
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(shipped / "package.json", root / "package.json")
+    shutil.copyfile(lock, root / "package-lock.json")
+    return root
 
 
 def js_toolchain() -> JsToolchain:
-    """Finds (or installs once, from the shipped lockfile) the JS dependencies."""
-    package_json, lock = _lock_files()
-    if not lock.exists():
-        raise BuildError(f"the JavaScript lockfile is missing: {lock}. Reinstall teachkit.")
-    source_root = package_json.parent
-    if (source_root / "builder").is_dir():
-        root = source_root
-    else:
-        digest = hashlib.sha256(lock.read_bytes()).hexdigest()[:16]
-        root = cache_root() / "js" / digest
-        root.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(package_json, root / "package.json")
-        shutil.copyfile(lock, root / "package-lock.json")
-    toolchain = JsToolchain(root)
+    """Finds (or installs once, from the locked versions) the JS dependencies."""
+    source = PACKAGE_DIR.parent
+    in_checkout = (source / "package-lock.json").exists() and (source / "builder").is_dir()
+    toolchain = JsToolchain(source if in_checkout else _installed_root())
     if not (toolchain.node_modules / ".package-lock.json").exists():
-        log.info("installing the JavaScript dependencies into %s (once)", root)
-        _run([_require("npm"), "ci", "--omit=dev", "--no-audit", "--no-fund"], root, "npm ci")
+        log.info("installing the JavaScript dependencies into %s (once)", toolchain.root)
+        # An installed teachkit needs only the page's packages, not the repository's dev tools.
+        omit_dev = [] if in_checkout else ["--omit=dev"]
+        _run([_require("npm"), "ci", *omit_dev, "--no-audit", "--no-fund"], toolchain.root, "npm ci")
     return toolchain

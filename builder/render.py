@@ -80,12 +80,20 @@ def single_file_name(title: str) -> str:
     return f"{slug or 'teachkit'}.html"
 
 
-def _environment() -> Environment:
-    return Environment(
+def _render_page(inputs: SiteInputs, logo: str | None, csp: str, single_file: dict | None) -> str:
+    environment = Environment(
         loader=FileSystemLoader(templates_dir() / "page"),
         autoescape=True,
         undefined=StrictUndefined,
         keep_trailing_newline=True,
+    )
+    return environment.get_template("index.html").render(
+        project=inputs.project,
+        page_config=page_config(inputs),
+        model_description=inputs.model.description,
+        logo=logo,
+        csp=csp,
+        single_file=single_file,
     )
 
 
@@ -111,19 +119,8 @@ def render_hosted(inputs: SiteInputs, site: Path) -> None:
     if logo is not None:
         logo_src = f"logo{logo.suffix.lower()}"
         shutil.copyfile(logo, site / logo_src)
-    html = (
-        _environment()
-        .get_template("index.html")
-        .render(
-            project=inputs.project,
-            page_config=page_config(inputs),
-            model_description=inputs.model.description,
-            logo=logo_src,
-            # blob: lets the threaded WASM build's workers load TF.js's own glue code, made in-page.
-        csp=content_security_policy("'self' blob:", "'self'"),
-            single_file=None,
-        )
-    )
+    # blob: lets the threaded WASM build's workers load TF.js's own glue code, made in-page.
+    html = _render_page(inputs, logo_src, content_security_policy("'self' blob:", "'self'"), None)
     (site / "index.html").write_text(html, encoding="utf-8")
     (site / "manifest.json").write_text(json.dumps(manifest(inputs, site), indent=1))
 
@@ -149,29 +146,17 @@ def render_single_file(inputs: SiteInputs, site: Path) -> Path:
         if binary.name in SINGLE_FILE_WASM
     }
     logo = inputs.project.theme.logo
-    html = (
-        _environment()
-        .get_template("index.html")
-        .render(
-            project=inputs.project,
-            page_config=page_config(inputs),
-            model_description=inputs.model.description,
-            logo=_logo_data_url(logo) if logo else None,
-            csp=content_security_policy(f"'sha256-{script_hash}'", "blob:"),
-            single_file={
-                "css": Markup((templates_dir() / "page" / "style.css").read_text(encoding="utf-8")),
-                "script": Markup(script),
-                "model": {key: value for key, value in model_json.items() if key != "weightsManifest"}
-                | {
-                    "weightSpecs": [
-                        spec for group in model_json["weightsManifest"] for spec in group["weights"]
-                    ]
-                },
-                "weights": _base64(weights),
-                "wasm": wasm,
-            },
-        )
-    )
+    weight_specs = [spec for group in model_json["weightsManifest"] for spec in group["weights"]]
+    single_file = {
+        "css": Markup((templates_dir() / "page" / "style.css").read_text(encoding="utf-8")),
+        "script": Markup(script),
+        "model": {key: value for key, value in model_json.items() if key != "weightsManifest"}
+        | {"weightSpecs": weight_specs},
+        "weights": _base64(weights),
+        "wasm": wasm,
+    }
+    csp = content_security_policy(f"'sha256-{script_hash}'", "blob:")
+    html = _render_page(inputs, _logo_data_url(logo) if logo else None, csp, single_file)
     path = site / single_file_name(inputs.project.title)
     path.write_text(html, encoding="utf-8")
     (site / "manifest.json").write_text(json.dumps(manifest(inputs, site), indent=1))
