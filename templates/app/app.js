@@ -144,6 +144,9 @@ export class App {
     }
     await this.restore();
     this.update({ status: "ready" });
+    // For benchmarks and host pages: when samples can be added, and when a prediction can be made.
+    performance.mark("teachkit:ready");
+    if (this.trained) performance.mark("teachkit:prediction-ready");
     if (this.state.notice.kind !== "error") this.notify("Ready. Add examples to each class, then train.");
   }
 
