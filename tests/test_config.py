@@ -4,7 +4,9 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from builder.cli import main
 from builder.config import (
     REFERENCE_END,
     REFERENCE_START,
@@ -362,6 +364,15 @@ def test_malformed_project_file(tmp_path, text, files, expected):
             line = line.replace(placeholder, value)
         wanted.append(line)
     assert str(caught.value).splitlines() == wanted
+
+    # The same through the command line: the message, exit code 1, and the previous site untouched.
+    output = tmp_path / "site"
+    output.mkdir()
+    (output / "manifest.json").write_text('{"previous": "build"}')
+    result = CliRunner().invoke(main, ["build", str(project_file), "-o", str(output)])
+    assert result.exit_code == 1, result.output
+    assert result.output == "error: " + "\n".join(wanted) + "\n"
+    assert [(f.name, f.read_text()) for f in output.iterdir()] == [("manifest.json", '{"previous": "build"}')]
 
 
 def test_missing_file_suggests_the_folder_to_init(tmp_path, monkeypatch):
