@@ -149,10 +149,12 @@ export class ClassesView {
         this.cards.delete(id);
       }
     }
-    for (const item of dataset.classes) {
+    for (const [index, item] of dataset.classes.entries()) {
       if (!this.cards.has(item.id)) this.cards.set(item.id, this.createCard(item));
       const parts = this.cards.get(item.id);
-      this.root.append(parts.card); // keeps cards in dataset order
+      // Move a card only when it is out of place: moving it would end a held record press.
+      const current = this.root.children[index];
+      if (current !== parts.card) this.root.insertBefore(parts.card, current ?? null);
       parts.card.dataset.className = item.name;
       if (document.activeElement !== parts.nameInput) parts.nameInput.value = item.name;
       parts.count.textContent = String(counts[item.id]);
