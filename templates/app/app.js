@@ -638,7 +638,11 @@ export class App {
     if (!(await this.videoReady())) return this.update({ live: false });
     let frames = 0;
     let windowStart = performance.now();
+    let nextFrame = nextVideoFrame(this.video);
     while (this.state.live && this.head) {
+      await nextFrame;
+      // Ask for the following frame before predicting: one that arrives meanwhile is used at once.
+      nextFrame = nextVideoFrame(this.video);
       this.predictFrom(this.video, "camera");
       frames += 1;
       const elapsed = performance.now() - windowStart;
@@ -647,7 +651,6 @@ export class App {
         frames = 0;
         windowStart = performance.now();
       }
-      await nextVideoFrame(this.video);
     }
   }
 
