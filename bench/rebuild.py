@@ -6,6 +6,7 @@ Usage: python bench/rebuild.py [--runs 3]   (prints the medians and their ratio)
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
@@ -30,15 +31,26 @@ def timed_build(cache: Path, output: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work_text:
         work = Path(work_text)
         first = [timed_build(work / f"cache-{run}", work / "dist") for run in range(args.runs)]
         rebuild = [timed_build(work / "cache-0", work / "dist") for _ in range(args.runs)]
     first_median, rebuild_median = statistics.median(first), statistics.median(rebuild)
-    print(f"first build (empty cache): median {first_median:.1f} s over {args.runs} runs")
-    print(f"rebuild (unchanged project): median {rebuild_median:.2f} s over {args.runs} runs")
-    print(f"ratio: {first_median / rebuild_median:.0f}x faster")
+    text = "\n".join(
+        [
+            "| build of examples/demo | median | runs |",
+            "| --- | --- | --- |",
+            f"| first build, empty cache | {first_median:.1f} s | {args.runs} |",
+            f"| rebuild, unchanged project | {rebuild_median:.2f} s | {args.runs} |",
+            f"| ratio | {first_median / rebuild_median:.0f}× faster | |",
+        ]
+    )
+    print(text)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "rebuild.md").write_text(text + "\n")
+    (args.out / "rebuild.json").write_text(json.dumps({"first_s": first, "rebuild_s": rebuild}, indent=1))
 
 
 if __name__ == "__main__":
