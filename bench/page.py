@@ -68,18 +68,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from builder.serve import make_server  # noqa: E402
+from tests.conftest import CHROMIUM_ARGS as TEST_CHROMIUM_ARGS  # noqa: E402
+from tests.conftest import chromium_executable  # noqa: E402
 from tests.images import write_y4m  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--enable-precise-memory-info",
-]
+CHROMIUM = chromium_executable()
+CHROMIUM_ARGS = [*TEST_CHROMIUM_ARGS, "--enable-precise-memory-info"]
 CAMERA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 # Class name → the scikit-image photo its samples are cropped from.
 SOURCES = {
@@ -1297,7 +1291,9 @@ def markdown(results: dict) -> str:
 
 
 def environment(build_summary: str) -> dict:
-    version = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True).stdout.strip()
+    version = ""
+    if CHROMIUM:  # None: Playwright's own browser
+        version = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True).stdout.strip()
     return {
         "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "chromium": version.split(" built")[0] or "Chromium",
