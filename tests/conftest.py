@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
@@ -63,8 +64,9 @@ class Server:
     log: list[str] = field(default_factory=list)
 
 
-@pytest.fixture
-def serve_site() -> Iterator[object]:
+@contextlib.contextmanager
+def site_servers() -> Iterator[object]:
+    """Yields start(directory, isolated=False) -> Server; every server started stops at the end."""
     servers = []
 
     def start(directory: Path, isolated: bool = False) -> Server:
@@ -73,10 +75,24 @@ def serve_site() -> Iterator[object]:
         servers.append(server)
         return Server(f"http://127.0.0.1:{server.server_address[1]}/")
 
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+@pytest.fixture
+def serve_site() -> Iterator[object]:
+    with site_servers() as start:
+        yield start
+
+
+@pytest.fixture(scope="module")
+def serve_site_module() -> Iterator[object]:
+    with site_servers() as start:
+        yield start
 
 
 def chromium_executable() -> str | None:

@@ -140,24 +140,6 @@ def good_project_file(tmp_path_factory, surfaces_site, serve_site_module, browse
     return path
 
 
-@pytest.fixture(scope="module")
-def serve_site_module():
-    servers = []
-
-    def start(directory: Path):
-        from builder.serve import make_server
-
-        server = make_server(directory, "127.0.0.1", 0, False, quiet=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return type("Server", (), {"url": f"http://127.0.0.1:{server.server_address[1]}/"})
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
-
-
 def corrupt_variants(good: bytes) -> dict[str, tuple[bytes, str]]:
     with zipfile.ZipFile(io.BytesIO(good)) as archive:
         entries = {name: archive.read(name) for name in archive.namelist()}

@@ -338,7 +338,7 @@ export class App {
         continue;
       }
       try {
-        pending.push(await this.makeSample(classId, bitmap));
+        pending.push(this.makeSample(classId, bitmap));
       } catch (error) {
         problems.push(`"${file.name}" could not be added: ${error.message}`);
       } finally {
@@ -410,19 +410,26 @@ export class App {
     const interval = 1000 / this.project.capture.fps;
     let pending = [];
     let total = 0;
-    while (this.state.recordingClassId === classId) {
-      const started = performance.now();
-      pending.push(await this.makeSample(classId, this.video));
-      if (pending.length >= Math.max(1, Math.round(this.project.capture.fps / 2))) {
-        if (!(await this.saveSamples(pending))) break;
-        total += pending.length;
-        pending = [];
+    let failure = null;
+    try {
+      while (this.state.recordingClassId === classId) {
+        const started = performance.now();
+        pending.push(this.makeSample(classId, this.video));
+        if (pending.length >= Math.max(1, Math.round(this.project.capture.fps / 2))) {
+          if (!(await this.saveSamples(pending))) break;
+          total += pending.length;
+          pending = [];
+        }
+        await sleep(Math.max(0, interval - (performance.now() - started)));
       }
-      await sleep(Math.max(0, interval - (performance.now() - started)));
+    } catch (error) {
+      failure = error;
     }
     if (pending.length && (await this.saveSamples(pending))) total += pending.length;
     this.update({ recordingClassId: null });
-    this.notify(`Recorded ${total} frame${total === 1 ? "" : "s"}.`);
+    const recorded = `Recorded ${total} frame${total === 1 ? "" : "s"}.`;
+    if (failure) this.notify(`${recorded} Recording stopped: ${failure.message}`, "error");
+    else this.notify(recorded);
   }
 
   stopRecording() {
@@ -511,15 +518,22 @@ export class App {
 
   // ---- project file ----------------------------------------------------------------------
 
+  // Returns {blob, name} to download, or null after telling the visitor why not.
   async exportProject() {
-    const blob = await exportProject({
-      title: this.project.title,
-      dataset: this.state.dataset,
-      settings: this.state.settings,
-      head: this.headRecord,
-      modelFingerprint: this.project.model.fingerprint,
-      embeddingSize: this.project.model.embedding_size,
-    });
+    let blob;
+    try {
+      blob = await exportProject({
+        title: this.project.title,
+        dataset: this.state.dataset,
+        settings: this.state.settings,
+        head: this.headRecord,
+        modelFingerprint: this.project.model.fingerprint,
+        embeddingSize: this.project.model.embedding_size,
+      });
+    } catch (error) {
+      this.notify(`The project file could not be made: ${error.message}`, "error");
+      return null;
+    }
     const slug =
       this.project.title
         .toLowerCase()
@@ -627,6 +641,8 @@ export class App {
     }
     try {
       this.predictFrom(bitmap, file.name);
+    } catch (error) {
+      this.notify(`"${file.name}" could not be classified: ${error.message}`, "error");
     } finally {
       bitmap.close();
     }
@@ -644,7 +660,12 @@ export class App {
       await nextFrame;
       // Ask for the following frame before predicting: one that arrives meanwhile is used at once.
       nextFrame = nextVideoFrame(this.video);
-      this.predictFrom(this.video, "camera");
+      try {
+        this.predictFrom(this.video, "camera");
+      } catch (error) {
+        this.update({ live: false });
+        return this.notify(`Live prediction stopped: ${error.message}`, "error");
+      }
       frames += 1;
       const elapsed = performance.now() - windowStart;
       if (elapsed >= 1000) {

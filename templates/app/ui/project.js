@@ -17,8 +17,8 @@ export class ProjectView {
     this.exportButton = byTestId("export-project");
     this.importInput = byTestId("import-project");
     this.exportButton.addEventListener("click", async () => {
-      const { blob, name } = await app.exportProject();
-      download(blob, name);
+      const exported = await app.exportProject();
+      if (exported) download(exported.blob, exported.name);
     });
     this.importInput.addEventListener("change", async () => {
       const [file] = this.importInput.files;
