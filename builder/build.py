@@ -97,10 +97,12 @@ def build_site(
         site = staging / "site"
         site.mkdir()
         toolchain.esbuild(templates_dir() / "app" / "main.js", staging / "app.js")
+        toolchain.esbuild(templates_dir() / "app" / "embed_worker.js", staging / "embed-worker.js")
         inputs = SiteInputs(
             project=project,
             model=model,
             app_script=staging / "app.js",
+            worker_script=staging / "embed-worker.js",
             wasm_binaries=toolchain.wasm_binaries(),
             tfjs_version=toolchain.package_version("@tensorflow/tfjs-core"),
             mode=mode,

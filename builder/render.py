@@ -48,6 +48,7 @@ class SiteInputs:
     project: object
     model: PreparedModel
     app_script: Path
+    worker_script: Path  # runs the base model off the page's thread
     wasm_binaries: list[Path]
     tfjs_version: str
     mode: str  # "hosted" or "single_file"
@@ -113,6 +114,7 @@ def render_hosted(inputs: SiteInputs, site: Path) -> None:
     for binary in inputs.wasm_binaries:
         shutil.copyfile(binary, site / "wasm" / binary.name)
     shutil.copyfile(inputs.app_script, site / "app.js")
+    shutil.copyfile(inputs.worker_script, site / "embed-worker.js")
     shutil.copyfile(page / "style.css", site / "style.css")
     logo = inputs.project.theme.logo
     logo_src = None
@@ -150,6 +152,8 @@ def render_single_file(inputs: SiteInputs, site: Path) -> Path:
     single_file = {
         "css": Markup((templates_dir() / "page" / "style.css").read_text(encoding="utf-8")),
         "script": Markup(script),
+        # Not run by the page: it becomes the workers' script (a blob URL, allowed by worker-src).
+        "worker": Markup(_inline_script(inputs.worker_script.read_text(encoding="utf-8"))),
         "model": {key: value for key, value in model_json.items() if key != "weightsManifest"}
         | {"weightSpecs": weight_specs},
         "weights": _base64(weights),

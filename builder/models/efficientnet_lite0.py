@@ -8,8 +8,9 @@ TensorFlow's details: "SAME" padding (asymmetric for stride 2, which the PyTorch
 static padding), batch-norm epsilon 1e-3 and inputs scaled as (x - 127) / 128. Lite differs from B0
 by ReLU6 instead of swish, no squeeze-excite, and a stem and head that are never rescaled.
 
-Only stock Keras layers are used so that `model.export()` and the TF.js converter accept the model;
-batch norms stay separate layers for the converter to fold.
+Only stock Keras layers are used so that `model.export()` and the TF.js converter accept the model.
+Batch norms are folded into the convolutions here, so the graph TF.js runs is one fused
+convolution (+ ReLU6) per step.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ EMBEDDING_SIZE = 1280
 NUM_CLASSES = 1000
 # TensorFlow's default, which the checkpoint was trained with (PyTorch's default would be 1e-5).
 _BN_EPSILON = 1e-3
+_BN_PARAMETERS = ("weight", "bias", "running_mean", "running_var")  # gamma, beta, mean, variance
 # Lite models use inception-style scaling so that int8 quantization of the input is symmetric. The
 # stem batch norm's running statistics agree with this and not with ImageNet mean/std.
 _MEAN = 127.0
@@ -94,7 +96,7 @@ def build_efficientnet_lite0(weights: Path | None = None) -> EmbeddingModel:
     _check_keys(path, state, expected)
 
     for layer, keys in graph.loads(model):
-        layer.set_weights([_to_keras(layer, state[key]) for key in keys])
+        layer.set_weights(_fold(layer, *(state[key] for key in keys)))
     kernel = np.ascontiguousarray(state["_fc.weight"].T, dtype=np.float32)
     bias = np.ascontiguousarray(state["_fc.bias"], dtype=np.float32)
     return EmbeddingModel(
@@ -108,10 +110,11 @@ def build_efficientnet_lite0(weights: Path | None = None) -> EmbeddingModel:
 
 @dataclass
 class _Graph:
-    """Builds the Keras graph and remembers which PyTorch module fills each weighted layer."""
+    """Builds the Keras graph and remembers which PyTorch modules fill each weighted layer."""
 
-    # Keras layer name → PyTorch module prefix, e.g. "blocks_3_bn1" → "_blocks.3._bn1".
-    modules: dict[str, str] = field(default_factory=dict)
+    # Keras layer name → (convolution module, batch-norm module), e.g. "blocks_3_project_conv" →
+    # ("_blocks.3._project_conv", "_blocks.3._bn2").
+    modules: dict[str, tuple[str, str]] = field(default_factory=dict)
     layers: Any = None  # keras.layers, bound in build()
 
     def build(self) -> Any:
@@ -120,98 +123,84 @@ class _Graph:
         self.layers = keras.layers
         pixels = keras.Input(shape=(INPUT_SIZE, INPUT_SIZE, 3), dtype="float32", name="pixels")
         x = self.layers.Rescaling(1.0 / _STD, offset=-_MEAN / _STD, name="normalize")(pixels)
-        x = self._pad(x, 3, 2, INPUT_SIZE, "stem_pad")
-        x = self._conv(x, 32, 3, 2, "_conv_stem")
-        x = self._bn_relu6(x, "_bn0")
-
-        size = -(-INPUT_SIZE // 2)
+        x = self._conv_bn(x, 32, 3, 2, "_conv_stem", "_bn0", relu6=True)
         index = 0
         for stage in _STAGES:
             for repeat in range(stage.repeats):
                 first = repeat == 0
                 filters_in = stage.filters_in if first else stage.filters_out
-                stride = stage.stride if first else 1
-                x = self._mbconv(x, index, filters_in, stage, stride, size)
-                size = -(-size // stride)
+                x = self._mbconv(x, index, filters_in, stage, stage.stride if first else 1)
                 index += 1
-
-        x = self._conv(x, EMBEDDING_SIZE, 1, 1, "_conv_head")
-        x = self._bn_relu6(x, "_bn1")
+        x = self._conv_bn(x, EMBEDDING_SIZE, 1, 1, "_conv_head", "_bn1", relu6=True)
         x = self.layers.GlobalAveragePooling2D(name="pool")(x)
         return keras.Model(pixels, x, name="efficientnet_lite0")
 
     def loads(self, model: Any) -> list[tuple[Any, list[str]]]:
-        """(layer, state-dict keys in `set_weights` order) for every layer that takes weights."""
-        out = []
-        for name, module in self.modules.items():
-            layer = model.get_layer(name)
-            if type(layer).__name__ == "BatchNormalization":
-                keys = [f"{module}.{p}" for p in ("weight", "bias", "running_mean", "running_var")]
-            else:
-                keys = [f"{module}.weight"]
-            out.append((layer, keys))
-        return out
+        """(layer, its state-dict keys: the convolution's kernel, then its batch norm's four)."""
+        return [
+            (model.get_layer(name), [f"{conv}.weight", *(f"{bn}.{p}" for p in _BN_PARAMETERS)])
+            for name, (conv, bn) in self.modules.items()
+        ]
 
-    def _mbconv(self, inputs: Any, i: int, filters_in: int, stage: _Stage, stride: int, size: int) -> Any:
+    def _mbconv(self, inputs: Any, i: int, filters_in: int, stage: _Stage, stride: int) -> Any:
         block = f"_blocks.{i}."
         x = inputs
         if stage.expand != 1:
-            x = self._conv(x, filters_in * stage.expand, 1, 1, block + "_expand_conv")
-            x = self._bn_relu6(x, block + "_bn0")
-        x = self._pad(x, stage.kernel, stride, size, f"blocks_{i}_pad")
-        name = self._register(block + "_depthwise_conv")
-        padding = "same" if stride == 1 else "valid"
-        x = self.layers.DepthwiseConv2D(stage.kernel, stride, padding=padding, use_bias=False, name=name)(x)
-        x = self._bn_relu6(x, block + "_bn1")
-        x = self._conv(x, stage.filters_out, 1, 1, block + "_project_conv")
+            expanded = filters_in * stage.expand
+            x = self._conv_bn(x, expanded, 1, 1, block + "_expand_conv", block + "_bn0", relu6=True)
+        x = self._conv_bn(
+            x, None, stage.kernel, stride, block + "_depthwise_conv", block + "_bn1", relu6=True
+        )
         # The projection stays linear (no ReLU6): that is what makes the bottleneck "inverted".
-        x = self.layers.BatchNormalization(epsilon=_BN_EPSILON, name=self._register(block + "_bn2"))(x)
+        x = self._conv_bn(x, stage.filters_out, 1, 1, block + "_project_conv", block + "_bn2", relu6=False)
         if stride == 1 and filters_in == stage.filters_out:
             x = self.layers.Add(name=f"blocks_{i}_add")([x, inputs])
         return x
 
-    def _conv(self, x: Any, filters: int, kernel: int, stride: int, module: str) -> Any:
-        padding = "same" if stride == 1 else "valid"
-        return self.layers.Conv2D(
-            filters, kernel, stride, padding=padding, use_bias=False, name=self._register(module)
-        )(x)
+    def _conv_bn(
+        self, x: Any, filters: int | None, kernel: int, stride: int, conv: str, bn: str, *, relu6: bool
+    ) -> Any:
+        """A convolution (depthwise when `filters` is None) with its batch norm folded into it.
 
-    def _bn_relu6(self, x: Any, module: str) -> Any:
-        name = self._register(module)
-        x = self.layers.BatchNormalization(epsilon=_BN_EPSILON, name=name)(x)
-        return self.layers.ReLU(max_value=6.0, name=f"{name}_relu6")(x)
-
-    def _pad(self, x: Any, kernel: int, stride: int, size: int, name: str) -> Any:
-        """TensorFlow "SAME" padding for a strided convolution, made explicit.
-
-        With stride 2 on an even size TF pads one pixel less at the top/left than PyTorch's
-        symmetric k//2, i.e. the sampling grid differs by one pixel; the weights were trained with
-        TF's choice. Stride-1 "SAME" is symmetric everywhere and stays inside the convolution.
+        Keras "same" is TensorFlow's SAME, asymmetric for stride 2 as the checkpoint was trained.
+        Folded here rather than by the converter: it cannot fold a batch norm into a depthwise
+        convolution, which left three extra elementwise passes over the largest activations in
+        every block for TF.js to run.
         """
-        if stride == 1:
-            return x
-        total = max((-(-size // stride) - 1) * stride + kernel - size, 0)
-        before = total // 2
-        return self.layers.ZeroPadding2D(((before, total - before), (before, total - before)), name=name)(x)
+        name = conv.lstrip("_").replace("._", "_").replace(".", "_")
+        self.modules[name] = (conv, bn)
+        if filters is None:
+            x = self.layers.DepthwiseConv2D(kernel, stride, padding="same", name=name)(x)
+        else:
+            x = self.layers.Conv2D(filters, kernel, stride, padding="same", name=name)(x)
+        return self.layers.ReLU(max_value=6.0, name=f"{name}_relu6")(x) if relu6 else x
 
-    def _register(self, module: str) -> str:
-        name = module.lstrip("_").replace("._", "_").replace(".", "_")
-        self.modules[name] = module
-        return name
+
+def _fold(
+    layer: Any, kernel: np.ndarray, gamma: np.ndarray, beta: np.ndarray, mean: np.ndarray, var: np.ndarray
+) -> list[np.ndarray]:
+    """Keras [kernel, bias] computing batch_norm(conv(x)) with inference statistics."""
+    scale = gamma / np.sqrt(var + _BN_EPSILON)
+    keras_kernel = _to_keras(layer, kernel)
+    if type(layer).__name__ == "DepthwiseConv2D":
+        # [kh, kw, channels, 1]: the output channel is the input channel.
+        keras_kernel = keras_kernel * scale[None, None, :, None]
+    else:
+        keras_kernel = keras_kernel * scale
+    bias = beta - mean * scale
+    return [keras_kernel.astype(np.float32), bias.astype(np.float32)]
 
 
 def _torch_shapes(layer: Any) -> list[tuple[int, ...]]:
-    """The PyTorch shapes of a layer's weights, to check the file against before loading."""
-    kind = type(layer).__name__
-    shapes = []
-    for weight in layer.get_weights():
-        shape = tuple(weight.shape)
-        if kind == "DepthwiseConv2D":
-            shape = (shape[2], 1, shape[0], shape[1])
-        elif len(shape) == 4:
-            shape = (shape[3], shape[2], shape[0], shape[1])
-        shapes.append(shape)
-    return shapes
+    """The PyTorch shapes of a layer's convolution kernel and batch norm, to check the file against."""
+    kernel = tuple(layer.kernel.shape)
+    if type(layer).__name__ == "DepthwiseConv2D":
+        channels = kernel[2]
+        torch_kernel = (channels, 1, kernel[0], kernel[1])
+    else:
+        channels = kernel[3]
+        torch_kernel = (channels, kernel[2], kernel[0], kernel[1])
+    return [torch_kernel, *[(channels,)] * len(_BN_PARAMETERS)]
 
 
 def _to_keras(layer: Any, value: np.ndarray) -> np.ndarray:

@@ -1,14 +1,18 @@
 // The app layer: owns the state and every step (load → collect → train → predict → persist).
 // UI events call these actions; each change produces a new state that the UI renders.
-import { chooseBackend } from "./backend.js";
+import { chooseBackend, resolveWasmPaths } from "./backend.js";
+import { Cropper } from "./crop.js";
 import { Dataset, nearest, newId } from "./dataset.js";
-import { FeatureExtractor } from "./features.js";
+import { startEmbedder } from "./embedder.js";
 import { createHead, evaluate, restoreHead } from "./head.js";
 import { ProjectFileError, exportProject, importProject } from "./io.js";
 import { Store } from "./store.js";
 
 const THUMB_SIZE = 64;
 const SAVE_BATCH = 16;
+// Recorded frames waiting for their embedding; beyond this a slow device records fewer frames
+// rather than piling up memory.
+const RECORD_BACKLOG = 8;
 
 // Synchronous on purpose: while the camera runs, Chromium may hold back the callback of the async
 // canvas.toBlob for up to seconds (measured: 23 of 202 over 100 ms, the longest 1.7 s), which
@@ -74,15 +78,25 @@ const SETTING_NAMES = {
 };
 
 export class App {
-  // `model` is the model's URL (hosted) or an in-memory IOHandler (single file).
+  // `model` is the model's URL (hosted) or its artifacts (single file); `workerUrl` the script of
+  // the embedding workers, `workers` how many to run (0: embed on the page).
   constructor(
     project,
-    { requestedBackend = null, wasmUrls = {}, model = "model/model.json", storeName } = {},
+    {
+      requestedBackend = null,
+      wasmUrls = {},
+      wasmBinaries = {},
+      model,
+      workerUrl = null,
+      workers = 2,
+      storeName,
+    } = {},
   ) {
     this.project = project;
-    this.options = { requestedBackend, wasmUrls, model, storeName };
+    this.options = { requestedBackend, wasmUrls, wasmBinaries, model, workerUrl, workers, storeName };
     this.listeners = [];
-    this.extractor = null;
+    this.cropper = new Cropper(project.model.input_size);
+    this.embedder = null;
     this.store = null;
     this.head = null;
     this.headRecord = null; // what is stored and exported for the trained head
@@ -130,13 +144,21 @@ export class App {
 
   async start() {
     try {
-      const backend = await chooseBackend({
-        requested: this.options.requestedBackend,
-        wasmUrls: this.options.wasmUrls,
-      });
+      const wasmPaths = resolveWasmPaths(this.options.wasmUrls);
+      const backend = await chooseBackend({ requested: this.options.requestedBackend, wasmPaths });
       this.update({ backend });
       this.notify(`Loading the model on ${backend.text}…`);
-      this.extractor = await FeatureExtractor.load(this.options.model, this.project.model.input_size);
+      this.embedder = await startEmbedder({
+        backend: backend.name,
+        workers: this.options.workers,
+        workerUrl: this.options.workerUrl,
+        modelSource: this.options.model,
+        wasmPaths,
+        wasmBinaries: this.options.wasmBinaries,
+        inputSize: this.project.model.input_size,
+        onChange: (embedder) => this.showEmbedder(backend, embedder),
+      });
+      this.showEmbedder(backend, this.embedder);
     } catch (error) {
       this.update({ status: "error" });
       this.notify(`The model could not be loaded: ${error.message}`, "error");
@@ -148,6 +170,10 @@ export class App {
     performance.mark("teachkit:ready");
     if (this.trained) performance.mark("teachkit:prediction-ready");
     if (this.state.notice.kind !== "error") this.notify("Ready. Add examples to each class, then train.");
+  }
+
+  showEmbedder(backend, embedder) {
+    this.update({ backend: { ...backend, where: embedder.text, workers: embedder.workerCount } });
   }
 
   async restore() {
@@ -187,15 +213,30 @@ export class App {
     }
   }
 
+  // The embedding of an image, video frame or canvas: its centre crop through the base model.
+  async embed(source) {
+    return this.embedder.embed(this.cropper.crop(source)); // crops before the first await
+  }
+
   // Samples made with another base model get their embeddings again, from their stored crops.
   async reembed(samples) {
     this.update({ busy: `Updating ${samples.length} samples for this page's model…` });
     const updated = [];
     try {
-      for (const sample of samples) {
-        const bitmap = await createImageBitmap(sample.image);
-        updated.push({ ...sample, embedding: this.extractor.embed(bitmap) });
-        bitmap.close();
+      // A batch at a time, so every worker has work but decoded crops never pile up.
+      for (let start = 0; start < samples.length; start += SAVE_BATCH) {
+        const batch = samples.slice(start, start + SAVE_BATCH);
+        const embeddings = await Promise.all(
+          batch.map(async (sample) => {
+            const bitmap = await createImageBitmap(sample.image);
+            try {
+              return await this.embed(bitmap);
+            } finally {
+              bitmap.close();
+            }
+          }),
+        );
+        batch.forEach((sample, index) => updated.push({ ...sample, embedding: embeddings[index] }));
       }
     } finally {
       this.update({ busy: null });
@@ -306,15 +347,17 @@ export class App {
 
   // ---- samples -----------------------------------------------------------------------------
 
-  // Embeds a decoded image or video frame and keeps only the embedding and two small JPEGs.
-  makeSample(classId, source) {
-    const embedding = this.extractor.embed(source);
-    const crop = this.extractor.canvas;
-    const thumbContext = this.thumbCanvas.getContext("2d");
-    thumbContext.drawImage(crop, 0, 0, THUMB_SIZE, THUMB_SIZE);
+  // Keeps only the embedding and two small JPEGs of a decoded image or video frame. The frame is
+  // read at once (the caller may close or advance it); the embedding arrives later.
+  async makeSample(classId, source) {
+    const pixels = this.cropper.crop(source);
+    const crop = this.cropper.canvas;
+    this.thumbCanvas.getContext("2d").drawImage(crop, 0, 0, THUMB_SIZE, THUMB_SIZE);
     const image = canvasJpeg(crop, 0.9);
     const thumb = canvasJpeg(this.thumbCanvas, 0.8);
-    return { id: newId(), classId, embedding, image, thumb, added: Date.now() + Math.random() };
+    const added = Date.now() + Math.random();
+    const embedding = await this.embedder.embed(pixels);
+    return { id: newId(), classId, embedding, image, thumb, added };
   }
 
   async saveSamples(samples) {
@@ -323,34 +366,41 @@ export class App {
     return this.changeDataset(added, (store) => store.addSamples(samples));
   }
 
+  // Decodes a file and starts its sample. Resolves once the file is read, to {result}: a promise
+  // of the sample, or of a sentence saying why there is none (wrapped, so awaiting this does not
+  // also wait for the embedding).
+  async startSample(classId, file) {
+    const problem = precheck(file);
+    const bitmap = problem ? null : await decode(file);
+    if (!bitmap) {
+      return { result: problem ?? `"${file.name}" is not an image this browser can read, or it is damaged.` };
+    }
+    try {
+      const sample = this.makeSample(classId, bitmap); // reads the bitmap before returning
+      return { result: sample.catch((error) => `"${file.name}" could not be added: ${error.message}`) };
+    } finally {
+      bitmap.close();
+    }
+  }
+
   async addFiles(classId, files) {
-    if (this.guardTraining() || !this.extractor) return;
+    if (this.guardTraining() || !this.embedder) return;
     const problems = [];
-    let pending = [];
     let added = 0;
     const list = Array.from(files);
-    for (const [index, file] of list.entries()) {
-      this.update({ busy: `Adding image ${index + 1} of ${list.length}…` });
-      const problem = precheck(file);
-      const bitmap = problem ? null : await decode(file);
-      if (!bitmap) {
-        problems.push(problem ?? `"${file.name}" is not an image this browser can read, or it is damaged.`);
-        continue;
+    // A batch at a time: the workers embed while the next files decode, and one batch is saved at once.
+    for (let start = 0; start < list.length; start += SAVE_BATCH) {
+      const started = [];
+      for (const [offset, file] of list.slice(start, start + SAVE_BATCH).entries()) {
+        this.update({ busy: `Adding image ${start + offset + 1} of ${list.length}…` });
+        started.push(await this.startSample(classId, file));
       }
-      try {
-        pending.push(this.makeSample(classId, bitmap));
-      } catch (error) {
-        problems.push(`"${file.name}" could not be added: ${error.message}`);
-      } finally {
-        bitmap.close();
-      }
-      if (pending.length >= SAVE_BATCH) {
-        if (!(await this.saveSamples(pending))) break;
-        added += pending.length;
-        pending = [];
-      }
+      const results = await Promise.all(started.map(({ result }) => result));
+      problems.push(...results.filter((result) => typeof result === "string"));
+      const samples = results.filter((result) => typeof result !== "string");
+      if (!(await this.saveSamples(samples))) break;
+      added += samples.length;
     }
-    if (pending.length && (await this.saveSamples(pending))) added += pending.length;
     this.update({ busy: null });
     if (problems.length) {
       this.notify(`Added ${added} of ${list.length} files. ${problems.join(" ")}`, "error");
@@ -404,28 +454,38 @@ export class App {
 
   // Hold-to-record: adds frames at the project's rate until stopRecording().
   async startRecording(classId) {
-    if (this.guardTraining() || this.state.recordingClassId || !this.extractor) return;
+    if (this.guardTraining() || this.state.recordingClassId || !this.embedder) return;
     this.update({ recordingClassId: classId });
     if (!(await this.videoReady())) return this.update({ recordingClassId: null });
     const interval = 1000 / this.project.capture.fps;
-    let pending = [];
+    const saveEvery = Math.max(1, Math.round(this.project.capture.fps / 2));
+    const embedding = new Set(); // samples whose embedding is still being computed
+    let done = [];
     let total = 0;
     let failure = null;
-    try {
-      while (this.state.recordingClassId === classId) {
-        const started = performance.now();
-        pending.push(this.makeSample(classId, this.video));
-        if (pending.length >= Math.max(1, Math.round(this.project.capture.fps / 2))) {
-          if (!(await this.saveSamples(pending))) break;
-          total += pending.length;
-          pending = [];
-        }
-        await sleep(Math.max(0, interval - (performance.now() - started)));
-      }
-    } catch (error) {
-      failure = error;
+    let saveFailed = false;
+    // Frames are taken on time while the workers embed earlier ones.
+    const take = () => {
+      const sample = this.makeSample(classId, this.video)
+        .then((made) => done.push(made))
+        .catch((error) => (failure ??= error))
+        .finally(() => embedding.delete(sample));
+      embedding.add(sample);
+    };
+    const saveDone = async () => {
+      const ready = done;
+      done = [];
+      if (!(await this.saveSamples(ready))) saveFailed = true;
+      else total += ready.length;
+    };
+    while (this.state.recordingClassId === classId && !failure && !saveFailed) {
+      const started = performance.now();
+      if (this.embedder.backlog < RECORD_BACKLOG) take();
+      if (done.length >= saveEvery) await saveDone();
+      await sleep(Math.max(0, interval - (performance.now() - started)));
     }
-    if (pending.length && (await this.saveSamples(pending))) total += pending.length;
+    await Promise.all(embedding);
+    if (done.length && !saveFailed) await saveDone();
     this.update({ recordingClassId: null });
     const recorded = `Recorded ${total} frame${total === 1 ? "" : "s"}.`;
     if (failure) this.notify(`${recorded} Recording stopped: ${failure.message}`, "error");
@@ -461,7 +521,7 @@ export class App {
   }
 
   async train() {
-    if (!this.extractor || this.state.training.state === "training") return;
+    if (!this.embedder || this.state.training.state === "training") return;
     const problem = this.readinessProblem();
     if (problem) {
       this.update({ training: { ...this.state.training, state: "error" } });
@@ -545,7 +605,7 @@ export class App {
 
   // Replaces the session with a project file's, or, if anything in the file is wrong, changes nothing.
   async importProjectFile(file) {
-    if (this.guardTraining() || !this.extractor) return;
+    if (this.guardTraining() || !this.embedder) return;
     let imported;
     let head = null;
     try {
@@ -606,8 +666,11 @@ export class App {
 
   // ---- prediction --------------------------------------------------------------------------
 
-  predictFrom(source, origin) {
-    const embedding = this.extractor.embed(source);
+  async predictFrom(source, origin) {
+    this.showPrediction(await this.embed(source), origin);
+  }
+
+  showPrediction(embedding, origin) {
     const probabilities = this.head.predict(embedding);
     const { dataset } = this.state;
     const scored = this.head.classIds.map((classId, index) => ({
@@ -640,7 +703,7 @@ export class App {
       );
     }
     try {
-      this.predictFrom(bitmap, file.name);
+      await this.predictFrom(bitmap, file.name);
     } catch (error) {
       this.notify(`"${file.name}" could not be classified: ${error.message}`, "error");
     } finally {
@@ -655,24 +718,35 @@ export class App {
     if (!(await this.videoReady())) return this.update({ live: false });
     let frames = 0;
     let windowStart = performance.now();
+    let taken = 0;
+    let shown = 0; // with two workers an older frame can finish last; it is not shown
+    let failure = null;
     let nextFrame = nextVideoFrame(this.video);
-    while (this.state.live && this.head) {
+    while (this.state.live && this.head && !failure) {
+      await this.embedder.whenIdle();
       await nextFrame;
-      // Ask for the following frame before predicting: one that arrives meanwhile is used at once.
+      // Ask for the following frame first: one that arrives while this one is embedded is used at once.
       nextFrame = nextVideoFrame(this.video);
-      try {
-        this.predictFrom(this.video, "camera");
-      } catch (error) {
-        this.update({ live: false });
-        return this.notify(`Live prediction stopped: ${error.message}`, "error");
-      }
-      frames += 1;
-      const elapsed = performance.now() - windowStart;
-      if (elapsed >= 1000) {
-        this.update({ liveFps: (frames * 1000) / elapsed });
-        frames = 0;
-        windowStart = performance.now();
-      }
+      if (!this.state.live || !this.head) break;
+      const frame = (taken += 1);
+      this.embed(this.video)
+        .then((embedding) => {
+          if (!this.state.live || !this.head || frame < shown) return;
+          shown = frame;
+          this.showPrediction(embedding, "camera");
+          frames += 1;
+          const elapsed = performance.now() - windowStart;
+          if (elapsed >= 1000) {
+            this.update({ liveFps: (frames * 1000) / elapsed });
+            frames = 0;
+            windowStart = performance.now();
+          }
+        })
+        .catch((error) => (failure ??= error));
+    }
+    if (failure) {
+      this.update({ live: false });
+      this.notify(`Live prediction stopped: ${failure.message}`, "error");
     }
   }
 

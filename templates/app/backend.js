@@ -4,7 +4,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-webgl";
-import { getThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { describeWasm } from "./wasm_info.js";
 
 const WASM_FILES = [
   "tfjs-backend-wasm.wasm",
@@ -12,7 +13,8 @@ const WASM_FILES = [
   "tfjs-backend-wasm-threaded-simd.wasm",
 ];
 
-function wasmPaths(urls) {
+// Absolute URLs (or blob URLs, in a single file) of the WASM binaries, for the page and its workers.
+export function resolveWasmPaths(urls) {
   const paths = {};
   for (const file of WASM_FILES) paths[file] = urls[file] ?? new URL(`wasm/${file}`, document.baseURI).href;
   return paths;
@@ -54,8 +56,8 @@ async function trySet(name) {
 }
 
 // Returns the backend in use as {name, text, build, threads}. `requested` (e.g. from ?backend=webgl) skips the probe.
-export async function chooseBackend({ requested = null, wasmUrls = {} } = {}) {
-  setWasmPaths(wasmPaths(wasmUrls));
+export async function chooseBackend({ requested = null, wasmPaths }) {
+  setWasmPaths(wasmPaths);
   const renderer = webglRenderer();
   const hardwareWebgl = renderer && !isSoftwareRenderer(renderer);
   const candidates = requested ? [requested] : hardwareWebgl ? ["wasm", "webgl"] : ["wasm"];
@@ -73,15 +75,7 @@ export async function chooseBackend({ requested = null, wasmUrls = {} } = {}) {
 }
 
 async function describe(name, renderer) {
-  if (name === "wasm") {
-    const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
-    // The threaded build needs SharedArrayBuffer, i.e. a cross-origin isolated page.
-    const threaded = simd && (await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT"));
-    const build = threaded ? "threaded-simd" : simd ? "simd" : "plain";
-    const threads = getThreadsCount();
-    const label = { "threaded-simd": "threaded SIMD build", simd: "SIMD build", plain: "plain build" }[build];
-    return { text: `WASM, ${label}, ${threads} thread${threads === 1 ? "" : "s"}`, build, threads };
-  }
+  if (name === "wasm") return describeWasm();
   if (name === "webgl") return { text: `WebGL (${renderer})`, build: "", threads: null };
   return { text: "plain JavaScript (slow)", build: "", threads: null };
 }

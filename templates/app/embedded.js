@@ -1,6 +1,6 @@
-// A single-file build carries its model and WASM binaries inside the page (browsers refuse to
-// fetch files from file://): read them once at boot and hand them to TF.js from memory.
-import * as tf from "@tensorflow/tfjs-core";
+// A single-file build carries its model, WASM binaries and worker script inside the page
+// (browsers refuse to fetch files from file://): read them once at boot and hand them over from
+// memory.
 
 function decodeBase64(text) {
   const binary = atob(text.trim());
@@ -9,16 +9,25 @@ function decodeBase64(text) {
   return bytes;
 }
 
-// Returns {model: IOHandler, wasmUrls: {file name: blob URL}} or null for a hosted build.
+export function blobUrl(content, type) {
+  return URL.createObjectURL(new Blob([content], { type }));
+}
+
+// Returns {model: model artifacts, wasmUrls: {file name: blob URL}, wasmBinaries: {file name:
+// bytes}, workerUrl} or null for a hosted build. Workers get the artifacts and bytes themselves: a
+// page opened from file:// has no origin, and its workers may not fetch its blob URLs.
 export function readEmbeddedAssets(page) {
   const modelElement = page.getElementById("teachkit-model");
   if (!modelElement) return null;
-  const artifacts = JSON.parse(modelElement.textContent);
-  artifacts.weightData = decodeBase64(page.getElementById("teachkit-weights").textContent).buffer;
+  const model = JSON.parse(modelElement.textContent);
+  model.weightData = decodeBase64(page.getElementById("teachkit-weights").textContent).buffer;
   const wasmUrls = {};
+  const wasmBinaries = {};
   for (const element of page.querySelectorAll("script[data-wasm]")) {
-    const bytes = decodeBase64(element.textContent);
-    wasmUrls[element.dataset.wasm] = URL.createObjectURL(new Blob([bytes], { type: "application/wasm" }));
+    wasmBinaries[element.dataset.wasm] = decodeBase64(element.textContent);
+    wasmUrls[element.dataset.wasm] = blobUrl(wasmBinaries[element.dataset.wasm], "application/wasm");
   }
-  return { model: tf.io.fromMemory(artifacts), wasmUrls };
+  const worker = page.getElementById("teachkit-worker");
+  const workerUrl = worker ? blobUrl(worker.textContent, "text/javascript") : null;
+  return { model, wasmUrls, wasmBinaries, workerUrl };
 }

@@ -9,14 +9,24 @@ function storeName() {
   return `teachkit:${path}`;
 }
 
+// Two workers embed two frames at once; more would only compete for the cores the page needs.
+function workerCount(parameters) {
+  const requested = parameters.get("workers");
+  if (requested !== null && /^[0-4]$/.test(requested)) return Number(requested);
+  return Math.min(2, navigator.hardwareConcurrency || 1);
+}
+
 async function main() {
   const project = JSON.parse(document.getElementById("teachkit-project").textContent);
-  const requestedBackend = new URLSearchParams(location.search).get("backend");
+  const parameters = new URLSearchParams(location.search);
   const embedded = readEmbeddedAssets(document);
   const app = new App(project, {
-    requestedBackend,
+    requestedBackend: parameters.get("backend"),
+    workers: workerCount(parameters),
     wasmUrls: embedded?.wasmUrls ?? {},
-    model: embedded?.model ?? "model/model.json",
+    wasmBinaries: embedded?.wasmBinaries ?? {},
+    model: embedded?.model ?? new URL("model/model.json", document.baseURI).href,
+    workerUrl: embedded ? embedded.workerUrl : new URL("embed-worker.js", document.baseURI).href,
     storeName: storeName(),
   });
   app.subscribe(bindPage(app));

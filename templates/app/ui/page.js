@@ -25,10 +25,12 @@ export function bindPage(app) {
     document.body.dataset.state = state.status;
     status.dataset.state = state.status;
     status.textContent = state.status;
-    backend.textContent = state.backend ? state.backend.text : "choosing…";
+    const { backend: chosen } = state;
+    backend.textContent = chosen ? [chosen.text, chosen.where].filter(Boolean).join("; ") : "choosing…";
     backend.dataset.backend = state.backend?.name ?? "";
     backend.dataset.build = state.backend?.build ?? "";
     backend.dataset.threads = String(state.backend?.threads ?? "");
+    backend.dataset.workers = String(state.backend?.workers ?? "");
     busy.textContent = state.busy ?? "";
     if (state.notice !== previous?.notice) {
       message.textContent = state.notice.text;

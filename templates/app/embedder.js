@@ -1,0 +1,164 @@
+// Embeddings for the app. With the WASM backend the base model runs in a pool of workers, so that
+// recording, uploads and live prediction never block the page and two frames are embedded at once;
+// otherwise (WebGL or plain JS was chosen, or the browser refused the worker) the same model runs
+// on the page. Either way: embed(ImageData) → Promise<Float32Array>.
+import { BaseModel } from "./base_model.js";
+
+class InlineEmbedder {
+  constructor(model, reason) {
+    this.model = model;
+    this.text = `base model on the page${reason ? ` (${reason})` : ""}`;
+  }
+
+  async embed(pixels) {
+    return this.model.embed(pixels);
+  }
+
+  get workerCount() {
+    return 0;
+  }
+
+  get backlog() {
+    return 0;
+  }
+
+  whenIdle() {
+    return Promise.resolve();
+  }
+
+  dispose() {
+    this.model.dispose();
+  }
+}
+
+class WorkerPool {
+  constructor({ workerUrl, modelSource, wasmPaths, wasmBinaries, inputSize, onChange }) {
+    this.workerUrl = workerUrl;
+    this.onChange = onChange;
+    this.load = { type: "load", modelSource, wasmPaths, wasmBinaries, inputSize };
+    this.workers = []; // {worker, job}: job is the {pixels, resolve, reject} being embedded
+    this.queue = [];
+    this.idleWaiters = [];
+  }
+
+  get workerCount() {
+    return this.workers.length;
+  }
+
+  get text() {
+    const count = this.workers.length;
+    return `base model in ${count} worker${count === 1 ? "" : "s"}`;
+  }
+
+  // Starts one more worker; resolves with what its WASM runs as once its model is ready.
+  async spawn() {
+    const worker = new Worker(this.workerUrl);
+    let info;
+    try {
+      info = await new Promise((resolve, reject) => {
+        worker.onmessage = ({ data }) =>
+          data.type === "ready" ? resolve(data) : reject(new Error(data.message));
+        worker.onerror = (event) => {
+          event.preventDefault();
+          reject(new Error(event.message || "the worker script could not run"));
+        };
+        worker.postMessage(this.load);
+      });
+    } catch (error) {
+      worker.terminate();
+      throw error;
+    }
+    const entry = { worker, job: null };
+    worker.onmessage = ({ data }) => this.finish(entry, data);
+    worker.onerror = (event) => {
+      event.preventDefault();
+      this.lose(entry, event.message || "the model worker stopped");
+    };
+    this.workers.push(entry);
+    this.dispatch();
+    this.onChange(this);
+    return info;
+  }
+
+  embed(pixels) {
+    if (!this.workers.length) return Promise.reject(new Error("The model stopped working; reload the page."));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ pixels, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  // Frames waiting or being embedded.
+  get backlog() {
+    return this.queue.length + this.workers.filter((entry) => entry.job).length;
+  }
+
+  get idle() {
+    return !this.queue.length && this.workers.some((entry) => !entry.job);
+  }
+
+  // Resolves when a worker could start on a new frame at once.
+  whenIdle() {
+    if (this.idle || !this.workers.length) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  dispatch() {
+    for (const entry of this.workers) {
+      if (entry.job || !this.queue.length) continue;
+      entry.job = this.queue.shift();
+      // The pixels move to the worker rather than being copied: the caller is done with them.
+      entry.worker.postMessage({ type: "embed", pixels: entry.job.pixels }, [entry.job.pixels.data.buffer]);
+    }
+    if (this.idle) this.idleWaiters.splice(0).forEach((resolve) => resolve());
+  }
+
+  finish(entry, data) {
+    const job = entry.job;
+    entry.job = null;
+    if (data.type === "embedding") job.resolve(data.embedding);
+    else job.reject(new Error(data.message));
+    this.dispatch();
+  }
+
+  lose(entry, reason) {
+    entry.worker.terminate();
+    this.workers = this.workers.filter((other) => other !== entry);
+    entry.job?.reject(new Error(reason));
+    if (!this.workers.length) {
+      for (const job of this.queue.splice(0)) job.reject(new Error(`${reason}; reload the page.`));
+      this.idleWaiters.splice(0).forEach((resolve) => resolve());
+    }
+    this.dispatch();
+    this.onChange(this);
+  }
+
+  dispose() {
+    for (const entry of this.workers) entry.worker.terminate();
+    this.workers = [];
+  }
+}
+
+// `workers` is how many workers to run (0: the model runs on the page). The first worker is waited
+// for; the others start once it is ready, so they never delay the page becoming usable.
+// `wasmBinaries` ({file: bytes}, single file) replace those files of `wasmPaths` in the workers.
+// `onChange` is called when workers start or stop.
+export async function startEmbedder(options) {
+  const { backend, workers, workerUrl, modelSource, inputSize } = options;
+  let reason = null;
+  if (backend !== "wasm") reason = `${backend} backend`;
+  else if (workers < 1) reason = "workers=0";
+  else if (typeof Worker === "undefined" || !workerUrl) reason = "this browser has no workers";
+  else {
+    const pool = new WorkerPool(options);
+    try {
+      await pool.spawn();
+      for (let i = 1; i < workers; i += 1) pool.spawn().catch(() => {}); // one worker is enough to work
+      return pool;
+    } catch (error) {
+      pool.dispose();
+      reason = `no worker: ${error.message}`;
+    }
+  }
+  return new InlineEmbedder(await BaseModel.load(modelSource, inputSize), reason);
+}
