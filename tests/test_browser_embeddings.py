@@ -43,12 +43,17 @@ def embed_in_page(session: object, files: list[Path]) -> dict[str, np.ndarray]:
     return embeddings
 
 
-@pytest.mark.parametrize("quantization", ["auto", "float16"])
-def test_page_embeddings_match_python(quantization, lite0_sites, serve_site, open_page, probe_files):
+@pytest.mark.parametrize(
+    ("quantization", "workers"),
+    [("auto", None), ("float16", None), ("auto", 0)],
+    ids=["auto-in-workers", "float16-in-workers", "auto-on-the-page"],
+)
+def test_page_embeddings_match_python(quantization, workers, lite0_sites, serve_site, open_page, probe_files):
+    """In workers (the default) and on the page (?workers=0, the fallback) alike."""
     site = lite0_sites(quantization)
     manifest = json.loads((site / "manifest.json").read_text())
     server = serve_site(site)
-    session = open_page(server.url)
+    session = open_page(server.url if workers is None else f"{server.url}?workers={workers}")
 
     embeddings = embed_in_page(session, probe_files)
 
@@ -60,6 +65,10 @@ def test_page_embeddings_match_python(quantization, lite0_sites, serve_site, ope
     backend = session.page.locator('[data-testid="backend"]')
     assert backend.get_attribute("data-backend") == "wasm", backend.text_content()
     assert "SIMD" in backend.text_content()
+    expected_workers = (
+        min(2, session.page.evaluate("navigator.hardwareConcurrency")) if workers is None else 0
+    )
+    expect(backend).to_have_attribute("data-workers", str(expected_workers))
     assert session.foreign_requests(server.url) == []
     assert session.console_errors == []
 

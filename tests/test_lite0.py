@@ -71,21 +71,24 @@ def test_real_photos_are_classified(model: EmbeddingModel) -> None:
     assert top1["rocket"][0] in ROCKET
 
 
-def test_built_in_normalization_matches_training_statistics(model: EmbeddingModel) -> None:
+def test_built_in_normalization_matches_training_statistics(weights: Path) -> None:
     """The stem batch norm's running variance records what inputs looked like in training.
 
     Real photos scaled as (x - 127) / 128 give stem activations of about that variance (log ratio
     about -0.4 on these photos); ImageNet mean/std would give about +1.2. Classification alone is too
-    robust to tell the two apart on a handful of photos.
+    robust to tell the two apart on a handful of photos. The model has the batch norm folded into the
+    stem, so the raw stem convolution is computed here from the weights file.
     """
-    import keras
+    import tensorflow as tf
 
-    stem = keras.Model(model.keras_model.input, model.keras_model.get_layer("conv_stem").output)
-    running_var = model.keras_model.get_layer("bn0").moving_variance.numpy()
+    state = read_state_dict(weights)
+    kernel = np.transpose(state["_conv_stem.weight"], (2, 3, 1, 0))  # [out, in, kh, kw] → [kh, kw, in, out]
+    running_var = state["_bn0.running_var"]
     live = running_var > 1e-3  # a few filters are dead; their variance ratio is meaningless
 
     def log_variance_ratio(pixels: np.ndarray) -> float:
-        activations = stem.predict(pixels, verbose=0)
+        normalized = tf.constant((pixels - 127.0) / 128.0, tf.float32)
+        activations = tf.nn.conv2d(normalized, kernel, strides=2, padding="SAME").numpy()
         return float(np.median(np.log(activations.var(axis=(0, 1, 2))[live] / running_var[live])))
 
     photos = [_photo(n) for n in ["chelsea", "coffee", "astronaut", "rocket"]]
@@ -95,23 +98,82 @@ def test_built_in_normalization_matches_training_statistics(model: EmbeddingMode
     mean, std = np.float32([0.485, 0.456, 0.406]) * 255, np.float32([0.229, 0.224, 0.225]) * 255
     imagenet = ((pixels - mean) / std * 128 + 127).astype(np.float32)
     ours, alternative = log_variance_ratio(pixels), log_variance_ratio(imagenet)
+    print(f"log variance ratio: ours {ours:.2f}, ImageNet mean/std {alternative:.2f}")
     assert abs(ours) < 0.8 < abs(alternative)
+
+
+def test_batch_norms_are_folded_into_the_convolutions(model: EmbeddingModel) -> None:
+    """Folded in Python so that the TF.js graph is one fused convolution (+ ReLU6) per step: the
+    converter cannot fold a batch norm into a depthwise convolution, nor an explicit pad."""
+    kinds = {type(layer).__name__ for layer in model.keras_model.layers}
+    assert "BatchNormalization" not in kinds
+    assert "ZeroPadding2D" not in kinds
+    convolutions = [
+        layer for layer in model.keras_model.layers if type(layer).__name__ in {"Conv2D", "DepthwiseConv2D"}
+    ]
+    # The stem, an expansion in every block but the first, a depthwise and a projection in all 16, the head.
+    assert len(convolutions) == 1 + 15 + 16 + 16 + 1
+    assert all(layer.use_bias for layer in convolutions)
 
 
 def test_strided_convolutions_use_tensorflow_same_padding(model: EmbeddingModel) -> None:
     """The checkpoint was trained in TF: stride-2 "SAME" pads less before than after, unlike k//2."""
-    pads = {
+    import keras
+
+    strided = {
         layer.name: layer.padding
         for layer in model.keras_model.layers
-        if type(layer).__name__ == "ZeroPadding2D"
+        if type(layer).__name__ in {"Conv2D", "DepthwiseConv2D"} and tuple(layer.strides) != (1, 1)
     }
-    assert pads == {
-        "stem_pad": ((0, 1), (0, 1)),  # 3x3 on 224
-        "blocks_1_pad": ((0, 1), (0, 1)),  # 3x3 on 112
-        "blocks_3_pad": ((1, 2), (1, 2)),  # 5x5 on 56
-        "blocks_5_pad": ((0, 1), (0, 1)),  # 3x3 on 28
-        "blocks_11_pad": ((1, 2), (1, 2)),  # 5x5 on 14
+    assert strided == {
+        "conv_stem": "same",
+        "blocks_1_depthwise_conv": "same",
+        "blocks_3_depthwise_conv": "same",
+        "blocks_5_depthwise_conv": "same",
+        "blocks_11_depthwise_conv": "same",
     }
+    # Keras "same" on the TensorFlow backend is TF's SAME: the pads TF would use, made explicit.
+    rng = np.random.default_rng(0)
+    for name, size, pad in [("conv_stem", 224, (0, 1)), ("blocks_3_depthwise_conv", 56, (1, 2))]:
+        layer = model.keras_model.get_layer(name)
+        x = rng.standard_normal((1, size, size, layer.input.shape[-1])).astype(np.float32)
+        explicit = type(layer).from_config({**layer.get_config(), "padding": "valid", "name": None})
+        explicit.build((1, size + sum(pad), size + sum(pad), x.shape[-1]))
+        explicit.set_weights(layer.get_weights())
+        padded = np.pad(x, ((0, 0), pad, pad, (0, 0)))
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(layer(x)),
+            keras.ops.convert_to_numpy(explicit(padded)),
+            atol=1e-4,
+            err_msg=name,
+        )
+
+
+@pytest.mark.parametrize(
+    ("name", "conv", "bn"),
+    [
+        ("blocks_1_depthwise_conv", "_blocks.1._depthwise_conv", "_blocks.1._bn1"),
+        ("blocks_1_project_conv", "_blocks.1._project_conv", "_blocks.1._bn2"),
+    ],
+)
+def test_folded_layer_is_convolution_then_batch_norm(
+    model: EmbeddingModel, weights: Path, name: str, conv: str, bn: str
+) -> None:
+    import keras
+
+    state = read_state_dict(weights)
+    layer = model.keras_model.get_layer(name)
+    config = {**layer.get_config(), "use_bias": False, "name": None}
+    unfused = type(layer).from_config(config)
+    x = np.random.default_rng(0).standard_normal((2, *layer.input.shape[1:])).astype(np.float32)
+    unfused.build(x.shape)
+    torch_kernel = state[f"{conv}.weight"]
+    # PyTorch [out, in/groups, kh, kw] → Keras [kh, kw, in, out], or [kh, kw, channels, 1] for depthwise.
+    depthwise = type(layer).__name__ == "DepthwiseConv2D"
+    unfused.set_weights([np.transpose(torch_kernel, (2, 3, 0, 1) if depthwise else (2, 3, 1, 0))])
+    gamma, beta, mean, var = (state[f"{bn}.{p}"] for p in ("weight", "bias", "running_mean", "running_var"))
+    expected = (keras.ops.convert_to_numpy(unfused(x)) - mean) / np.sqrt(var + 1e-3) * gamma + beta
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(x)), expected, rtol=1e-4, atol=1e-4)
 
 
 def test_exports_as_saved_model(model: EmbeddingModel, tmp_path: Path) -> None:

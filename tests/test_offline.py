@@ -52,6 +52,8 @@ def test_single_file_works_from_file_url_without_network(
     collect_and_train(page, texture_files)
     assert accuracy(page, texture_files) >= 0.9
     assert page.locator('[data-testid="backend"]').get_attribute("data-build") == "simd"
+    # From file:// the workers get the model and WASM as bytes: the page's blob URLs are not theirs.
+    expect(page.locator('[data-testid="backend"]')).to_have_attribute("data-workers", "2")
     requests = list(session.requests)
     errors = list(session.console_errors)
     context.close()
@@ -245,6 +247,7 @@ def test_wasm_build_follows_cross_origin_isolation(
         assert backend.get_attribute("data-threads") == "1"
     threads = backend.get_attribute("data-threads")
     expect(backend).to_contain_text(f"{threads} thread")
+    expect(backend).to_have_attribute("data-workers", str(min(2, cores)))
     for texture, files in texture_files.items():
         upload(page, CLASS_OF[texture], files["train"][:8], 8)
     page.click('[data-testid="train"]')
