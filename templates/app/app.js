@@ -3,7 +3,7 @@
 import { chooseBackend, resolveWasmPaths } from "./backend.js";
 import { Cropper } from "./crop.js";
 import { Dataset, nearest, newId } from "./dataset.js";
-import { startEmbedder } from "./embedder.js";
+import { settleEmbedder, startWorkerPool } from "./embedder.js";
 import { createHead, evaluate, restoreHead } from "./head.js";
 import { ProjectFileError, exportProject, importProject } from "./io.js";
 import { Store } from "./store.js";
@@ -143,22 +143,28 @@ export class App {
   // ---- start -------------------------------------------------------------------------------
 
   async start() {
+    const { requestedBackend, workers, workerUrl, model } = this.options;
+    const inputSize = this.project.model.input_size;
+    const wasmPaths = resolveWasmPaths(this.options.wasmUrls);
+    // The workers load while the page picks its own backend; they are only used if that is WASM.
+    const mayUseWorkers = workers > 0 && workerUrl && [null, "wasm"].includes(requestedBackend);
+    const pool = mayUseWorkers
+      ? startWorkerPool({
+          workers,
+          workerUrl,
+          modelSource: model,
+          wasmPaths,
+          wasmBinaries: this.options.wasmBinaries,
+          inputSize,
+          onChange: (embedder) => this.showEmbedder(embedder),
+        }).catch((error) => error)
+      : null;
     try {
-      const wasmPaths = resolveWasmPaths(this.options.wasmUrls);
-      const backend = await chooseBackend({ requested: this.options.requestedBackend, wasmPaths });
+      const backend = await chooseBackend({ requested: requestedBackend, wasmPaths });
       this.update({ backend });
       this.notify(`Loading the model on ${backend.text}…`);
-      this.embedder = await startEmbedder({
-        backend: backend.name,
-        workers: this.options.workers,
-        workerUrl: this.options.workerUrl,
-        modelSource: this.options.model,
-        wasmPaths,
-        wasmBinaries: this.options.wasmBinaries,
-        inputSize: this.project.model.input_size,
-        onChange: (embedder) => this.showEmbedder(backend, embedder),
-      });
-      this.showEmbedder(backend, this.embedder);
+      this.embedder = await settleEmbedder(backend.name, pool, model, inputSize);
+      this.showEmbedder(this.embedder);
     } catch (error) {
       this.update({ status: "error" });
       this.notify(`The model could not be loaded: ${error.message}`, "error");
@@ -172,8 +178,9 @@ export class App {
     if (this.state.notice.kind !== "error") this.notify("Ready. Add examples to each class, then train.");
   }
 
-  showEmbedder(backend, embedder) {
-    this.update({ backend: { ...backend, where: embedder.text, workers: embedder.workerCount } });
+  showEmbedder(embedder) {
+    if (!this.state.backend) return; // shown once the page's own backend is known
+    this.update({ backend: { ...this.state.backend, where: embedder.text, workers: embedder.workerCount } });
   }
 
   async restore() {

@@ -39,6 +39,7 @@ class WorkerPool {
     this.workers = []; // {worker, job}: job is the {pixels, resolve, reject} being embedded
     this.queue = [];
     this.idleWaiters = [];
+    this.disposed = false;
   }
 
   get workerCount() {
@@ -67,6 +68,10 @@ class WorkerPool {
     } catch (error) {
       worker.terminate();
       throw error;
+    }
+    if (this.disposed) {
+      worker.terminate();
+      throw new Error("the workers were stopped");
     }
     const entry = { worker, job: null };
     worker.onmessage = ({ data }) => this.finish(entry, data);
@@ -134,31 +139,39 @@ class WorkerPool {
   }
 
   dispose() {
+    this.disposed = true;
     for (const entry of this.workers) entry.worker.terminate();
     this.workers = [];
   }
 }
 
-// `workers` is how many workers to run (0: the model runs on the page). The first worker is waited
-// for; the others start once it is ready, so they never delay the page becoming usable.
-// `wasmBinaries` ({file: bytes}, single file) replace those files of `wasmPaths` in the workers.
+// Starts `workers` workers (at least one); resolves once the first one's model is ready, and starts
+// the others then, so that they never delay the page becoming usable. Rejects if the first fails.
+// `wasmBinaries` ({file: bytes}, single file) replace those files of `wasmPaths` in the workers;
 // `onChange` is called when workers start or stop.
-export async function startEmbedder(options) {
-  const { backend, workers, workerUrl, modelSource, inputSize } = options;
-  let reason = null;
-  if (backend !== "wasm") reason = `${backend} backend`;
-  else if (workers < 1) reason = "workers=0";
-  else if (typeof Worker === "undefined" || !workerUrl) reason = "this browser has no workers";
-  else {
-    const pool = new WorkerPool(options);
-    try {
-      await pool.spawn();
-      for (let i = 1; i < workers; i += 1) pool.spawn().catch(() => {}); // one worker is enough to work
-      return pool;
-    } catch (error) {
-      pool.dispose();
-      reason = `no worker: ${error.message}`;
-    }
+export async function startWorkerPool(options) {
+  if (typeof Worker === "undefined") throw new Error("this browser has no workers");
+  const pool = new WorkerPool(options);
+  try {
+    await pool.spawn();
+  } catch (error) {
+    pool.dispose();
+    throw error;
   }
+  for (let i = 1; i < options.workers; i += 1) pool.spawn().catch(() => {}); // one is enough to work
+  return pool;
+}
+
+// Where the base model runs, once the page's own backend is known: in the pool started by
+// startWorkerPool (`pool` resolves to it, to the Error it failed with, or is null if none was
+// started) when that backend is WASM, otherwise on the page.
+export async function settleEmbedder(backendName, pool, modelSource, inputSize) {
+  const started = await pool;
+  const ready = started instanceof WorkerPool;
+  if (backendName === "wasm" && ready) return started;
+  if (ready) started.dispose();
+  let reason = "workers=0";
+  if (backendName !== "wasm") reason = `${backendName} backend`;
+  else if (started instanceof Error) reason = `no worker: ${started.message}`;
   return new InlineEmbedder(await BaseModel.load(modelSource, inputSize), reason);
 }
