@@ -488,6 +488,11 @@ EMBED_SETUP_JS = """async ({ rgba, width, height }) => {
   canvas.height = height;
   canvas.getContext("2d").putImageData(new ImageData(bytes, width, height), 0, 0);
   const app = window.teachkit;
+  // The page is ready with its first worker; the second starts then. Measure with all of them.
+  const wanted = /workers=0/.test(location.search) ? 0 : Math.min(2, navigator.hardwareConcurrency);
+  for (let i = 0; i < 200 && app.state.backend.workers !== wanted; i += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   const classId = app.state.dataset.classes[0].id;
   const png = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
   window.__embedSteps = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from .conftest import build_project
+from .conftest import build_project, copy_tree
 from .images import TEXTURES, broken_files, large_photo
 from .pagekit import CLASS_OF, accuracy, card, collect_and_train, predict, train, upload, wait_ready
 
@@ -273,3 +273,23 @@ def test_theme_logo_and_texts_reach_the_page(tmp_path, lite0_sites, serve_site, 
     expect(page.locator(".intro")).to_have_text("Show the camera a leaf.")
     expect(page.locator("footer")).to_have_text("Made for class 7b")
     assert page.title() == "Leaves"
+
+
+def test_page_embeds_on_its_own_thread_when_workers_cannot_start(
+    surfaces_site, serve_site, open_page, texture_files, tmp_path
+):
+    """A host missing the workers' script (or a browser refusing workers) costs speed, not the page."""
+    site = copy_tree(surfaces_site, tmp_path / "site")
+    (site / "embed-worker.js").unlink()
+    server = serve_site(site)
+    session = open_page(server.url)
+    page = session.page
+    wait_ready(page)
+    backend = page.locator('[data-testid="backend"]')
+    expect(backend).to_have_attribute("data-workers", "0")
+    expect(backend).to_contain_text("base model on the page (no worker:")
+    for texture, files in texture_files.items():
+        upload(page, CLASS_OF[texture], files["train"][:8], 8)
+    train(page)
+    assert predict(page, texture_files["brick"]["held-out"][0])[0] == "Brick"
+    assert session.foreign_requests(server.url) == []
