@@ -102,17 +102,27 @@ def read_float_weights(model_dir: Path) -> list[list[dict]]:
     return read_weights(manifest, str(model_dir))
 
 
-def uint8_relative_error(values: np.ndarray) -> float:
+def uint8_channel_error(values: np.ndarray) -> float:
+    """How badly the converter's 8 bits (one scale per tensor) serve this tensor's channels: the
+    90th percentile over output channels of each channel's RMS error relative to its RMS.
+
+    Per channel, because folded batch norms give the channels of one kernel very different ranges
+    and a narrow channel gets only a few of the 256 levels; not the worst channel, because one dead
+    or tiny channel rarely matters. Measured on Lite0, this order lets 17 of 37 large tensors be
+    8-bit (4.60 MB) where the whole-tensor error allowed 12 (5.56 MB), at the same fidelity bound.
+    """
     from tensorflowjs.quantization import dequantize_weights, quantize_weights
 
     if values.dtype != np.float32 or values.size == 0:
         return 0.0
     quantized, meta = quantize_weights(values, np.uint8)
     restored = dequantize_weights(quantized, meta, np.float32)
-    norm = float(np.sqrt(np.mean(values.astype(np.float64) ** 2)))
-    if norm == 0.0:
-        return 0.0
-    return float(np.sqrt(np.mean((values - restored).astype(np.float64) ** 2))) / norm
+    # Kernels are [..., in, out]; a depthwise kernel is [kh, kw, channels, 1].
+    axis = values.ndim - 1 if values.shape[-1] > 1 or values.ndim == 1 else values.ndim - 2
+    others = tuple(i for i in range(values.ndim) if i != axis)
+    error = np.sqrt(np.mean((values - restored).astype(np.float64) ** 2, axis=others))
+    scale = np.sqrt(np.mean(values.astype(np.float64) ** 2, axis=others))
+    return float(np.percentile(error / np.maximum(scale, 1e-12), 90))
 
 
 def _fnmatch_literal(name: str) -> str:
@@ -146,7 +156,7 @@ def large_tensors_by_error(groups: list[list[dict]]) -> list[str]:
         for w in group
         if w["data"].dtype == np.float32 and w["data"].size >= MIXED_MIN_ELEMENTS
     ]
-    return [w["name"] for w in sorted(large, key=lambda w: uint8_relative_error(w["data"]))]
+    return [w["name"] for w in sorted(large, key=lambda w: uint8_channel_error(w["data"]))]
 
 
 def write_encoding(float_dir: Path, output_dir: Path, encoding: Encoding, groups: list[list[dict]]) -> int:

@@ -25,7 +25,7 @@ from .scaffold import templates_dir
 log = logging.getLogger(__name__)
 
 # Bump when the conversion itself changes in a way that alters the output for the same inputs.
-CONVERSION_FORMAT = 4  # 4: Lite0 with batch norms folded in Python
+CONVERSION_FORMAT = 5  # 4: Lite0 with batch norms folded in Python; 5: auto orders by channel error
 
 
 @dataclass(frozen=True)
