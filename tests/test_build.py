@@ -142,6 +142,29 @@ def test_auto_lite0_is_faithful_and_smaller_than_float16(lite0_sites):
     assert tried["uint8"]["fidelity"]["min_cosine"] < 0.99  # why auto did not take plain uint8
 
 
+@pytest.mark.parametrize("shape", [(3, 3, 32, 64), (3, 3, 64, 1)], ids=["conv", "depthwise"])
+def test_eight_bit_order_sees_a_narrow_channel_that_the_whole_tensor_hides(shape):
+    """Folded batch norms leave kernels whose channels differ in range; one scale per tensor gives a
+    narrow channel only a few of the 256 levels, which the whole-tensor error averages away. A
+    depthwise kernel [kh, kw, channels, 1] has its channels on the third axis."""
+    from builder.convert import uint8_channel_error
+
+    even = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    channels = 64
+    narrow = np.where(np.arange(channels) < 8, 0.01, 1.0).astype(np.float32)  # 8 of 64 channels
+    uneven = even * (narrow if shape[-1] == channels else narrow[:, None])
+    assert _whole_tensor_error(uneven) < 1.5 * _whole_tensor_error(even)  # hardly different as a whole
+    assert uint8_channel_error(uneven) > 10 * uint8_channel_error(even)
+
+
+def _whole_tensor_error(values: np.ndarray) -> float:
+    from tensorflowjs.quantization import dequantize_weights, quantize_weights
+
+    quantized, meta = quantize_weights(values, np.uint8)
+    restored = dequantize_weights(quantized, meta, np.float32)
+    return float(np.sqrt(np.mean((values - restored) ** 2)) / np.sqrt(np.mean(values**2)))
+
+
 def test_corrupt_own_model_file(tmp_path, own_cache):
     (tmp_path / "tiny.keras").write_bytes(os.urandom(2048))
     project = write_project(
