@@ -466,7 +466,7 @@ export class App {
     if (!(await this.videoReady())) return this.update({ recordingClassId: null });
     const interval = 1000 / this.project.capture.fps;
     const saveEvery = Math.max(1, Math.round(this.project.capture.fps / 2));
-    const embedding = new Set(); // samples whose embedding is still being computed
+    const inFlight = new Set(); // samples whose embedding is still being computed
     let done = [];
     let total = 0;
     let failure = null;
@@ -476,8 +476,8 @@ export class App {
       const sample = this.makeSample(classId, this.video)
         .then((made) => done.push(made))
         .catch((error) => (failure ??= error))
-        .finally(() => embedding.delete(sample));
-      embedding.add(sample);
+        .finally(() => inFlight.delete(sample));
+      inFlight.add(sample);
     };
     const saveDone = async () => {
       const ready = done;
@@ -491,7 +491,7 @@ export class App {
       if (done.length >= saveEvery) await saveDone();
       await sleep(Math.max(0, interval - (performance.now() - started)));
     }
-    await Promise.all(embedding);
+    await Promise.all(inFlight);
     if (done.length && !saveFailed) await saveDone();
     this.update({ recordingClassId: null });
     const recorded = `Recorded ${total} frame${total === 1 ? "" : "s"}.`;

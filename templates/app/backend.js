@@ -4,8 +4,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-webgl";
-import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import { describeWasm } from "./wasm_info.js";
+import { getThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 
 const WASM_FILES = [
   "tfjs-backend-wasm.wasm",
@@ -72,6 +71,21 @@ export async function chooseBackend({ requested = null, wasmPaths }) {
   if (tf.getBackend() !== best.name) await tf.setBackend(best.name);
   await tf.ready();
   return { name: best.name, ...(await describe(best.name, renderer)) };
+}
+
+const BUILD_LABELS = { "threaded-simd": "threaded SIMD build", simd: "SIMD build", plain: "plain build" };
+
+async function describeWasm() {
+  const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
+  // The threaded build needs SharedArrayBuffer, i.e. a cross-origin isolated page.
+  const threaded = simd && (await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT"));
+  const build = threaded ? "threaded-simd" : simd ? "simd" : "plain";
+  const threads = getThreadsCount();
+  return {
+    text: `WASM, ${BUILD_LABELS[build]}, ${threads} thread${threads === 1 ? "" : "s"}`,
+    build,
+    threads,
+  };
 }
 
 async function describe(name, renderer) {

@@ -4,22 +4,17 @@ import * as tf from "@tensorflow/tfjs-core";
 import { loadGraphModel } from "@tensorflow/tfjs-converter";
 
 export class BaseModel {
-  constructor(model, inputSize) {
+  constructor(model) {
     this.model = model;
-    this.inputSize = inputSize;
   }
 
   // `source` is the model's URL or an in-memory IOHandler's artifacts.
   static async load(source, inputSize) {
     const handler = typeof source === "string" ? source : tf.io.fromMemory(source);
-    const model = new BaseModel(await loadGraphModel(handler), inputSize);
+    const model = new BaseModel(await loadGraphModel(handler));
     // The first run compiles and allocates; do it before anyone waits for an answer.
     model.embed(new ImageData(inputSize, inputSize));
     return model;
-  }
-
-  get embeddingSize() {
-    return this.model.outputs[0].shape.at(-1);
   }
 
   // `pixels` is an input-sized ImageData; returns a Float32Array.

@@ -4,7 +4,6 @@ import * as tf from "@tensorflow/tfjs-core";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { BaseModel } from "./base_model.js";
 import { blobUrl } from "./embedded.js";
-import { describeWasm } from "./wasm_info.js";
 
 let model = null;
 
@@ -15,13 +14,13 @@ async function load({ modelSource, wasmPaths, wasmBinaries, inputSize }) {
   if (!(await tf.setBackend("wasm"))) throw new Error("WebAssembly could not start in a worker.");
   await tf.ready();
   model = await BaseModel.load(modelSource, inputSize);
-  return describeWasm();
 }
 
 self.onmessage = async ({ data }) => {
   if (data.type === "load") {
     try {
-      postMessage({ type: "ready", ...(await load(data)) });
+      await load(data);
+      postMessage({ type: "ready" });
     } catch (error) {
       postMessage({ type: "failed", message: error.message });
     }

@@ -51,14 +51,13 @@ class WorkerPool {
     return `base model in ${count} worker${count === 1 ? "" : "s"}`;
   }
 
-  // Starts one more worker; resolves with what its WASM runs as once its model is ready.
+  // Starts one more worker; resolves once its model is ready.
   async spawn() {
     const worker = new Worker(this.workerUrl);
-    let info;
     try {
-      info = await new Promise((resolve, reject) => {
+      await new Promise((resolve, reject) => {
         worker.onmessage = ({ data }) =>
-          data.type === "ready" ? resolve(data) : reject(new Error(data.message));
+          data.type === "ready" ? resolve() : reject(new Error(data.message));
         worker.onerror = (event) => {
           event.preventDefault();
           reject(new Error(event.message || "the worker script could not run"));
@@ -82,7 +81,6 @@ class WorkerPool {
     this.workers.push(entry);
     this.dispatch();
     this.onChange(this);
-    return info;
   }
 
   embed(pixels) {
