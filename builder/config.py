@@ -82,6 +82,18 @@ class Expect(NamedTuple):
     text: str
 
 
+class Page(NamedTuple):
+    """Field metadata: how the page shows a setting as a control (see `settings_spec`).
+
+    The bounds are not repeated here: the page gets them from the field's own constraints.
+    """
+
+    label: str
+    step: float | str = 1  # the input's step; "any" for a number without a natural step
+    head: Literal["dense", "knn"] | None = None  # the head type the setting applies to; None: all
+    choices: dict[str, str] | None = None  # labels of a Literal's values; missing ones show the value
+
+
 def _show(value: Any) -> str:
     """A value as the author wrote it in TOML, shortened if long."""
     if isinstance(value, bool):
@@ -396,42 +408,50 @@ class ModelSection(_Table):
 class HeadSection(_Table):
     """The small classifier trained in the browser on top of the embeddings."""
 
-    type: Annotated[Literal["dense", "knn"], Expect(_one_of(["dense", "knn"]))] = Field(
+    type: Annotated[
+        Literal["dense", "knn"],
+        Expect(_one_of(["dense", "knn"])),
+        Page("Classifier", choices={"dense": "small neural network", "knn": "nearest neighbours"}),
+    ] = Field(
         "dense", description="dense: a small neural network; knn: nearest neighbours among the samples."
     )
+    # The bounds below keep a visitor's browser from being asked for more than it can train.
     hidden_units: Annotated[
-        list[Annotated[int, Field(ge=1), Expect("a whole number of neurons like 100")]],
+        list[Annotated[int, Field(ge=1, le=4096), Expect("a whole number of neurons like 100")]],
         Expect("a list of whole numbers like [100] or []"),
-    ] = Field([100], description="Neurons in each hidden layer of the dense head; [] for none.")
+        Page("Hidden layer sizes", head="dense"),
+    ] = Field([100], max_length=4, description="Neurons in each hidden layer of the dense head; [] for none.")
     activation: Annotated[
         Literal["relu", "tanh", "sigmoid", "elu", "selu", "swish"],
         Expect(_one_of(["relu", "tanh", "sigmoid", "elu", "selu", "swish"])),
+        Page("Activation", head="dense"),
     ] = Field("relu", description="Activation function of the hidden layers.")
-    dropout: Annotated[float, Expect("a number like 0.2")] = Field(
-        0.0, ge=0, lt=1, description="Fraction of hidden neurons switched off at random while training."
+    dropout: Annotated[float, Expect("a number like 0.2"), Page("Dropout", step=0.05, head="dense")] = Field(
+        0.0, ge=0, le=0.9, description="Fraction of hidden neurons switched off at random while training."
     )
-    k: Annotated[int, Expect("a whole number like 3")] = Field(
-        3, ge=1, description="With type knn: how many nearest samples vote."
+    k: Annotated[int, Expect("a whole number like 3"), Page("Neighbours (k)", head="knn")] = Field(
+        3, ge=1, le=100, description="With type knn: how many nearest samples vote."
     )
 
 
 class TrainingSection(_Table):
     """The starting values of the training controls on the page."""
 
-    epochs: Annotated[int, Expect("a whole number like 50")] = Field(
+    epochs: Annotated[int, Expect("a whole number like 50"), Page("Epochs", head="dense")] = Field(
         50, ge=1, le=1000, description="How many times training goes through all samples."
     )
-    batch_size: Annotated[int, Expect("a whole number like 16")] = Field(
+    batch_size: Annotated[int, Expect("a whole number like 16"), Page("Batch size", head="dense")] = Field(
         16, ge=1, le=1024, description="Samples per training step."
     )
-    learning_rate: Annotated[float, Expect("a number like 0.001")] = Field(
-        0.001, gt=0, le=1, description="Step size of the optimizer."
-    )
-    validation_fraction: Annotated[float, Expect("a number like 0.15")] = Field(
-        0.15, ge=0, le=0.5, description="Share of each class's samples held back to measure accuracy."
-    )
-    seed: Annotated[int, Expect("a whole number like 42")] = Field(
-        42, ge=0, description="Random seed, so the same samples give the same split and result."
+    learning_rate: Annotated[
+        float, Expect("a number like 0.001"), Page("Learning rate", step="any", head="dense")
+    ] = Field(0.001, gt=0, le=1, description="Step size of the optimizer.")
+    validation_fraction: Annotated[
+        float, Expect("a number like 0.15"), Page("Held back for checking", step=0.05)
+    ] = Field(0.15, ge=0, le=0.5, description="Share of each class's samples held back to measure accuracy.")
+    # The page's random generator takes an unsigned 32-bit seed.
+    seed: Annotated[int, Expect("a whole number like 42"), Page("Random seed")] = Field(
+        42, ge=0, le=2**32 - 1, description="Random seed, so the same samples give the same split and result."
     )
 
 
@@ -556,7 +576,62 @@ class Project(_Table):
             "theme": self.theme.model_dump(
                 mode="json", include={"primary_color", "background_color", "text_color", "intro", "footer"}
             ),
+            "settings": settings_spec(),
         }
+
+
+# --------------------------------------------------------------------------------------------- page
+
+
+def settings_spec() -> list[dict[str, Any]]:
+    """The head and training settings the page offers as controls, with the schema's own bounds.
+
+    The page checks a visitor's input against exactly these, so the project file and the page can
+    never disagree about what is allowed.
+    """
+    spec = []
+    for section in ("head", "training"):
+        table = Project.model_fields[section].annotation
+        for key, field in table.model_fields.items():  # type: ignore[union-attr]
+            if any(isinstance(item, Page) for item in field.metadata):
+                spec.append(_setting(section, key, field))
+    return spec
+
+
+def _setting(section: str, key: str, field: Any) -> dict[str, Any]:
+    annotation, metadata = _walk((section, key))
+    page = next(item for item in metadata if isinstance(item, Page))
+    entry: dict[str, Any] = {"section": section, "key": key, "label": page.label}
+    if get_origin(annotation) is Literal:
+        labels = page.choices or {}
+        entry["kind"] = "choice"
+        entry["choices"] = [
+            {"value": value, "label": labels.get(value, value)} for value in get_args(annotation)
+        ]
+    else:
+        listed = get_origin(annotation) is list
+        item, bounded = _walk((section, key, 0)) if listed else (annotation, metadata)
+        kind = {(True, int): "integer_list", (False, int): "integer", (False, float): "number"}.get(
+            (listed, item)
+        )
+        if kind is None:
+            raise TypeError(f"{section}.{key}: the page has no control for {annotation}")
+        bounds = _bounds(bounded)
+        entry["kind"] = kind
+        entry["min"] = bounds.get("ge", bounds.get("gt"))
+        entry["max"] = bounds.get("le", bounds.get("lt"))
+        entry["min_exclusive"] = "gt" in bounds
+        entry["max_exclusive"] = "lt" in bounds
+        if kind == "integer_list":
+            entry["max_items"] = next(
+                (item.max_length for item in metadata if hasattr(item, "max_length")), None
+            )
+        entry["step"] = page.step
+    default = field.default
+    entry["default"] = list(default) if isinstance(default, list) else default
+    entry["help"] = field.description
+    entry["head"] = page.head
+    return entry
 
 
 # --------------------------------------------------------------------------------------------- loading
@@ -758,14 +833,18 @@ def _noun(loc: Sequence[str | int]) -> str:
     return "classes" if tuple(loc) == ("classes",) else "entries"
 
 
-def _range_words(metadata: list[Any], ctx: dict[str, Any]) -> str:
-    bounds = {
+def _bounds(metadata: list[Any]) -> dict[str, Any]:
+    """The numeric constraints (ge, gt, le, lt) among a field's metadata."""
+    return {
         name: getattr(item, name)
         for item in metadata
         for name in ("ge", "gt", "le", "lt")
         if hasattr(item, name)
     }
-    bounds = bounds or dict(ctx)
+
+
+def _range_words(metadata: list[Any], ctx: dict[str, Any]) -> str:
+    bounds = _bounds(metadata) or dict(ctx)
     lower = (
         f"at least {bounds['ge']}"
         if "ge" in bounds

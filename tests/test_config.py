@@ -15,10 +15,13 @@ from builder.config import (
     project_json_schema,
     readme_reference,
     reference_markdown,
+    settings_spec,
     update_readme_reference,
 )
 from builder.errors import ConfigError
 from builder.scaffold import templates_dir, write_example_project
+
+from .settings_cases import boundary_cases, python_verdict
 
 REPO = Path(__file__).resolve().parent.parent
 TWO = 'classes = ["cats", "dogs"]\n'
@@ -84,13 +87,47 @@ CASES = {
     "dropout out of range": (
         TWO + "[head]\ndropout = 1.5\n",
         {},
-        problems("head.dropout: must be at least 0 and less than 1 (got 1.5; expected a number like 0.2)"),
+        problems("head.dropout: must be from 0 to 0.9 (got 1.5; expected a number like 0.2)"),
+    ),
+    "dropout just above its bound": (
+        TWO + "[head]\ndropout = 0.95\n",
+        {},
+        problems("head.dropout: must be from 0 to 0.9 (got 0.95; expected a number like 0.2)"),
     ),
     "hidden unit not positive": (
         TWO + "[head]\nhidden_units = [64, 0]\n",
         {},
         problems(
-            "head.hidden_units[1]: must be at least 1 (got 0; expected a whole number of neurons like 100)"
+            "head.hidden_units[1]: must be from 1 to 4096 (got 0; expected a whole number of neurons "
+            "like 100)"
+        ),
+    ),
+    "hidden layer too large": (
+        TWO + "[head]\nhidden_units = [8192]\n",
+        {},
+        problems(
+            "head.hidden_units[0]: must be from 1 to 4096 (got 8192; expected a whole number of neurons like "
+            "100)"
+        ),
+    ),
+    "too many hidden layers": (
+        TWO + "[head]\nhidden_units = [64, 64, 32, 32, 16]\n",
+        {},
+        problems(
+            "head.hidden_units: has too many entries, at most 4 (got 5; expected a list of whole numbers "
+            "like [100] or [])"
+        ),
+    ),
+    "k out of range": (
+        TWO + '[head]\ntype = "knn"\nk = 150\n',
+        {},
+        problems("head.k: must be from 1 to 100 (got 150; expected a whole number like 3)"),
+    ),
+    "seed beyond 32 bits": (
+        TWO + "[training]\nseed = 4294967296\n",
+        {},
+        problems(
+            "training.seed: must be from 0 to 4294967295 (got 4294967296; expected a whole number like 42)"
         ),
     ),
     "validation_fraction out of range": (
@@ -480,7 +517,17 @@ def test_page_config_is_json_without_paths(tmp_path):
     (tmp_path / "logo.png").write_bytes(b"png")
     (tmp_path / "project.toml").write_text(TWO + '[theme]\nlogo = "logo.png"\nintro = "Hi"\n')
     config = load_project(tmp_path / "project.toml").page_config()
-    assert set(config) == {"title", "description", "classes", "head", "training", "capture", "theme"}
+    assert set(config) == {
+        "title",
+        "description",
+        "classes",
+        "head",
+        "training",
+        "capture",
+        "theme",
+        "settings",
+    }
+    assert config["settings"] == settings_spec()
     assert config["theme"] == {
         "primary_color": "#1f6feb",
         "background_color": "#ffffff",
@@ -489,6 +536,126 @@ def test_page_config_is_json_without_paths(tmp_path):
         "footer": "",
     }
     assert str(tmp_path) not in json.dumps(config)
+
+
+SPEC_KEYS = ["section", "key", "label", "kind"]
+BOUND_KEYS = ["min", "max", "min_exclusive", "max_exclusive"]
+TAIL_KEYS = ["default", "help", "head"]
+
+
+def test_settings_spec_is_the_schema_of_head_and_training():
+    spec = settings_spec()
+    json.dumps(spec)
+    schema = project_json_schema()
+    tables = {name: schema["$defs"][f"{name.title()}Section"]["properties"] for name in ("head", "training")}
+    assert [(entry["section"], entry["key"]) for entry in spec] == [
+        (name, key) for name, table in tables.items() for key in table
+    ]
+    labels = {entry["key"]: entry["label"] for entry in spec}
+    assert labels == {
+        "type": "Classifier",
+        "hidden_units": "Hidden layer sizes",
+        "activation": "Activation",
+        "dropout": "Dropout",
+        "k": "Neighbours (k)",
+        "epochs": "Epochs",
+        "batch_size": "Batch size",
+        "learning_rate": "Learning rate",
+        "validation_fraction": "Held back for checking",
+        "seed": "Random seed",
+    }
+    defaults = Project.model_validate({"classes": ["a", "b"]}, context={"project_file": "project.toml"})
+    for entry in spec:
+        prop = tables[entry["section"]][entry["key"]]
+        where = f"{entry['section']}.{entry['key']}"
+        assert entry["help"] == prop["description"], where
+        assert (
+            entry["default"] == prop["default"] == getattr(getattr(defaults, entry["section"]), entry["key"])
+        )
+        assert entry["head"] in ("dense", "knn", None), where
+        if entry["kind"] == "choice":
+            assert list(entry) == [*SPEC_KEYS, "choices", *TAIL_KEYS], where
+            assert [choice["value"] for choice in entry["choices"]] == prop["enum"], where
+            assert all(set(choice) == {"value", "label"} for choice in entry["choices"]), where
+            continue
+        if entry["kind"] == "integer_list":
+            assert list(entry) == [*SPEC_KEYS, *BOUND_KEYS, "max_items", "step", *TAIL_KEYS], where
+            assert entry["max_items"] == prop["maxItems"], where
+            prop = prop["items"]
+        else:
+            assert list(entry) == [*SPEC_KEYS, *BOUND_KEYS, "step", *TAIL_KEYS], where
+        assert entry["kind"] in ("integer", "number", "integer_list"), where
+        assert prop["type"] == ("number" if entry["kind"] == "number" else "integer"), where
+        # the JSON Schema is pydantic's own reading of the constraints, independent of settings_spec
+        assert entry["min"] == prop.get("minimum", prop.get("exclusiveMinimum")), where
+        assert entry["max"] == prop.get("maximum", prop.get("exclusiveMaximum")), where
+        assert entry["min_exclusive"] == ("exclusiveMinimum" in prop), where
+        assert entry["max_exclusive"] == ("exclusiveMaximum" in prop), where
+        assert entry["step"] == "any" or entry["step"] > 0, where
+    by_key = {entry["key"]: entry for entry in spec}
+    assert by_key["type"]["choices"] == [
+        {"value": "dense", "label": "small neural network"},
+        {"value": "knn", "label": "nearest neighbours"},
+    ]
+    assert by_key["dropout"] == {
+        "section": "head",
+        "key": "dropout",
+        "label": "Dropout",
+        "kind": "number",
+        "min": 0,
+        "max": 0.9,
+        "min_exclusive": False,
+        "max_exclusive": False,
+        "step": 0.05,
+        "default": 0.0,
+        "help": "Fraction of hidden neurons switched off at random while training.",
+        "head": "dense",
+    }
+    assert {key: by_key[key]["step"] for key in ("dropout", "validation_fraction", "learning_rate")} == {
+        "dropout": 0.05,
+        "validation_fraction": 0.05,
+        "learning_rate": "any",
+    }
+    assert {key for key, entry in by_key.items() if entry["head"] == "knn"} == {"k"}
+    assert {key for key, entry in by_key.items() if entry["head"] is None} == {
+        "type",
+        "validation_fraction",
+        "seed",
+    }
+
+
+def _spec_verdict(entry, value) -> bool:
+    """What a page that follows the spec's bounds to the letter decides for `value`."""
+    if entry["kind"] == "choice":
+        return value in [choice["value"] for choice in entry["choices"]]
+    if entry["kind"] == "integer_list":
+        item = {**entry, "kind": "integer"}
+        return len(value) <= entry["max_items"] and all(_spec_verdict(item, x) for x in value)
+    if entry["kind"] == "integer" and not isinstance(value, int):
+        return False
+    low, high = entry["min"], entry["max"]
+    above = low is None or value > low or (value == low and not entry["min_exclusive"])
+    below = high is None or value < high or (value == high and not entry["max_exclusive"])
+    return above and below
+
+
+def test_boundary_cases_agree_with_the_spec():
+    spec = {(entry["section"], entry["key"]): entry for entry in settings_spec()}
+    cases = boundary_cases()
+    assert {case[:2] for case in cases} == set(spec)
+    verdicts = {}
+    for section, key, value in cases:
+        verdict = python_verdict(section, key, value)
+        assert verdict == _spec_verdict(spec[section, key], value), (section, key, value)
+        verdicts.setdefault((section, key), set()).add(verdict)
+    assert all(seen == {True, False} for seen in verdicts.values()), verdicts
+    # spot checks on the edges themselves
+    assert python_verdict("head", "dropout", 0.9) and not python_verdict("head", "dropout", 0.9 + 1e-6)
+    assert python_verdict("training", "seed", 2**32 - 1) and not python_verdict("training", "seed", 2**32)
+    assert not python_verdict("training", "learning_rate", 0)
+    assert python_verdict("head", "hidden_units", [4096] * 4)
+    assert not python_verdict("head", "hidden_units", [1] * 5)
+    assert not python_verdict("head", "k", 2.5)
 
 
 def test_example_project_loads_and_shows_the_defaults(tmp_path):
