@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import ipaddress
 import json
 import re
 import sys
@@ -221,6 +222,101 @@ ClassName = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=40),
     Expect('a short name like "cats"'),
 ]
+
+
+# ------------------------------------------------------------------------------------------- origins
+
+ORIGIN_EXAMPLE = 'an origin like "https://socr.ucla.edu"'
+DEFAULT_PORTS = {"http": 80, "https": 443}
+# scheme://authority, then whatever follows: a path, a query or a fragment
+_URL = re.compile(r"(?s)([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)(.*)")
+_AUTHORITY = re.compile(r"(?s)(?:(.*)@)?(\[[^\]]*\]|[^:]*)(?::(.*))?")
+_HOST = re.compile(r"[a-z0-9._-]+")
+
+
+def _check_origin(value: str) -> str:
+    """An allowed host page, exactly as a browser reports it in `MessageEvent.origin`.
+
+    The page compares origins as plain text, so anything a browser would never send (a slash, a
+    capital letter, a default port) would silently never match; it is refused here instead.
+    """
+    if value == "null":
+        return value
+    if not value:
+        raise _problem("must not be empty", _show(value), ORIGIN_EXAMPLE)
+    if value.strip().lower() == "null":
+        raise _problem('must be written exactly as "null"', _show(value), '"null"')
+    if "*" in value:
+        raise _problem(
+            "wildcards are not allowed: list each host page's origin",
+            _show(value),
+            'exact origins like "https://socr.ucla.edu"',
+        )
+    if any(character.isspace() for character in value):
+        fixed = value.strip()
+        expected = ORIGIN_EXAMPLE if not fixed or any(c.isspace() for c in fixed) else _show(fixed)
+        raise _problem("must not contain spaces", _show(value), expected)
+    url = _URL.fullmatch(value)
+    if url is None:
+        raise _problem(
+            "must start with https:// or http://",
+            _show(value),
+            'an origin like "https://socr.ucla.edu" or "http://localhost:8080"',
+        )
+    scheme, authority, rest = url.groups()
+    if scheme.lower() == "file":
+        raise _problem(
+            'a page opened from a file has no origin: the browser reports it as "null"',
+            _show(value),
+            f'"null" for a host page opened from a file, or {ORIGIN_EXAMPLE}',
+        )
+    if scheme.lower() not in DEFAULT_PORTS:
+        raise _problem(f"{scheme}: is not allowed, only http: and https:", _show(value), ORIGIN_EXAMPLE)
+    userinfo, host, port = _AUTHORITY.fullmatch(authority).groups()  # type: ignore[union-attr]
+    if not host:
+        raise _problem("has no host name", _show(value), ORIGIN_EXAMPLE)
+    international = not host.isascii()
+    try:
+        host = host.encode("idna").decode("ascii").lower() if international else host.lower()
+    except UnicodeError:
+        raise _problem("not a valid host name", _show(value), ORIGIN_EXAMPLE) from None
+    if host.startswith("["):
+        try:
+            host = f"[{ipaddress.IPv6Address(host[1:-1]).compressed}]"
+        except ValueError:
+            raise _problem("not a valid IPv6 address", _show(value), ORIGIN_EXAMPLE) from None
+    elif not _HOST.fullmatch(host):
+        raise _problem("not a valid host name", _show(value), ORIGIN_EXAMPLE)
+    if port is not None and not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
+        raise _problem("the port must be a number from 1 to 65535", _show(value), ORIGIN_EXAMPLE)
+    scheme = scheme.lower()
+    default_port = port is not None and int(port) == DEFAULT_PORTS[scheme]
+    origin = f"{scheme}://{host}" + (f":{int(port)}" if port is not None and not default_port else "")
+    if userinfo is not None:
+        what = "must not contain a user name or password"
+    elif rest == "/":
+        what = 'must not end with "/": drop the slash, an origin has no path'
+    elif rest.startswith("/"):
+        what = "must not contain a path: an origin is only the scheme, host and port"
+    elif rest:
+        what = 'must not contain a query or fragment: drop everything from the "?" or "#"'
+    elif international:
+        what = "must give the host in its xn-- form, as the browser reports it"
+    elif origin.lower() == value.lower() and origin != value:
+        what = "must be lowercase: the browser reports the scheme and host in lowercase"
+    elif default_port:
+        what = (
+            f"must leave out the default port :{DEFAULT_PORTS[scheme]}: "
+            "the browser reports the origin without it"
+        )
+    elif origin != value:  # e.g. a port with leading zeros, an IPv6 address not in its short form
+        what = "not written the way the browser reports it"
+    else:
+        return value
+    raise _problem(what, _show(value), _show(origin))
+
+
+Origin = Annotated[str, AfterValidator(_check_origin), Expect(ORIGIN_EXAMPLE)]
 
 
 # --------------------------------------------------------------------------------------------- tables
@@ -480,6 +576,45 @@ class ThemeSection(_Table):
     )
 
 
+class EmbedSection(_Table):
+    """Which web pages may control this page when they show it in an iframe (through embed.js)."""
+
+    allowed_origins: Annotated[
+        list[Origin], Expect('a list of origins like ["https://socr.ucla.edu", "http://localhost:8080"]')
+    ] = Field(
+        [],
+        description="Exact origins (scheme, host and port, no path or slash) of the host pages that may "
+        'control the page through embed.js, like "https://socr.ucla.edu"; "null", written exactly so, '
+        "for a host page opened from a file. Empty: the page works in any iframe but answers no host.",
+        json_schema_extra={"uniqueItems": True},
+    )
+
+    @classmethod
+    def _combined_problems(cls, raw: dict[str, Any], failed: set[str]) -> list[InitErrorDetails]:
+        origins = raw.get("allowed_origins")
+        if not isinstance(origins, list):
+            return []
+        problems: list[InitErrorDetails] = []
+        seen: set[str] = set()
+        for index, origin in enumerate(origins):
+            if not isinstance(origin, str):
+                continue  # reported by the item check, as are the origins refused below
+            try:
+                _check_origin(origin)
+            except PydanticCustomError:
+                continue
+            if origin in seen:
+                problems.append(
+                    {
+                        "type": _problem("duplicate origin", _show(origin), "every origin to be different"),
+                        "loc": ("allowed_origins", index),
+                        "input": origin,
+                    }
+                )
+            seen.add(origin)
+        return problems
+
+
 class OutputSection(_Table):
     """What `teachkit build` writes, and where."""
 
@@ -519,6 +654,7 @@ class Project(_Table):
     training: TrainingSection = _table(TrainingSection)
     capture: CaptureSection = _table(CaptureSection)
     theme: ThemeSection = _table(ThemeSection)
+    embed: EmbedSection = _table(EmbedSection)
     output: OutputSection = _table(OutputSection)
 
     _project_file: Path | None = PrivateAttr(None)
@@ -576,6 +712,7 @@ class Project(_Table):
             "theme": self.theme.model_dump(
                 mode="json", include={"primary_color", "background_color", "text_color", "intro", "footer"}
             ),
+            "embed": self.embed.model_dump(mode="json"),
             "settings": settings_spec(),
         }
 

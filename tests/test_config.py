@@ -385,6 +385,136 @@ CASES = {
 }
 
 
+def origin_case(origins: str, *lines: str) -> tuple[str, dict, list[str]]:
+    """A case of `[embed] allowed_origins = <origins>` (TOML text) and the expected problems."""
+    return (TWO + f"[embed]\nallowed_origins = {origins}\n", {}, problems(*lines))
+
+
+ORIGIN = '"https://socr.ucla.edu"'
+CASES.update(
+    {
+        "origin with a trailing slash": origin_case(
+            f'[{ORIGIN}, "https://socr.ucla.edu/"]',
+            'embed.allowed_origins[1]: must not end with "/": drop the slash, an origin has no path '
+            '(got "https://socr.ucla.edu/"; expected "https://socr.ucla.edu")',
+        ),
+        "origin with a path": origin_case(
+            '["https://socr.ucla.edu/teachkit/index.html"]',
+            "embed.allowed_origins[0]: must not contain a path: an origin is only the scheme, host and port "
+            '(got "https://socr.ucla.edu/teachkit/index.html"; expected "https://socr.ucla.edu")',
+        ),
+        "origin is a wildcard": origin_case(
+            '["*"]',
+            "embed.allowed_origins[0]: wildcards are not allowed: list each host page's origin "
+            '(got "*"; expected exact origins like "https://socr.ucla.edu")',
+        ),
+        "origin with a wildcard host": origin_case(
+            '["https://*.ucla.edu"]',
+            "embed.allowed_origins[0]: wildcards are not allowed: list each host page's origin "
+            '(got "https://*.ucla.edu"; expected exact origins like "https://socr.ucla.edu")',
+        ),
+        "origin with a query": origin_case(
+            '["https://socr.ucla.edu?course=stats"]',
+            'embed.allowed_origins[0]: must not contain a query or fragment: drop everything from the "?" '
+            'or "#" (got "https://socr.ucla.edu?course=stats"; expected "https://socr.ucla.edu")',
+        ),
+        "origin with a fragment": origin_case(
+            '["https://socr.ucla.edu#demo"]',
+            'embed.allowed_origins[0]: must not contain a query or fragment: drop everything from the "?" '
+            'or "#" (got "https://socr.ucla.edu#demo"; expected "https://socr.ucla.edu")',
+        ),
+        "origin with user and password": origin_case(
+            '["https://ann:secret@socr.ucla.edu"]',
+            "embed.allowed_origins[0]: must not contain a user name or password "
+            '(got "https://ann:secret@socr.ucla.edu"; expected "https://socr.ucla.edu")',
+        ),
+        "origin with another scheme": origin_case(
+            '["ftp://socr.ucla.edu"]',
+            "embed.allowed_origins[0]: ftp: is not allowed, only http: and https: "
+            '(got "ftp://socr.ucla.edu"; expected an origin like "https://socr.ucla.edu")',
+        ),
+        "origin of a file": origin_case(
+            '["file:///home/ann/course.html"]',
+            "embed.allowed_origins[0]: a page opened from a file has no origin: the browser reports it as "
+            '"null" (got "file:///home/ann/course.html"; expected "null" for a host page opened from a '
+            'file, or an origin like "https://socr.ucla.edu")',
+        ),
+        "origin without a scheme": origin_case(
+            '["socr.ucla.edu"]',
+            "embed.allowed_origins[0]: must start with https:// or http:// (got "
+            '"socr.ucla.edu"; expected an origin like "https://socr.ucla.edu" or "http://localhost:8080")',
+        ),
+        "origin with uppercase scheme": origin_case(
+            '["HTTPS://socr.ucla.edu"]',
+            "embed.allowed_origins[0]: must be lowercase: the browser reports the scheme and host in "
+            'lowercase (got "HTTPS://socr.ucla.edu"; expected "https://socr.ucla.edu")',
+        ),
+        "origin with uppercase host": origin_case(
+            '["https://SOCR.ucla.edu:8443"]',
+            "embed.allowed_origins[0]: must be lowercase: the browser reports the scheme and host in "
+            'lowercase (got "https://SOCR.ucla.edu:8443"; expected "https://socr.ucla.edu:8443")',
+        ),
+        "origin with the default https port": origin_case(
+            '["https://socr.ucla.edu:443"]',
+            "embed.allowed_origins[0]: must leave out the default port :443: the browser reports the "
+            'origin without it (got "https://socr.ucla.edu:443"; expected "https://socr.ucla.edu")',
+        ),
+        "origin with the default http port": origin_case(
+            '["http://localhost:80"]',
+            "embed.allowed_origins[0]: must leave out the default port :80: the browser reports the "
+            'origin without it (got "http://localhost:80"; expected "http://localhost")',
+        ),
+        "origin with a port out of range": origin_case(
+            '["http://localhost:80800"]',
+            "embed.allowed_origins[0]: the port must be a number from 1 to 65535 "
+            '(got "http://localhost:80800"; expected an origin like "https://socr.ucla.edu")',
+        ),
+        "origin without a host": origin_case(
+            '["https://"]',
+            'embed.allowed_origins[0]: has no host name (got "https://"; expected an origin like '
+            '"https://socr.ucla.edu")',
+        ),
+        "origin with spaces": origin_case(
+            '[" https://socr.ucla.edu"]',
+            'embed.allowed_origins[0]: must not contain spaces (got " https://socr.ucla.edu"; expected '
+            '"https://socr.ucla.edu")',
+        ),
+        "empty origin": origin_case(
+            f'[{ORIGIN}, ""]',
+            'embed.allowed_origins[1]: must not be empty (got ""; expected an origin like '
+            '"https://socr.ucla.edu")',
+        ),
+        "null not written exactly": origin_case(
+            '["NULL"]',
+            'embed.allowed_origins[0]: must be written exactly as "null" (got "NULL"; expected "null")',
+        ),
+        "duplicate origin": origin_case(
+            f'[{ORIGIN}, "http://localhost:8080", {ORIGIN}]',
+            'embed.allowed_origins[2]: duplicate origin (got "https://socr.ucla.edu"; expected every '
+            "origin to be different)",
+        ),
+        "origins not a list": origin_case(
+            ORIGIN,
+            'embed.allowed_origins: must be a list in square brackets (got "https://socr.ucla.edu"; '
+            'expected a list of origins like ["https://socr.ucla.edu", "http://localhost:8080"])',
+        ),
+        "origin not text": origin_case(
+            "[8080]",
+            "embed.allowed_origins[0]: must be text in quotes (got 8080; expected an origin like "
+            '"https://socr.ucla.edu")',
+        ),
+        "several bad origins, and a duplicate of a bad one is not counted twice": origin_case(
+            '["https://socr.ucla.edu/", "https://socr.ucla.edu/", "null", "null"]',
+            'embed.allowed_origins[0]: must not end with "/": drop the slash, an origin has no path '
+            '(got "https://socr.ucla.edu/"; expected "https://socr.ucla.edu")',
+            'embed.allowed_origins[1]: must not end with "/": drop the slash, an origin has no path '
+            '(got "https://socr.ucla.edu/"; expected "https://socr.ucla.edu")',
+            'embed.allowed_origins[3]: duplicate origin (got "null"; expected every origin to be different)',
+        ),
+    }
+)
+
+
 @pytest.mark.parametrize("text, files, expected", list(CASES.values()), ids=list(CASES))
 def test_malformed_project_file(tmp_path, text, files, expected):
     project_file = tmp_path / "project.toml"
@@ -460,6 +590,7 @@ def test_minimal_file_loads_with_defaults(tmp_path):
             "intro": "",
             "footer": "",
         },
+        "embed": {"allowed_origins": []},
         "output": {"mode": "hosted", "dir": tmp_path.resolve() / "dist"},
     }
 
@@ -525,8 +656,10 @@ def test_page_config_is_json_without_paths(tmp_path):
         "training",
         "capture",
         "theme",
+        "embed",
         "settings",
     }
+    assert config["embed"] == {"allowed_origins": []}
     assert config["settings"] == settings_spec()
     assert config["theme"] == {
         "primary_color": "#1f6feb",
@@ -536,6 +669,14 @@ def test_page_config_is_json_without_paths(tmp_path):
         "footer": "",
     }
     assert str(tmp_path) not in json.dumps(config)
+
+
+def test_good_embed_table_reaches_the_page(tmp_path):
+    origins = ["https://socr.ucla.edu", "http://localhost:8080", "null", "http://[::1]:8000"]
+    (tmp_path / "project.toml").write_text(TWO + f"[embed]\nallowed_origins = {json.dumps(origins)}\n")
+    project = load_project(tmp_path / "project.toml")
+    assert project.embed.allowed_origins == origins
+    assert project.page_config()["embed"] == {"allowed_origins": origins}
 
 
 SPEC_KEYS = ["section", "key", "label", "kind"]
@@ -665,7 +806,7 @@ def test_example_project_loads_and_shows_the_defaults(tmp_path):
     assert example.classes == ["Rock", "Paper", "Scissors"]
     (tmp_path / "project.toml").write_text('classes = ["Rock", "Paper", "Scissors"]\n')
     defaults = load_project(tmp_path / "project.toml")
-    for table in ("model", "head", "training", "capture"):
+    for table in ("model", "head", "training", "capture", "embed"):
         assert getattr(example, table) == getattr(defaults, table), table
     assert example.theme.model_dump() == defaults.theme.model_dump()
     assert example.output.mode == defaults.output.mode and example.output.dir.name == "dist"
@@ -697,14 +838,16 @@ def test_json_schema_describes_every_table_and_key():
     json.dumps(schema)
     assert schema["type"] == "object" and schema["additionalProperties"] is False
     assert schema["required"] == ["classes"]
-    tables = {"model", "head", "training", "capture", "theme", "output"}
+    tables = {"model", "head", "training", "capture", "theme", "embed", "output"}
     assert tables | {"title", "description", "classes"} == set(schema["properties"])
     for name in tables:
         table = schema["$defs"][schema["properties"][name]["$ref"].rsplit("/", 1)[1]]
         assert table["type"] == "object" and table["additionalProperties"] is False
         for key, prop in table["properties"].items():
             assert prop.get("description"), f"{name}.{key} has no description"
-            assert "null" not in json.dumps(prop), f"{name}.{key}: TOML has no null"
+            # (a description may mention the text "null", as embed.allowed_origins does)
+            typed = {part: value for part, value in prop.items() if part != "description"}
+            assert "null" not in json.dumps(typed), f"{name}.{key}: TOML has no null"
     theme = schema["$defs"]["ThemeSection"]["properties"]
     assert theme["primary_color"]["format"] == "color"
     assert theme["logo"]["format"] == "path"
