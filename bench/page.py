@@ -7,10 +7,9 @@ run on this same machine, interleaved where the two are compared directly (the m
 
 1. embedding: ms per image for `window.teachkit.embed(canvas)` on a 640x480 photo after warm-up:
    one at a time (latency: crop, post to a worker, embed, answer) and eight at once (throughput,
-   ms per image, with the page's two workers), and its parts: crop (centre square onto the input
-   canvas, read back), a whole sample (`makeSample`: embedding + two JPEG encodes) and decoding a
-   PNG. The same page with ?workers=0 runs the model on the page: there also the model alone
-   (predict + dataSync on a ready tensor) and the TF.js kernels that take the time (tf.profile).
+   ms per image, with the page's two workers), and beside it a whole sample through the API
+   (`teachkit.addImages(className, [canvas])`: crop, embedding, two JPEG encodes and saving to
+   IndexedDB) and decoding a PNG. The same page with ?workers=0 runs the model on the page.
    References, in alternating blocks with the pages: the same Keras model called as model(x) on one
    image (eager, and inside tf.function; TensorFlow's default threads) and its TFLite conversion
    in tf.lite.Interpreter(num_threads=1), with the default XNNPACK delegate and without it. Ratio
@@ -19,16 +18,18 @@ run on this same machine, interleaved where the two are compared directly (the m
    photo crops (256x256), and ms per image (in-page clock).
 3. training: s from the click on Train to data-state="done" for 5 classes x 60 uploaded samples,
    50 epochs (the page's defaults: Dense(100, relu) -> softmax, Adam 0.001, batch 16, 15 % held
-   back), and the page's own head trained on the same split without the UI. Reference: Keras fit
-   of the same head on the page's own embeddings and split (fit only), run right after each page
-   training. Ratio page/Keras. Also the matMul kernels of one training step, timed alone in the
-   page: matMul with transposeA against transpose + matMul.
+   back), and `await teachkit.train()` called through the API (in-page clock around the call).
+   Reference: Keras fit of the same head on the page's own embeddings and split
+   (`teachkit.samples()` with its heldOut flags; fit only), run right after each page training.
+   Ratio page/Keras. Also the matMul kernels of one training step, timed alone in the page with
+   TF.js's engine: matMul with transposeA against transpose + matMul.
 4. live: predictions per second on Chromium's fake webcam (a 30 fps Y4M made from a photo),
-   counted from window.teachkit.state.predictionCount over a window, after recording samples by
-   holding the record button, with each frame's latency (crop → embedding back from the worker).
-   Then the same in a tab with ?workers=0 (the model on the page), for comparison. Reference: the
-   fake camera's frame rate (requestVideoFrameCallback). Also what a held record
-   button collects: frames per hold, when recording stopped, how long the JPEG encodes take.
+   counted from `teachkit.status().predictions` over a window, after recording samples by holding
+   the record button, with each frame's latency (the `milliseconds` of the API's `prediction`
+   event: frame taken → crop, post to a worker, embed, head). Then the same in a tab with
+   ?workers=0 (the model on the page), for comparison. Reference: the fake camera's frame rate
+   (requestVideoFrameCallback). Also what a held record button collects: frames per hold, when
+   recording stopped, how long the JPEG encodes take.
 5. longest main-thread task (PerformanceObserver 'longtask', only tasks >= 50 ms exist) while
    recording, uploading, training and predicting live: the median over runs of each run's
    longest, and the longest of all. Target: none over 100 ms while recording or training.
@@ -39,6 +40,13 @@ run on this same machine, interleaved where the two are compared directly (the m
 7. memory: performance.memory.usedJSHeapSize (after a forced GC) before and after adding 1,500
    images (128x128 crops, 300 per class), with TF.js tensors, the WASM heap and IndexedDB usage;
    then training, one predicted image (the page still responds) and a reload.
+
+The benchmark reaches the page only through its public API (`window.teachkit`, 1.0.0) and the
+data-testid attributes (README, "Automation contract"); `window._tfengine` is TensorFlow.js's own
+engine (tensor counts, memory, the raw matMul kernels). Measures the API does not offer were
+dropped with the page's internal App object: the crop alone (centre square onto the input canvas),
+the graph model alone on a ready tensor (predict + dataSync, with ?workers=0) and the TF.js kernels
+of one embedding (tf.profile of that graph model).
 
 Usage: python bench/page.py [--quick] [--out DIR]
 TEACHKIT_CACHE (default ~/.cache/teachkit) keeps the converted model between runs.
@@ -99,11 +107,14 @@ SECOND = 1000  # ms, for Playwright timeouts
 
 # Installed before any page script. Records long tasks; data-state changes of [data-testid]
 # elements; when a class card starts or stops recording; text changes of sample counts, the
-# backend line and the message; clicks, file choices and presses; and how long each canvas JPEG
-# encode takes (toBlob: from call to callback; toDataURL: the call).
+# backend line and the message; clicks, file choices and presses; how long each canvas JPEG encode
+# takes (toBlob: from call to callback; toDataURL: the call); and, once the page script has made
+# window.teachkit (it runs before DOMContentLoaded), through the public API: whether a trained head
+# is there at ready, every notice the page shows, and each live prediction's start and latency.
 INIT_SCRIPT = """(() => {
-  const bench = { longtasks: [], events: [], encodes: [], predictions: [], longtaskError: null };
+  const bench = { longtasks: [], events: [], encodes: [], predictions: [], notices: [], longtaskError: null };
   bench.trainedAtReady = null;
+  bench.apiError = null;
   window.__bench = bench;
   const now = () => performance.now();
   try {
@@ -113,9 +124,29 @@ INIT_SCRIPT = """(() => {
   } catch (error) {
     bench.longtaskError = String(error);
   }
+  let attached = false;
+  const attach = () => {
+    const api = window.teachkit;
+    if (attached || !api) return;
+    attached = true;
+    try {
+      api.ready.then(
+        () => (bench.trainedAtReady = api.status().trained),
+        (error) => (bench.apiError = `ready rejected: ${error?.code}: ${error?.message}`),
+      );
+      api.on("notice", ({ text, kind }) => bench.notices.push([now(), text, kind]));
+      api.on("prediction", (p) => {
+        if (p.source === "camera") bench.predictions.push([now() - p.milliseconds, p.milliseconds]);
+      });
+    } catch (error) {
+      bench.apiError = String(error);
+    }
+  };
+  document.addEventListener("DOMContentLoaded", attach);
   const TEXTS = new Set(["sample-count", "backend", "message"]);
   new MutationObserver((records) => {
     const t = now();
+    attach();
     for (const record of records) {
       const target = record.target;
       const testid = target.dataset?.testid;
@@ -124,9 +155,6 @@ INIT_SCRIPT = """(() => {
       if (record.type === "attributes" && record.attributeName === "data-state") {
         const value = target.getAttribute("data-state");
         bench.events.push([t, testid, value]);
-        if (testid === "status" && value === "ready" && bench.trainedAtReady === null) {
-          bench.trainedAtReady = Boolean(window.teachkit?.trained);
-        }
       } else if (record.type === "attributes") {
         bench.events.push([t, `recording:${target.dataset.className}`, target.dataset.recording]);
       } else if (TEXTS.has(testid)) {
@@ -448,11 +476,15 @@ def predict_file(page: object, file: Path) -> tuple[str, float]:
 def reload_ready(page: object) -> dict:
     page.reload()
     wait_ready(page)
+    # Set when teachkit.ready resolves, just after the status turns ready.
+    poll(page, "window.__bench.trainedAtReady !== null || window.__bench.apiError", 10)
     return {
         "ready_ms": first_event(page, "status", "ready", 0),
         "trained_at_ready": bench_log(page)["trainedAtReady"],
     }
 
+
+SAMPLE_COUNT_JS = "window.teachkit.classes().reduce((sum, item) => sum + item.count, 0)"
 
 MEMORY_JS = """async () => {
   const engine = window._tfengine;
@@ -465,7 +497,7 @@ MEMORY_JS = """async () => {
     tfBytes: tensors?.numBytes ?? null,
     wasmHeapBytes: engine?.backend?.wasm?.HEAPU8?.buffer?.byteLength ?? null,
     indexedDbBytes: storage.usage ?? null,
-    samples: window.teachkit.state.dataset.samples.length,
+    samples: window.teachkit.classes().reduce((sum, item) => sum + item.count, 0),
   };
 }"""
 
@@ -487,34 +519,25 @@ EMBED_SETUP_JS = """async ({ rgba, width, height }) => {
   canvas.width = width;
   canvas.height = height;
   canvas.getContext("2d").putImageData(new ImageData(bytes, width, height), 0, 0);
-  const app = window.teachkit;
+  const api = window.teachkit;
+  await api.ready;
   // The page is ready with its first worker; the second starts then. Measure with all of them.
   const wanted = /workers=0/.test(location.search) ? 0 : Math.min(2, navigator.hardwareConcurrency);
-  for (let i = 0; i < 200 && app.state.backend.workers !== wanted; i += 1) {
+  for (let i = 0; i < 200 && api.status().backend?.workers !== wanted; i += 1) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  const classId = app.state.dataset.classes[0].id;
+  const className = api.classes()[0].name;
   const png = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
   window.__embedSteps = {
     decode: async () => (await createImageBitmap(png)).close(),
-    draw: () => app.cropper.crop(canvas),
-    embed: () => app.embed(canvas),
-    eight: () => Promise.all(Array.from({ length: 8 }, () => app.embed(canvas))),
-    sample: () => app.makeSample(classId, canvas),
+    embed: () => api.embed(canvas),
+    eight: () => Promise.all(Array.from({ length: 8 }, () => api.embed(canvas))),
+    // A whole sample: crop, embedding, two JPEG encodes and saving it to IndexedDB.
+    sample: async () => {
+      const { added, problems } = await api.addImages(className, [canvas]);
+      if (added !== 1) throw new Error(`addImages added ${added}: ${problems.join(" ")}`);
+    },
   };
-  // Only when the model runs on the page (?workers=0): the graph model alone on a ready tensor.
-  const graph = app.embedder.model?.model;
-  if (graph) {
-    const size = app.cropper.inputSize;
-    const rgbaCrop = app.cropper.crop(canvas).data;
-    const rgb = new Float32Array(size * size * 3).map((_, i) => rgbaCrop[4 * Math.floor(i / 3) + (i % 3)]);
-    const input = window._tfengine.makeTensor(rgb, [1, size, size, 3], "float32");
-    window.__embedSteps.model = () => {
-      const output = graph.predict(input);
-      output.dataSync();
-      output.dispose();
-    };
-  }
   window.__embedTensors = window._tfengine.memory().numTensors;
   return document.querySelector('[data-testid="backend"]').textContent;
 }"""
@@ -530,30 +553,6 @@ EMBED_BLOCK_JS = """async (runs) => {
     }
   }
   return { times, leakedTensors: window._tfengine.memory().numTensors - window.__embedTensors };
-}"""
-
-# tf.profile of one embedding: wall time per kernel name (op-level wrappers such as
-# "fusedConv2d__op" contain their kernel and are left out).
-KERNELS_JS = """async () => {
-  const engine = window._tfengine;
-  const model = window.teachkit.embedder.model.model; // a tab with ?workers=0
-  const size = window.teachkit.cropper.inputSize;
-  const pixels = Float32Array.from({ length: size * size * 3 }, () => 255 * Math.random());
-  const input = engine.makeTensor(pixels, [1, size, size, 3], "float32");
-  const info = await engine.profile(() => {
-    const output = model.predict(input);
-    output.dataSync();
-    return output;
-  });
-  const byKernel = {};
-  for (const kernel of info.kernels) {
-    if (kernel.name.endsWith("__op")) continue;
-    const ms = await kernel.kernelTimeMs;
-    byKernel[kernel.name] = (byKernel[kernel.name] ?? 0) + (typeof ms === "number" ? ms : 0);
-  }
-  info.result.dispose();
-  input.dispose();
-  return byKernel;
 }"""
 
 
@@ -645,7 +644,6 @@ def measure_embedding(browser: object, site: Path, url: str, runs: int) -> dict:
                             page_times[name].setdefault(step, []).extend(times)
                 for runner in runners:
                     python_times[runner.name] += timed_ms(runner.run, runner.block)
-            kernels = [inline_tab.page.evaluate(KERNELS_JS) for _ in range(3)]
         finally:
             for page_tab in tabs.values():
                 if page_tab:
@@ -655,8 +653,6 @@ def measure_embedding(browser: object, site: Path, url: str, runs: int) -> dict:
         for name, steps in page_times.items()
     }
     result.update({name: rounded(median(times), 2) for name, times in python_times.items()})
-    names = sorted({name for run in kernels for name in run})
-    by_kernel = {name: rounded(median([run.get(name, 0.0) for run in kernels]), 1) for name in names}
     return {
         "median_ms": result,
         "page_runs": runs,
@@ -664,7 +660,6 @@ def measure_embedding(browser: object, site: Path, url: str, runs: int) -> dict:
         "inline_backend": inline_backend,
         "isolated": isolated,
         "leaked_tensors": leaked,
-        "kernels_ms": dict(sorted(by_kernel.items(), key=lambda item: -item[1])),
         **notes,
     }
 
@@ -697,19 +692,12 @@ def measure_upload(browser: object, url: str, files: list[Path], repeats: int) -
 
 # ---- 3. training, and 6b return visits --------------------------------------------------------
 
-PURE_TRAIN_JS = """async () => {
-  const app = window.teachkit;
-  const { dataset, settings } = app.state;
-  const { validation_fraction, seed } = settings.training;
-  const { training, validation } = dataset.split(validation_fraction, seed);
-  const Head = app.head.constructor;
-  const config = { ...settings.head, seed: settings.training.seed };
-  const head = new Head(config, app.project.model.embedding_size, dataset.classes.map((item) => item.id));
+# Training through the public API, timed inside the page: the same settings and split as the
+# Train button, without the click and the wait for the DOM.
+API_TRAIN_JS = """async () => {
   const started = performance.now();
-  await head.train(training, validation, settings.training, { onEpoch: () => {}, shouldStop: () => false });
-  const elapsed = performance.now() - started;
-  head.dispose();
-  return elapsed;
+  const { history } = await window.teachkit.train();
+  return { ms: performance.now() - started, epochs: history.length };
 }"""
 
 # The dense head's matMuls for one batch of 16, alone: the forward pass x·W (16x1280 by 1280x100)
@@ -745,38 +733,45 @@ MATMUL_JS = """({ batch, inputs, units, runs }) => {
   return result;
 }"""
 
+# The page's own embeddings and split (heldOut: what the current settings hold back for
+# validation, the split training uses); the class index is the class's position in classes().
 SPLIT_JS = """() => {
-  const { dataset, settings } = window.teachkit.state;
-  const ids = dataset.classes.map((item) => item.id);
-  const split = dataset.split(settings.training.validation_fraction, settings.training.seed);
-  const rows = (samples) => ({
-    x: samples.map((sample) => Array.from(sample.embedding)),
-    y: samples.map((sample) => ids.indexOf(sample.classId)),
-  });
-  return { training: rows(split.training), validation: rows(split.validation) };
+  const api = window.teachkit;
+  const names = api.classes().map((item) => item.name);
+  const rows = { training: { x: [], y: [] }, validation: { x: [], y: [] } };
+  for (const sample of api.samples()) {
+    const part = sample.heldOut ? rows.validation : rows.training;
+    part.x.push(Array.from(sample.embedding));
+    part.y.push(names.indexOf(sample.className));
+  }
+  return rows;
 }"""
 
 
 def measure_training(
     browser: object, url: str, files: dict[str, list[Path]], repeats: int, reloads: int
 ) -> dict:
-    """Per round: the page trains (click → done), the page's head trains without the UI, and
-    Keras fits the same head on the page's embeddings, one after the other."""
+    """Per round: the page trains (click → done), trains again through the API
+    (`teachkit.train()`), and Keras fits the same head on the page's embeddings, one after the
+    other."""
     tab = open_tab(browser, url)
     page = tab.page
-    windows, without_ui, keras = [], [], []
+    windows, through_api, keras = [], [], []
     try:
         for name, class_files in files.items():
             upload(page, name, class_files, timeout_s=600)
         split = page.evaluate(SPLIT_JS)
         for round_ in range(repeats):
             windows.append(train(page, timeout_s=900))
-            without_ui.append(page.evaluate(PURE_TRAIN_JS) / 1000)
+            trained = page.evaluate(API_TRAIN_JS)
+            if trained["epochs"] != EPOCHS:
+                raise RuntimeError(f"teachkit.train() ran {trained['epochs']} epochs, not {EPOCHS}")
+            through_api.append(trained["ms"] / 1000)
             keras.append(keras_fit(split, seed=42 + round_))
         tasks = [long_tasks(page, w.before, w.ended) for w in windows]
         shapes = {"batch": BATCH_SIZE, "inputs": 1280, "units": HIDDEN_UNITS, "runs": 200}
         matmul = page.evaluate(MATMUL_JS, shapes)
-        accuracy = page.evaluate("window.teachkit.state.training.evaluation.accuracy")
+        accuracy = page.evaluate("window.teachkit.evaluation()?.accuracy ?? null")
         returns = [reload_ready(page) for _ in range(reloads)]
         checks = {"foreign_requests": tab.foreign_requests(), "console_errors": list(tab.errors)}
     finally:
@@ -788,9 +783,9 @@ def measure_training(
         "steps": steps,
         "total_s": rounded(median([w.seconds for w in windows]), 2),
         "runs_s": [rounded(w.seconds, 2) for w in windows],
-        "without_ui_s": rounded(median(without_ui), 2),
-        "without_ui_runs_s": [rounded(t, 2) for t in without_ui],
-        "ms_per_step_without_ui": rounded(median(without_ui) * 1000 / steps, 2),
+        "api_s": rounded(median(through_api), 2),
+        "api_runs_s": [rounded(t, 2) for t in through_api],
+        "ms_per_step_api": rounded(median(through_api) * 1000 / steps, 2),
         "matmul_ms": {name: rounded(ms, 3) for name, ms in matmul.items()},
         "validation_accuracy": accuracy,
         "blocking": blocking(tasks),
@@ -941,10 +936,12 @@ CAMERA_FPS_JS = """async (seconds) => {
   return (last.presentedFrames - first.presentedFrames) / seconds_;
 }"""
 
-NOTICE_JS = """(sequence) => {
-  const app = window.teachkit;
-  const { notice, recordingClassId } = app.state;
-  return notice.sequence > sequence && notice.text.startsWith("Recorded") && !recordingClassId;
+# True once the page has shown a "Recorded …" notice (as the API's `notice` event, noted by
+# INIT_SCRIPT) after the first `seen` notices, and no class is recording any more.
+RECORDED_JS = """(seen) => {
+  const notices = window.__bench.notices.slice(seen);
+  const recorded = notices.some(([, text]) => text.startsWith("Recorded"));
+  return recorded && window.teachkit.status().recording === null;
 }"""
 
 
@@ -964,14 +961,14 @@ def hold_record(page: object, name: str, seconds: float) -> Recording:
     button.scroll_into_view_if_needed()
     box = button.bounding_box()
     before_count = sample_count(page, name)
-    sequence = page.evaluate("window.teachkit.state.notice.sequence")
+    seen = page.evaluate("window.__bench.notices.length")
     before = page_now(page)
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.down()
     time.sleep(seconds)
     page.mouse.up()
     released = page_now(page)
-    poll(page, NOTICE_JS, 60, sequence)
+    poll(page, RECORDED_JS, 60, seen)
     pressed = first_event(page, "pointerdown", "record", before)
     return Recording(
         pressed=pressed,
@@ -982,30 +979,12 @@ def hold_record(page: object, name: str, seconds: float) -> Recording:
     )
 
 
-# Times each embedding the app asks for (crop, post to a worker, embed, answer): while live, the
-# latency of one frame; the rest of a frame's time is waiting for a free worker or a new frame.
-TIME_EMBEDDINGS_JS = """() => {
-  const app = window.teachkit;
-  if (Object.hasOwn(app, "embed")) return;
-  const embed = Object.getPrototypeOf(app).embed;
-  app.embed = async function (...args) {
-    const started = performance.now();
-    try {
-      return await embed.apply(this, args);
-    } finally {
-      window.__bench.predictions.push([started, performance.now() - started]);
-    }
-  };
-}"""
-
-
 def live_rate(page: object, seconds: float) -> dict:
     """Predictions per second counted over `seconds`, after 2 s of live prediction, and each frame's
-    latency."""
-    page.evaluate(TIME_EMBEDDINGS_JS)
+    latency (from the API's `prediction` events, noted by INIT_SCRIPT)."""
     page.click('[data-testid="live-toggle"]')
     time.sleep(2)
-    read = "({ n: window.teachkit.state.predictionCount, t: performance.now() })"
+    read = "({ n: window.teachkit.status().predictions, t: performance.now() })"
     first = page.evaluate(read)
     time.sleep(seconds)
     last = page.evaluate(read)
@@ -1115,7 +1094,7 @@ def measure_memory(browser: object, url: str, files: dict[str, list[Path]], pred
             "prediction": label,
             "prediction_ms": rounded(predicted_ms, 0),
             "reload_ready_ms": rounded(reload["ready_ms"], 0),
-            "restored_samples": page.evaluate("window.teachkit.state.dataset.samples.length"),
+            "restored_samples": page.evaluate(SAMPLE_COUNT_JS),
             "crashed": bool(tab.crashed),
             "console_errors": list(tab.errors),
         }
@@ -1142,7 +1121,6 @@ def ratio(a: float | None, b: float | None) -> str:
 def embedding_rows(e: dict) -> list[tuple[str, ...]]:
     page, inline, ms = e["median_ms"]["page"], e["median_ms"]["page_inline"], e["median_ms"]
     embed, throughput = page["embed"], page["eight"] / 8
-    top = ", ".join(f"{name} {value:.0f}" for name, value in list(e["kernels_ms"].items())[:4])
     keras = f"{ms['keras_tf_function']:.1f} / {ms['keras_eager']:.0f} ms"
     rows = [
         (
@@ -1178,14 +1156,13 @@ def embedding_rows(e: dict) -> list[tuple[str, ...]]:
             "",
         ),
         (
-            "   parts: model alone on the page (predict + dataSync) / crop / sample (+ 2 JPEGs) / PNG decode",
-            f"{inline['model']:.1f} / {page['draw']:.1f} / {page['sample']:.1f} / {page['decode']:.1f} ms",
-            "",
-            "",
+            "   a whole sample, `teachkit.addImages` (crop, embedding, 2 JPEGs, IndexedDB) / PNG decode",
+            f"{page['sample']:.1f} / {page['decode']:.1f} ms",
+            f"embedding alone, one at a time: {embed:.1f} ms",
+            ratio(page["sample"], embed),
             "",
             "",
         ),
-        ("   TF.js kernels in one embedding, ms (tf.profile, on the page)", top, "", "", "", ""),
     ]
     if "page_isolated" in ms:
         isolated = ms["page_isolated"]["embed"]
@@ -1240,7 +1217,7 @@ def table_rows(r: dict) -> list[tuple[str, ...]]:
         ),
         (
             f"3. train {tr['samples']} samples × {EPOCHS} epochs, click → done",
-            f"{tr['total_s']:.1f} s (without UI {tr['without_ui_s']:.1f} s)",
+            f"{tr['total_s']:.1f} s (train through the API {tr['api_s']:.1f} s)",
             f"Keras fit: {kf['fit_s']:.1f} s",
             ratio(tr["total_s"], kf["fit_s"]),
             "≤ Keras",
