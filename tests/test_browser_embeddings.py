@@ -30,7 +30,7 @@ def probe_files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 def embed_in_page(session: object, files: list[Path]) -> dict[str, np.ndarray]:
     """Adds each photo as a sample of the first class, as a visitor would, and reads the embedding
-    the page computed for it through the page's script hook (window.teachkit)."""
+    the page computed for it through the page's API (window.teachkit.samples)."""
     page = session.page
     expect(page.locator('[data-testid="status"]')).to_have_attribute("data-state", "ready", timeout=60_000)
     first_class = page.locator('[data-testid="class"]').first
@@ -38,7 +38,7 @@ def embed_in_page(session: object, files: list[Path]) -> dict[str, np.ndarray]:
     for count, path in enumerate(files, start=1):
         first_class.locator('[data-testid="sample-upload"]').set_input_files(str(path))
         expect(first_class.locator('[data-testid="sample-count"]')).to_have_text(str(count), timeout=30_000)
-        vector = page.evaluate("() => Array.from(window.teachkit.state.dataset.samples.at(-1).embedding)")
+        vector = page.evaluate("() => Array.from(window.teachkit.samples().at(-1).embedding)")
         embeddings[path.stem] = np.array(vector, dtype=np.float32)
     return embeddings
 

@@ -234,20 +234,21 @@ def test_nearest_neighbour_head_from_the_advanced_settings(
     for texture, files in texture_files.items():
         upload(page, CLASS_OF[texture], files["train"], 20)
     page.get_by_text("Advanced settings").click()
-    page.select_option("#setting-head-type", "knn")
-    page.fill("#setting-k", "3")
-    page.press("#setting-k", "Enter")
+    page.select_option('[data-testid="setting-type"]', "knn")
+    page.fill('[data-testid="setting-k"]', "3")
+    page.press('[data-testid="setting-k"]', "Enter")
 
     train(page)
 
     assert accuracy(page, texture_files) >= 0.9
     expect(page.locator('[data-testid="confusion-matrix"]')).to_have_attribute("data-classes", "3")
-    page.fill("#setting-validation-fraction", "0.9")
-    page.press("#setting-validation-fraction", "Enter")
+    fraction = page.locator('[data-testid="setting-validation_fraction"]')
+    fraction.fill("0.9")
+    fraction.press("Enter")
     expect(page.locator('[data-testid="message"]')).to_have_text(
-        "The share held back for checking must be from 0 to 0.5."
+        "Held back for checking must be from 0 to 0.5."
     )
-    expect(page.locator("#setting-validation-fraction")).to_have_value("0.15")
+    expect(fraction).to_have_value("0.15")
 
 
 def test_theme_logo_and_texts_reach_the_page(tmp_path, lite0_sites, serve_site, open_page):

@@ -1,7 +1,27 @@
-// Boot: read the project embedded in the page, start the app, connect the page.
-import { App } from "./app.js";
+// Boot: read the project embedded in the page, build the store, the actions of every feature and
+// the services, mount the views, expose the public API and, for allowed host pages, the embed
+// connection.
+import { connectHost } from "./api/embed_child.js";
+import { classCounts, createPageApi } from "./api/page_api.js";
+import { createActions } from "./core/actions.js";
+import { TeachkitError } from "./core/errors.js";
+import { createEvents } from "./core/events.js";
+import { createStore } from "./core/store.js";
+import { Cropper } from "./crop.js";
+import { Dataset, newId } from "./dataset.js";
 import { readEmbeddedAssets } from "./embedded.js";
-import { bindPage } from "./ui/page.js";
+import * as approval from "./features/approval.js";
+import * as capture from "./features/capture.js";
+import * as classes from "./features/classes.js";
+import * as prediction from "./features/prediction.js";
+import * as projectFile from "./features/project.js";
+import * as samples from "./features/samples.js";
+import * as session from "./features/session.js";
+import * as training from "./features/training.js";
+import { mountPage } from "./ui/page.js";
+
+const FEATURES = [session, classes, samples, capture, training, prediction, projectFile, approval];
+const THUMB_SIZE = 64;
 
 function storeName() {
   // One store per page location: several demos on one site (one origin) keep their samples apart.
@@ -16,22 +36,77 @@ function workerCount(parameters) {
   return Math.min(2, navigator.hardwareConcurrency || 1);
 }
 
-async function main() {
-  const project = JSON.parse(document.getElementById("teachkit-project").textContent);
+function canvas(size) {
+  const element = document.createElement("canvas");
+  element.width = size;
+  element.height = size;
+  return element;
+}
+
+function createContext(project) {
   const parameters = new URLSearchParams(location.search);
   const embedded = readEmbeddedAssets(document);
-  const app = new App(project, {
-    requestedBackend: parameters.get("backend"),
-    workers: workerCount(parameters),
-    wasmUrls: embedded?.wasmUrls ?? {},
-    wasmBinaries: embedded?.wasmBinaries ?? {},
-    model: embedded?.model ?? new URL("model/model.json", document.baseURI).href,
-    workerUrl: embedded ? embedded.workerUrl : new URL("embed-worker.js", document.baseURI).href,
-    storeName: storeName(),
+  const initial = Object.assign(
+    { dataset: new Dataset(project.classes.map((name) => ({ id: newId(), name }))) },
+    ...FEATURES.map((feature) => feature.initialState?.(project) ?? {}),
+  );
+  const store = createStore(initial);
+  const events = createEvents();
+  const context = {
+    project,
+    store,
+    events,
+    options: {
+      requestedBackend: parameters.get("backend"),
+      workers: workerCount(parameters),
+      wasmUrls: embedded?.wasmUrls ?? {},
+      wasmBinaries: embedded?.wasmBinaries ?? {},
+      model: embedded?.model ?? new URL("model/model.json", document.baseURI).href,
+      workerUrl: embedded ? embedded.workerUrl : new URL("embed-worker.js", document.baseURI).href,
+      storeName: storeName(),
+    },
+    // Filled in at boot: embedder (the base model) and storage (IndexedDB).
+    services: {
+      cropper: new Cropper(project.model.input_size),
+      thumbCanvas: canvas(THUMB_SIZE),
+      video: capture.createVideo(),
+      embedder: null,
+      storage: null,
+      approvalAnswers: new Map(),
+    },
+    notify(text, kind = "info") {
+      const notice = { text, kind, sequence: store.get().notice.sequence + 1 };
+      store.set({ notice });
+      events.emit("notice", { text, kind });
+    },
+  };
+  context.actions = createActions(context);
+  for (const feature of FEATURES) if (feature.actions) context.actions.register(feature.actions);
+  // Derived events: whatever changed the samples, hosts hear the new counts.
+  store.subscribe((state, previous) => {
+    if (state.dataset !== previous.dataset) events.emit("samples", { counts: classCounts(state.dataset) });
   });
-  app.subscribe(bindPage(app));
-  window.teachkit = app; // for host pages and tests
-  await app.start();
+  return context;
+}
+
+function main() {
+  const project = JSON.parse(document.getElementById("teachkit-project").textContent);
+  const context = createContext(project);
+  mountPage(document.body, {
+    store: context.store,
+    can: context.actions.can,
+    dispatch: (name, args = []) => context.actions.dispatch(name, args, { source: "ui" }),
+  });
+  const ready = session.boot(context).then(
+    () => context.events.emit("ready", {}),
+    (error) => {
+      throw new TeachkitError("not_ready", `The model could not be loaded: ${error.message}`);
+    },
+  );
+  ready.catch(() => {}); // reported on the page; a caller awaiting `ready` hears it too
+  const api = createPageApi({ ...context, ready });
+  window.teachkit = api;
+  connectHost(api, context);
 }
 
 main();

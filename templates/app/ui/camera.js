@@ -1,32 +1,30 @@
-// The shared webcam: start/stop, the camera picker (phones: choose the back camera) and the video.
-import { byTestId, el } from "./dom.js";
+// The camera: start/stop, the camera picker (phones: choose the back camera) and the picture. The
+// capture feature owns the stream; this view only shows it.
+import { byTestId, el, enable } from "./dom.js";
 
-export class CameraView {
-  constructor(app) {
-    this.video = byTestId("video");
-    this.toggle = byTestId("camera-toggle");
-    this.picker = byTestId("camera-select");
-    app.setVideo(this.video);
-    this.toggle.addEventListener("click", () =>
-      app.state.camera.stream ? app.stopCamera() : app.startCamera(),
-    );
-    this.picker.addEventListener("change", () => app.startCamera(this.picker.value));
-  }
+export function mountCamera(root, { dispatch, can }) {
+  const video = byTestId(root, "video");
+  const toggle = byTestId(root, "camera-toggle");
+  const picker = byTestId(root, "camera-select");
+  let streaming = false;
+  toggle.addEventListener("click", () => dispatch(streaming ? "stopCamera" : "startCamera"));
+  picker.addEventListener("change", () => dispatch("startCamera", [picker.value]));
 
-  render(state, previous) {
+  return (state, previous) => {
     const { camera } = state;
-    this.toggle.disabled = state.status !== "ready";
+    enable(toggle, streaming ? null : can("startCamera"));
     if (camera === previous?.camera) return;
-    if (this.video.srcObject !== camera.stream) this.video.srcObject = camera.stream;
-    if (camera.stream) this.video.play().catch(() => {});
-    this.video.hidden = !camera.stream;
-    this.toggle.textContent = camera.stream ? "Stop camera" : "Start camera";
-    this.toggle.setAttribute("aria-pressed", String(Boolean(camera.stream)));
-    this.picker.replaceChildren(
+    streaming = Boolean(camera.stream);
+    if (video.srcObject !== camera.stream) video.srcObject = camera.stream;
+    if (camera.stream) video.play().catch(() => {});
+    video.hidden = !camera.stream;
+    toggle.textContent = camera.stream ? "Stop camera" : "Start camera";
+    toggle.setAttribute("aria-pressed", String(streaming));
+    picker.replaceChildren(
       ...camera.devices.map((device) =>
         el("option", { value: device.deviceId, selected: device.deviceId === camera.deviceId }, device.label),
       ),
     );
-    this.picker.closest("label").hidden = camera.devices.length < 2;
-  }
+    picker.closest("label").hidden = camera.devices.length < 2;
+  };
 }

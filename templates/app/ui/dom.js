@@ -1,6 +1,7 @@
-// Small DOM helpers for the UI modules. Text always goes in through textContent.
+// Small DOM helpers for the views. Text always goes in through textContent; every lookup is
+// scoped to a view's own root.
 
-export function byTestId(id, root = document) {
+export function byTestId(root, id) {
   return root.querySelector(`[data-testid="${id}"]`);
 }
 
@@ -22,4 +23,16 @@ export function el(tag, properties = {}, ...children) {
 
 export function percent(value) {
   return value === null || value === undefined ? "–" : `${Math.round(value * 100)} %`;
+}
+
+// A control that may not act now is disabled, with the reason as its tooltip.
+export function enable(control, refusal) {
+  control.disabled = Boolean(refusal);
+  if (refusal) control.title = refusal.message;
+  else control.removeAttribute("title");
+}
+
+// Whether any of `keys` of the state differ from the previous render's (always on the first).
+export function changed(state, previous, keys) {
+  return !previous || keys.some((key) => state[key] !== previous[key]);
 }

@@ -1,42 +1,56 @@
-// The only code that touches the DOM: binds the views to the app and renders each new state.
-import { CameraView } from "./camera.js";
-import { ClassesView } from "./classes.js";
+// Mounts every view under its section of the page and renders each new state into them. Views
+// only touch the DOM under their own root.
+import { mountApproval } from "./approval.js";
+import { mountCamera } from "./camera.js";
+import { mountClasses } from "./classes.js";
 import { byTestId } from "./dom.js";
-import { PredictionView } from "./prediction.js";
-import { ProjectView } from "./project.js";
+import { mountPrediction } from "./prediction.js";
+import { mountProject } from "./project.js";
+import { mountSettings } from "./settings.js";
 import { ThumbnailUrls } from "./thumbs.js";
-import { TrainingView } from "./training.js";
+import { mountTraining } from "./training.js";
 
-export function bindPage(app) {
-  const thumbnails = new ThumbnailUrls();
-  const views = [
-    new ClassesView(byTestId("classes"), app, thumbnails),
-    new CameraView(app),
-    new TrainingView(app),
-    new PredictionView(app, thumbnails),
-    new ProjectView(app),
-  ];
-  const message = byTestId("message");
-  const status = byTestId("status");
-  const backend = byTestId("backend");
-  const busy = byTestId("busy");
-  let previous = null;
-  return (state) => {
-    document.body.dataset.state = state.status;
+function mountStatus(root) {
+  const message = byTestId(root, "message");
+  const status = byTestId(root, "status");
+  const backend = byTestId(root, "backend");
+  const busy = byTestId(root, "busy");
+  return (state, previous) => {
+    root.dataset.state = state.status;
     status.dataset.state = state.status;
     status.textContent = state.status;
     const { backend: chosen } = state;
     backend.textContent = chosen ? [chosen.text, chosen.where].filter(Boolean).join("; ") : "choosing…";
-    backend.dataset.backend = state.backend?.name ?? "";
-    backend.dataset.build = state.backend?.build ?? "";
-    backend.dataset.threads = String(state.backend?.threads ?? "");
-    backend.dataset.workers = String(state.backend?.workers ?? "");
+    backend.dataset.backend = chosen?.name ?? "";
+    backend.dataset.build = chosen?.build ?? "";
+    backend.dataset.threads = String(chosen?.threads ?? "");
+    backend.dataset.workers = String(chosen?.workers ?? "");
     busy.textContent = state.busy ?? "";
     if (state.notice !== previous?.notice) {
       message.textContent = state.notice.text;
       message.dataset.kind = state.notice.kind;
     }
-    for (const view of views) view.render(state, previous);
-    previous = state;
   };
+}
+
+// `app` is {store, can, dispatch}; `root` holds the page's sections ([data-view=…]).
+export function mountPage(root, { store, can, dispatch }) {
+  const view = (name) => root.querySelector(`[data-view="${name}"]`);
+  const thumbnails = new ThumbnailUrls();
+  const seam = { state: store.get(), can, dispatch };
+  const renders = [
+    mountStatus(root),
+    mountClasses(view("classes"), seam, thumbnails),
+    mountCamera(view("camera"), seam),
+    mountSettings(view("settings"), seam),
+    mountTraining(view("training"), seam),
+    mountPrediction(view("prediction"), seam, thumbnails),
+    mountProject(view("project"), seam),
+    mountApproval(view("approval"), seam),
+  ];
+  const render = (state, previous) => {
+    for (const renderView of renders) renderView(state, previous);
+  };
+  render(store.get(), null);
+  store.subscribe(render);
 }

@@ -28,7 +28,7 @@ function describeFailure(error) {
   return new StoreError(`Saving in the browser failed: ${error?.message ?? error}`);
 }
 
-export class Store {
+export class Storage {
   constructor(database) {
     this.database = database;
   }
@@ -44,7 +44,7 @@ export class Store {
       database.createObjectStore("meta");
     };
     try {
-      return new Store(await promised(request));
+      return new Storage(await promised(request));
     } catch (error) {
       throw new StoreError(`This browser refused storage for this page (${error?.message ?? error}).`);
     }

@@ -1,0 +1,99 @@
+// window.teachkit: the page's public, versioned API (README, "The JavaScript API"). Everything a
+// script or a host page may do goes through the same actions as the page's own controls; class
+// names stand for the page's internal class ids.
+import { TeachkitError } from "../core/errors.js";
+import { describeEvaluation } from "../features/training.js";
+
+export const API_VERSION = "1.0.0";
+export const EVENTS = ["ready", "samples", "epoch", "trained", "prediction", "error", "notice"];
+
+export function classCounts(dataset) {
+  const counts = dataset.counts();
+  return Object.fromEntries(dataset.classes.map((item) => [item.name, counts[item.id]]));
+}
+
+export function createPageApi({ store, actions, events, ready }) {
+  const call = (name, ...args) => actions.dispatch(name, args, { source: "api" });
+  const classId = (name) => {
+    const item = store.get().dataset.classes.find((candidate) => candidate.name === name);
+    if (!item) {
+      const known = store.get().dataset.classes.map((candidate) => `"${candidate.name}"`);
+      throw new TeachkitError(
+        "unknown_class",
+        `There is no class named "${name}" (the classes: ${known.join(", ")}).`,
+      );
+    }
+    return item.id;
+  };
+  // A method that names a class: an unknown name rejects like any other failure.
+  const withClass =
+    (action) =>
+    async (name, ...args) =>
+      call(action, classId(name), ...args);
+
+  return Object.freeze({
+    version: API_VERSION,
+    ready,
+    status() {
+      const state = store.get();
+      const recording = state.recordingClassId && state.dataset.classById(state.recordingClassId);
+      return {
+        state: state.status,
+        backend: state.backend && {
+          name: state.backend.name,
+          build: state.backend.build,
+          threads: state.backend.threads,
+          workers: state.backend.workers ?? null,
+        },
+        training: { state: state.training.state, epoch: state.training.epoch, epochs: state.training.epochs },
+        trained: Boolean(state.head),
+        camera: Boolean(state.camera.stream),
+        recording: recording ? recording.name : null,
+        live: state.live,
+        predictions: state.predictionCount,
+      };
+    },
+    classes: () => Object.entries(classCounts(store.get().dataset)).map(([name, count]) => ({ name, count })),
+    addClass: async (name) => (await call("addClass", name ?? null)).name,
+    renameClass: withClass("renameClass"),
+    deleteClass: withClass("deleteClass"),
+    clearClass: withClass("clearClass"),
+    addImages: withClass("addImages"),
+    // Every sample, with its embedding, its crop (a JPEG Blob) and whether the current settings
+    // hold it back for checking.
+    samples() {
+      const { dataset, settings } = store.get();
+      const { validation } = dataset.split(settings.training.validation_fraction, settings.training.seed);
+      const heldOut = new Set(validation.map((sample) => sample.id));
+      return dataset.samples.map((sample) => ({
+        id: sample.id,
+        className: dataset.classById(sample.classId)?.name ?? "?",
+        embedding: sample.embedding.slice(),
+        image: sample.image,
+        heldOut: heldOut.has(sample.id),
+      }));
+    },
+    settings: () => structuredClone(store.get().settings),
+    setSettings: async (change) => structuredClone(await call("changeSettings", change)),
+    train: (change) => call("train", change ?? null),
+    stopTraining: () => call("stopTraining"),
+    evaluation: () => describeEvaluation(store.get().dataset, store.get().headRecord),
+    predict: (image) => call("predict", image),
+    embed: (image) => call("embed", image),
+    startCamera: () => call("startCamera"),
+    stopCamera: () => call("stopCamera"),
+    startLive: () => call("startLive"),
+    stopLive: () => call("stopLive"),
+    exportProject: async () => (await call("exportProject")).blob,
+    importProject: (blob) => call("importProject", blob),
+    on(name, handler) {
+      if (!EVENTS.includes(name))
+        throw new TeachkitError(
+          "bad_argument",
+          `No event named "${name}"; the events: ${EVENTS.join(", ")}.`,
+        );
+      if (typeof handler !== "function") throw new TeachkitError("bad_argument", "on() needs a function.");
+      return events.on(name, handler);
+    },
+  });
+}

@@ -1,0 +1,157 @@
+// The camera and hold-to-record. This feature owns the stream and a video element of its own
+// that frames are taken from, so recording and live prediction work whatever the page shows;
+// views only display `camera.stream`. Owns `camera` and `recordingClassId`.
+import { TeachkitError, refusal } from "../core/errors.js";
+import { whenIdle, whenReady } from "./guards.js";
+import { classById } from "./classes.js";
+import { stopLive } from "./prediction.js";
+import { makeSample, saveSamples } from "./samples.js";
+
+// Recorded frames waiting for their embedding; beyond this a slow device records fewer frames
+// rather than piling up memory.
+const RECORD_BACKLOG = 8;
+
+export function initialState() {
+  return { camera: { stream: null, devices: [], deviceId: null }, recordingClassId: null };
+}
+
+export function createVideo() {
+  const video = document.createElement("video");
+  video.muted = true;
+  video.playsInline = true;
+  return video;
+}
+
+export function nextVideoFrame(video) {
+  if (video.requestVideoFrameCallback)
+    return new Promise((resolve) => video.requestVideoFrameCallback(resolve));
+  return new Promise((resolve) => requestAnimationFrame(resolve));
+}
+
+function sleep(milliseconds) {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}
+
+// A camera blocked by the host page's permissions policy fails like a visitor's "no", which
+// would send the visitor looking for a setting they do not have.
+function cameraProblem(error) {
+  if (document.featurePolicy?.allowsFeature("camera") === false) {
+    return 'This page is embedded without camera access: the host page must add allow="camera" to its iframe.';
+  }
+  return `The camera could not be started: ${error?.message ?? error}`;
+}
+
+function releaseStream({ store }) {
+  const { camera } = store.get();
+  if (!camera.stream) return;
+  camera.stream.getTracks().forEach((track) => track.stop());
+  store.set({ camera: { ...camera, stream: null } });
+}
+
+async function startCamera(context, deviceId = null) {
+  const { store, services } = context;
+  releaseStream(context);
+  let stream;
+  try {
+    const video = deviceId ? { deviceId: { exact: deviceId } } : true;
+    stream = await navigator.mediaDevices.getUserMedia({ video, audio: false });
+  } catch (error) {
+    throw new TeachkitError("camera", cameraProblem(error));
+  }
+  const devices = (await navigator.mediaDevices.enumerateDevices())
+    .filter((device) => device.kind === "videoinput")
+    .map((device, index) => ({ deviceId: device.deviceId, label: device.label || `Camera ${index + 1}` }));
+  const active = stream.getVideoTracks()[0]?.getSettings().deviceId ?? deviceId;
+  services.video.srcObject = stream;
+  services.video.play().catch(() => {});
+  store.set({ camera: { stream, devices, deviceId: active } });
+}
+
+// Resolves to the feature's video once it shows frames (starting the camera if needed).
+export async function videoReady(context) {
+  const { store, services } = context;
+  if (!store.get().camera.stream) await startCamera(context, store.get().camera.deviceId);
+  const video = services.video;
+  while (store.get().camera.stream && video.readyState < 2) await nextVideoFrame(video);
+  if (!store.get().camera.stream) throw new TeachkitError("camera", "The camera was stopped.");
+  return video;
+}
+
+export const actions = {
+  startCamera: {
+    can: whenReady,
+    run: (context, deviceId = null) => startCamera(context, deviceId),
+  },
+
+  stopCamera: {
+    can: () => null,
+    run(context) {
+      context.store.set({ recordingClassId: null });
+      stopLive(context);
+      releaseStream(context);
+      context.services.video.srcObject = null;
+    },
+  },
+
+  // Hold-to-record: adds frames at the project's rate until stopRecording. Resolves to the
+  // number of frames recorded.
+  startRecording: {
+    can: (state) =>
+      whenIdle(state) ?? (state.recordingClassId ? refusal("busy", "Already recording.") : null),
+    async run(context, classId) {
+      const { store, services, project } = context;
+      classById(store.get().dataset, classId);
+      store.set({ recordingClassId: classId });
+      let video;
+      try {
+        video = await videoReady(context);
+      } catch (error) {
+        store.set({ recordingClassId: null });
+        throw error;
+      }
+      const interval = 1000 / project.capture.fps;
+      const saveEvery = Math.max(1, Math.round(project.capture.fps / 2));
+      const inFlight = new Set(); // samples whose embedding is still being computed
+      let done = [];
+      let total = 0;
+      let failure = null;
+      // Frames are taken on time while the workers embed earlier ones.
+      const take = () => {
+        const sample = makeSample(context, classId, video)
+          .then((made) => done.push(made))
+          .catch((error) => (failure ??= error))
+          .finally(() => inFlight.delete(sample));
+        inFlight.add(sample);
+      };
+      const saveDone = async () => {
+        const ready = done;
+        done = [];
+        await saveSamples(context, ready);
+        total += ready.length;
+      };
+      try {
+        while (store.get().recordingClassId === classId && !failure) {
+          const started = performance.now();
+          if (services.embedder.backlog < RECORD_BACKLOG) take();
+          if (done.length >= saveEvery) await saveDone();
+          await sleep(Math.max(0, interval - (performance.now() - started)));
+        }
+        await Promise.all(inFlight);
+        if (done.length) await saveDone();
+      } finally {
+        store.set({ recordingClassId: null });
+      }
+      const recorded = `Recorded ${total} frame${total === 1 ? "" : "s"}.`;
+      if (failure) throw new TeachkitError("failed", `${recorded} Recording stopped: ${failure.message}`);
+      context.notify(recorded);
+      return total;
+    },
+  },
+
+  stopRecording: {
+    can: () => null,
+    run({ store }) {
+      if (store.get().recordingClassId) store.set({ recordingClassId: null });
+    },
+  },
+};

@@ -1,0 +1,140 @@
+// Predicting: one image, or live from the camera with as many frames in flight as there are
+// workers. Owns `prediction`, `predictionCount`, `live` and `liveFps`.
+import { TeachkitError } from "../core/errors.js";
+import { nearest } from "../dataset.js";
+import { openImage } from "../images.js";
+import { nextVideoFrame, videoReady } from "./capture.js";
+import { whenTrained } from "./guards.js";
+import { embedSource } from "./samples.js";
+
+export function initialState() {
+  return { prediction: null, predictionCount: 0, live: false, liveFps: null };
+}
+
+export function stopLive({ store }) {
+  if (store.get().live) store.set({ live: false });
+}
+
+// The prediction as the API gives it: by class name.
+export function describePrediction(prediction) {
+  return {
+    label: prediction.label,
+    confidence: prediction.confidence,
+    confidences: Object.fromEntries(prediction.scores.map((score) => [score.name, score.probability])),
+    neighbors: prediction.neighbors.map(({ className, similarity }) => ({ className, similarity })),
+    source: prediction.origin,
+    milliseconds: prediction.milliseconds,
+  };
+}
+
+function showPrediction({ store, events }, embedding, origin, started) {
+  const { dataset, head } = store.get();
+  const probabilities = head.predict(embedding);
+  const scores = head.classIds.map((classId, index) => ({
+    classId,
+    name: dataset.classById(classId)?.name ?? "?",
+    probability: probabilities[index],
+  }));
+  const best = scores.reduce((a, b) => (b.probability > a.probability ? b : a));
+  const prediction = {
+    label: best.name,
+    classId: best.classId,
+    confidence: best.probability,
+    scores,
+    neighbors: nearest(dataset.samples, embedding, 3).map(({ sample, similarity }) => ({
+      sample,
+      className: dataset.classById(sample.classId)?.name ?? "?",
+      similarity,
+    })),
+    origin,
+    milliseconds: performance.now() - started,
+  };
+  store.set({ prediction, predictionCount: store.get().predictionCount + 1 });
+  const described = describePrediction(prediction);
+  events.emit("prediction", described);
+  return described;
+}
+
+async function runLive(context, video) {
+  const { store, services } = context;
+  let frames = 0;
+  let windowStart = performance.now();
+  let taken = 0;
+  let shown = 0; // with two workers an older frame can finish last; it is not shown
+  let failure = null;
+  const going = () => store.get().live && store.get().head && !failure;
+  let nextFrame = nextVideoFrame(video);
+  while (going()) {
+    await services.embedder.whenIdle();
+    await nextFrame;
+    // Ask for the following frame first: one that arrives while this one is embedded is used at once.
+    nextFrame = nextVideoFrame(video);
+    if (!going()) break;
+    const frame = (taken += 1);
+    const started = performance.now();
+    embedSource(context, video)
+      .then((embedding) => {
+        if (!store.get().live || !store.get().head || frame < shown) return;
+        shown = frame;
+        showPrediction(context, embedding, "camera", started);
+        frames += 1;
+        const elapsed = performance.now() - windowStart;
+        if (elapsed >= 1000) {
+          store.set({ liveFps: (frames * 1000) / elapsed });
+          frames = 0;
+          windowStart = performance.now();
+        }
+      })
+      .catch((error) => (failure ??= error));
+  }
+  if (failure) throw new TeachkitError("failed", `Live prediction stopped: ${failure.message}`);
+}
+
+export const actions = {
+  // Resolves to {label, confidence, confidences, neighbors, source, milliseconds}.
+  predict: {
+    can: whenTrained,
+    async run(context, image) {
+      const started = performance.now();
+      const opened = await openImage(image);
+      const name = image?.name ?? "image";
+      let embedding;
+      try {
+        embedding = await embedSource(context, opened.source);
+      } catch (error) {
+        throw new TeachkitError("bad_image", `"${name}" could not be classified: ${error.message}`);
+      } finally {
+        opened.close();
+      }
+      return showPrediction(context, embedding, name, started);
+    },
+  },
+
+  // Resolves once live prediction has started; it runs until stopLive (or the camera stops).
+  startLive: {
+    can: whenTrained,
+    async run(context) {
+      const { store } = context;
+      if (store.get().live) return;
+      store.set({ live: true, liveFps: null });
+      let video;
+      try {
+        video = await videoReady(context);
+      } catch (error) {
+        store.set({ live: false });
+        throw error;
+      }
+      // A failure to start reaches the caller; one while running reaches the page and `error`.
+      runLive(context, video).catch((error) => {
+        store.set({ live: false });
+        context.notify(error.message, "error");
+        context.events.emit("error", { code: error.code, message: error.message, action: "startLive" });
+      });
+    },
+  },
+
+  stopLive: {
+    can: () => null,
+    run: (context) => stopLive(context),
+  },
+};

@@ -1,0 +1,118 @@
+// The project file: save the whole session as one zip, or replace it with one. An import is
+// checked completely before anything is replaced.
+import { TeachkitError } from "../core/errors.js";
+import { Dataset } from "../dataset.js";
+import { restoreHead } from "../head.js";
+import { ProjectFileError, exportProject, importProject } from "../io.js";
+import { mergeKnownSettings } from "../settings.js";
+import { whenIdle } from "./guards.js";
+import { stopLive } from "./prediction.js";
+import { reembed } from "./samples.js";
+import { adoptHead } from "./training.js";
+
+function fileName(title) {
+  const slug = title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "");
+  return `${slug || "teachkit"}.teachkit.zip`;
+}
+
+async function readImport(context, file) {
+  const { project } = context;
+  const imported = importProject(new Uint8Array(await file.arrayBuffer()), {
+    modelFingerprint: project.model.fingerprint,
+    embeddingSize: project.model.embedding_size,
+  });
+  if (!imported.sameModel) imported.samples = await reembed(context, imported.samples);
+  const head = imported.head
+    ? restoreHead(imported.head.model, project.model.embedding_size, imported.samples)
+    : null;
+  return { imported, head };
+}
+
+export const actions = {
+  // Resolves to {blob, name}: the project file and the name to save it under.
+  exportProject: {
+    can: whenIdle,
+    async run({ store, project, notify }) {
+      const { dataset, settings, headRecord } = store.get();
+      let blob;
+      try {
+        blob = await exportProject({
+          title: project.title,
+          dataset,
+          settings,
+          head: headRecord,
+          modelFingerprint: project.model.fingerprint,
+          embeddingSize: project.model.embedding_size,
+        });
+      } catch (error) {
+        throw new TeachkitError("failed", `The project file could not be made: ${error.message}`);
+      }
+      notify(`Saved ${dataset.samples.length} samples to a project file.`);
+      return { blob, name: fileName(project.title) };
+    },
+  },
+
+  // Replaces the session with a project file's (a File or Blob), or changes nothing.
+  importProject: {
+    can: whenIdle,
+    async run(context, file) {
+      const { store, project, services } = context;
+      if (!(file instanceof Blob))
+        throw new TeachkitError("bad_argument", "importProject needs the project file as a File or Blob.");
+      const label = file.name ? `"${file.name}": ` : "";
+      let read;
+      try {
+        read = await readImport(context, file);
+      } catch (error) {
+        const reason =
+          error instanceof ProjectFileError
+            ? error.message
+            : `The project file could not be read: ${error.message}`;
+        throw new TeachkitError("bad_project_file", `${label}${reason} Nothing was changed.`);
+      }
+      const { imported, head } = read;
+      try {
+        await services.storage?.replaceAll({
+          classes: imported.classes,
+          samples: imported.samples,
+          head: imported.head,
+          modelKey: project.model.fingerprint,
+        });
+      } catch (error) {
+        head?.dispose();
+        throw new TeachkitError("storage", `${error.message} Nothing was changed.`);
+      }
+      stopLive(context);
+      adoptHead(context, head, head ? imported.head : null);
+      const { settings, ignored } = mergeKnownSettings(
+        project.settings,
+        store.get().settings,
+        imported.settings,
+      );
+      const history = head ? imported.head.history : [];
+      store.set({
+        dataset: new Dataset(imported.classes, imported.samples),
+        settings,
+        prediction: null,
+        training: {
+          state: head ? "done" : "idle",
+          epoch: history.length,
+          epochs: history.length,
+          history,
+          evaluation: head ? imported.head.evaluation : null,
+          stale: false,
+        },
+      });
+      const trained = head ? " and the trained model" : "";
+      const kept = ignored.length
+        ? ` Kept this page's ${ignored.join(", ")}: the file's were out of bounds.`
+        : "";
+      context.notify(
+        `Imported ${imported.samples.length} samples in ${imported.classes.length} classes${trained}.${kept}`,
+      );
+    },
+  },
+};
