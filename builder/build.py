@@ -98,11 +98,16 @@ def build_site(
         site.mkdir()
         toolchain.esbuild(templates_dir() / "app" / "main.js", staging / "app.js")
         toolchain.esbuild(templates_dir() / "app" / "embed_worker.js", staging / "embed-worker.js")
+        # For host pages: an ES module, and a classic script for hosts opened from file://.
+        embed_entry = templates_dir() / "app" / "embed.js"
+        toolchain.esbuild(embed_entry, staging / "embed.js", format="esm")
+        toolchain.esbuild(embed_entry, staging / "embed-classic.js", global_name="teachkitEmbed")
         inputs = SiteInputs(
             project=project,
             model=model,
             app_script=staging / "app.js",
             worker_script=staging / "embed-worker.js",
+            host_scripts=[staging / "embed.js", staging / "embed-classic.js"],
             wasm_binaries=toolchain.wasm_binaries(),
             tfjs_version=toolchain.package_version("@tensorflow/tfjs-core"),
             mode=mode,

@@ -55,13 +55,16 @@ class JsToolchain:
             script = local
         return _run([_require("node"), str(script), *args], self.root, f"node {script.name}")
 
-    def esbuild(self, entry: Path, outfile: Path, *, minify: bool = True) -> None:
+    def esbuild(
+        self, entry: Path, outfile: Path, *, minify: bool = True, format: str = "iife", global_name: str = ""
+    ) -> None:
+        """Bundles `entry`: an IIFE (a classic script, `global_name` its export) or an ES module."""
         binary = self.node_modules / ".bin" / "esbuild"
         args = [
             str(binary),
             str(entry),
             "--bundle",
-            "--format=iife",
+            f"--format={format}",
             "--target=es2020",
             f"--outfile={outfile}",
             "--log-level=warning",
@@ -73,6 +76,8 @@ class JsToolchain:
             "--external:os",
             '--define:process.env.NODE_ENV="production"',
         ]
+        if global_name:
+            args.append(f"--global-name={global_name}")
         if minify:
             args.append("--minify")
         # The app's sources may live outside `root` (an installed wheel): resolve packages from here.

@@ -49,6 +49,7 @@ class SiteInputs:
     model: PreparedModel
     app_script: Path
     worker_script: Path  # runs the base model off the page's thread
+    host_scripts: list[Path]  # embed.js and embed-classic.js, for pages that embed this one
     wasm_binaries: list[Path]
     tfjs_version: str
     mode: str  # "hosted" or "single_file"
@@ -115,6 +116,7 @@ def render_hosted(inputs: SiteInputs, site: Path) -> None:
         shutil.copyfile(binary, site / "wasm" / binary.name)
     shutil.copyfile(inputs.app_script, site / "app.js")
     shutil.copyfile(inputs.worker_script, site / "embed-worker.js")
+    _copy_host_scripts(inputs, site)
     shutil.copyfile(page / "style.css", site / "style.css")
     logo = inputs.project.theme.logo
     logo_src = None
@@ -125,6 +127,11 @@ def render_hosted(inputs: SiteInputs, site: Path) -> None:
     html = _render_page(inputs, logo_src, content_security_policy("'self' blob:", "'self'"), None)
     (site / "index.html").write_text(html, encoding="utf-8")
     (site / "manifest.json").write_text(json.dumps(manifest(inputs, site), indent=1))
+
+
+def _copy_host_scripts(inputs: SiteInputs, site: Path) -> None:
+    for script in inputs.host_scripts:
+        shutil.copyfile(script, site / script.name)
 
 
 def _logo_data_url(logo: Path) -> str:
@@ -163,6 +170,7 @@ def render_single_file(inputs: SiteInputs, site: Path) -> Path:
     html = _render_page(inputs, _logo_data_url(logo) if logo else None, csp, single_file)
     path = site / single_file_name(inputs.project.title)
     path.write_text(html, encoding="utf-8")
+    _copy_host_scripts(inputs, site)
     (site / "manifest.json").write_text(json.dumps(manifest(inputs, site), indent=1))
     return path
 

@@ -86,7 +86,15 @@ def test_own_model_is_cut_at_the_named_layer(tmp_path, tiny_keras_model, own_cac
     assert manifest["quantization"]["chosen"]["encoding"] == "float16"
     assert manifest["quantization"]["chosen"]["fidelity"]["min_cosine"] > 0.999
     listed = {entry["path"]: entry for entry in manifest["files"]}
-    for name in ("index.html", "app.js", "style.css", "model/model.json", "wasm/tfjs-backend-wasm-simd.wasm"):
+    for name in (
+        "index.html",
+        "app.js",
+        "embed.js",
+        "embed-classic.js",
+        "style.css",
+        "model/model.json",
+        "wasm/tfjs-backend-wasm-simd.wasm",
+    ):
         entry = listed[name]
         assert entry["size"] == (site / name).stat().st_size
         assert entry["sha256"] == hashlib.sha256((site / name).read_bytes()).hexdigest()
@@ -325,7 +333,13 @@ def test_single_file_build_from_the_project_file(tmp_path, tiny_keras_model, own
     result = run_cli("build", project)
     assert result.exit_code == 0, result.output
     page = tmp_path / "dist" / "leaf-types.html"
-    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == ["leaf-types.html", "manifest.json"]
+    # Beside the page: the scripts a host page uses to embed it (a module and a classic script).
+    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == [
+        "embed-classic.js",
+        "embed.js",
+        "leaf-types.html",
+        "manifest.json",
+    ]
     summary = result.output.strip().splitlines()[-1]
     assert summary.startswith(f"Built {page} in ")
     assert f"{page.stat().st_size / 1e6:.1f} MB in all" in summary

@@ -1,0 +1,141 @@
+// embed.js: for host pages. `const tk = await connect(iframe)` gives a client with the methods and
+// events of the embedded page's window.teachkit, over postMessage (penpal). Built as an ES module
+// (embed.js) and as a classic script (embed-classic.js, `teachkitEmbed.connect`) for hosts opened
+// from file://, where module scripts cannot be loaded.
+import { WindowMessenger, connect as penpalConnect } from "penpal";
+import { TeachkitError } from "./core/errors.js";
+
+const METHODS = [
+  "status",
+  "classes",
+  "addClass",
+  "renameClass",
+  "deleteClass",
+  "clearClass",
+  "addImages",
+  "samples",
+  "settings",
+  "setSettings",
+  "train",
+  "stopTraining",
+  "evaluation",
+  "predict",
+  "embed",
+  "startCamera",
+  "stopCamera",
+  "startLive",
+  "stopLive",
+  "exportProject",
+  "importProject",
+];
+
+// Only some images survive postMessage as they are; elements are sent as ImageBitmaps.
+async function sendable(image) {
+  const elements = [globalThis.HTMLImageElement, globalThis.HTMLCanvasElement, globalThis.HTMLVideoElement];
+  if (elements.some((type) => type && image instanceof type)) return createImageBitmap(image);
+  return image;
+}
+
+function unwrap(reply) {
+  if (reply?.error) throw new TeachkitError(reply.error.code, reply.error.message);
+  return reply?.value;
+}
+
+function openConnection(iframe, origin, methods) {
+  return penpalConnect({
+    // A page opened from file:// has the origin "null", which postMessage cannot address.
+    messenger: new WindowMessenger({
+      remoteWindow: iframe.contentWindow,
+      allowedOrigins: [origin === "null" ? "*" : origin],
+    }),
+    methods,
+  });
+}
+
+// Resolves to the penpal connection that completed its handshake within `timeout` ms. A page that
+// cannot see its parent's origin waits for the parent's first handshake message; one sent while
+// the page was still loading is lost, so the handshake starts again once the iframe has loaded.
+function handshake(iframe, origin, methods, timeout) {
+  return new Promise((resolve, reject) => {
+    let current = null;
+    let settled = false;
+    const attempt = () => {
+      current?.destroy();
+      const connection = openConnection(iframe, origin, methods);
+      current = connection;
+      connection.promise.then(
+        () => {
+          if (settled || connection !== current) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve(connection);
+        },
+        () => {},
+      );
+    };
+    const timer = setTimeout(() => {
+      settled = true;
+      current.destroy();
+      reject(new Error(`no answer within ${timeout} ms`));
+    }, timeout);
+    iframe.addEventListener("load", () => settled || attempt(), { once: true });
+    attempt();
+  });
+}
+
+function pageOrigin(iframe) {
+  const source = iframe.getAttribute("src");
+  if (!source)
+    throw new TeachkitError("bad_argument", "connect() needs an <iframe> whose src is the teachkit page.");
+  const url = new URL(source, document.baseURI);
+  // Messages from a file:// page come from the origin "null", whatever URL.origin says.
+  return url.protocol === "file:" ? "null" : url.origin;
+}
+
+// Resolves to the client once the page in `iframe` answers; rejects with code "no_connection"
+// when it does not within `timeout` ms (the page does not list this page's origin in its project's
+// [embed] allowed_origins, or it is not a teachkit page). `resize: false` leaves the iframe's height
+// alone; otherwise it follows the page's height.
+export async function connect(iframe, { timeout = 15000, resize = true } = {}) {
+  // Duck-typed: an <iframe> of another same-origin document is no instance of this one's class.
+  if (!iframe?.contentWindow || typeof iframe.getAttribute !== "function")
+    throw new TeachkitError("bad_argument", "connect() needs an <iframe> element.");
+  const origin = pageOrigin(iframe);
+  const handlers = new Map();
+  const methods = {
+    emit(name, payload) {
+      for (const handler of handlers.get(name) ?? []) handler(payload);
+    },
+    resize(height) {
+      if (resize) iframe.style.height = `${height}px`;
+    },
+  };
+  let connection;
+  try {
+    connection = await handshake(iframe, origin, methods, timeout);
+  } catch (error) {
+    throw new TeachkitError(
+      "no_connection",
+      `The teachkit page at ${origin} did not answer: ${error.message}. ` +
+        `Is this page's origin (${location.origin}) in the project's [embed] allowed_origins?`,
+    );
+  }
+  const remote = await connection.promise;
+  const { version, title } = unwrap(await remote.hello());
+  const client = { version, title };
+  for (const name of METHODS) {
+    client[name] = async (...args) => unwrap(await remote[name](...args));
+  }
+  client.addImages = async (className, images) =>
+    unwrap(await remote.addImages(className, await Promise.all(Array.from(images, sendable))));
+  client.predict = async (image) => unwrap(await remote.predict(await sendable(image)));
+  client.embed = async (image) => unwrap(await remote.embed(await sendable(image)));
+  client.ready = remote.whenReady().then(unwrap);
+  client.on = (name, handler) => {
+    if (!handlers.has(name)) handlers.set(name, new Set());
+    handlers.get(name).add(handler);
+    return () => handlers.get(name)?.delete(handler);
+  };
+  client.close = () => connection.destroy();
+  return Object.freeze(client);
+}
