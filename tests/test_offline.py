@@ -142,6 +142,20 @@ def good_project_file(tmp_path_factory, surfaces_site, serve_site_module, browse
     return path
 
 
+@pytest.fixture(scope="module")
+def zip_bomb(tmp_path_factory) -> Path:
+    """1.5 GB of zeros as the embeddings, deflated to about 1.5 MB (streamed: never in memory)."""
+    path = tmp_path_factory.mktemp("bomb") / "bomb.zip"
+    chunk = bytes(64 * 1024**2)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("teachkit-project.json", b'{"format": "teachkit-project", "version": 1}')
+        with archive.open("embeddings.f32", "w", force_zip64=True) as entry:
+            for _ in range(24):
+                entry.write(chunk)
+    assert path.stat().st_size < 3 * 1024**2
+    return path
+
+
 def corrupt_variants(good: bytes) -> dict[str, tuple[bytes, str]]:
     with zipfile.ZipFile(io.BytesIO(good)) as archive:
         entries = {name: archive.read(name) for name in archive.namelist()}
@@ -172,7 +186,7 @@ def corrupt_variants(good: bytes) -> dict[str, tuple[bytes, str]]:
 
 
 def test_corrupt_project_files_are_refused_and_change_nothing(
-    good_project_file, surfaces_site, serve_site, open_page, texture_files, tmp_path
+    good_project_file, zip_bomb, surfaces_site, serve_site, open_page, texture_files, tmp_path
 ):
     server = serve_site(surfaces_site)
     page = open_page(server.url).page
@@ -180,7 +194,13 @@ def test_corrupt_project_files_are_refused_and_change_nothing(
     upload(page, "Grass", texture_files["grass"]["train"][:5], 5)
     message = page.locator('[data-testid="message"]')
 
-    for name, (data, reason) in corrupt_variants(good_project_file.read_bytes()).items():
+    variants = corrupt_variants(good_project_file.read_bytes())
+    # Judged by the sizes in the zip's directory before anything is inflated: the tab survives.
+    variants["bomb.zip"] = (
+        zip_bomb.read_bytes(),
+        '"embeddings.f32" in the project file would unpack to 1536 MB',
+    )
+    for name, (data, reason) in variants.items():
         path = tmp_path / name
         path.write_bytes(data)
         page.set_input_files('[data-testid="import-project"]', str(path))

@@ -49,10 +49,53 @@ function fail(message) {
   throw new ProjectFileError(message);
 }
 
+// What a project file may unpack to, judged from the zip's directory before anything is inflated:
+// a small file that unpacks to gigabytes (a "zip bomb") would otherwise exhaust the tab's memory.
+const MAX_ENTRIES = 50_000;
+const MAX_TOTAL = 1024 ** 3;
+const MAX_ENTRY = {
+  [MANIFEST]: 64 * 1024 ** 2,
+  [EMBEDDINGS]: 512 * 1024 ** 2,
+  picture: 8 * 1024 ** 2,
+};
+// Deflate never makes data much larger, so an entry stored bigger than it claims to unpack to is
+// lying about its size (fflate inflates into a buffer of the claimed size).
+const DEFLATE_SLACK = 64 * 1024;
+
+function megabytes(bytes) {
+  return `${Math.round(bytes / 1024 ** 2)} MB`;
+}
+
+function checkEntries(bytes) {
+  let count = 0;
+  let total = 0;
+  unzipSync(bytes, {
+    filter({ name, size, originalSize }) {
+      count += 1;
+      total += originalSize;
+      if (count > MAX_ENTRIES) fail(`The project file has more than ${MAX_ENTRIES} entries.`);
+      if (!ALLOWED.test(name))
+        fail(`The project file contains "${name}", which does not belong in one; it was not imported.`);
+      const limit = MAX_ENTRY[name] ?? MAX_ENTRY.picture;
+      if (originalSize > limit)
+        fail(
+          `"${name}" in the project file would unpack to ${megabytes(originalSize)} (at most ${megabytes(limit)}).`,
+        );
+      if (total > MAX_TOTAL)
+        fail(`The project file would unpack to more than ${megabytes(MAX_TOTAL)}; it was not imported.`);
+      if (size > originalSize * 1.01 + DEFLATE_SLACK)
+        fail(`The project file is damaged: "${name}" is larger than the size it claims.`);
+      return false; // judged only: nothing is inflated in this pass
+    },
+  });
+}
+
 function unzip(bytes) {
   try {
+    checkEntries(bytes);
     return unzipSync(bytes);
   } catch (error) {
+    if (error instanceof ProjectFileError) throw error;
     return fail(`This is not a teachkit project file, or it is damaged (${error.message}).`);
   }
 }
@@ -103,10 +146,6 @@ function checkStructure(manifest) {
 // Returns {classes, samples, settings, head, sameModel}; throws ProjectFileError and changes nothing.
 export function importProject(bytes, { modelFingerprint, embeddingSize }) {
   const files = unzip(bytes);
-  for (const name of Object.keys(files)) {
-    if (!ALLOWED.test(name))
-      fail(`The project file contains "${name}", which does not belong in one; it was not imported.`);
-  }
   const manifest = readManifest(files);
   checkStructure(manifest);
   const size = manifest.embeddingSize;
