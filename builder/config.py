@@ -165,7 +165,61 @@ def _check_logo(written: Path, path: Path) -> Path:
             _show(written),
             "a " + ", ".join(IMAGE_SUFFIXES[:-1]) + f" or {IMAGE_SUFFIXES[-1]} file",
         )
+    if path.suffix.lower() == ".svg":
+        _check_svg(written, path)
+    else:
+        _check_raster_image(written, path)
     return path
+
+
+SVG_NAMESPACE = "http://www.w3.org/2000/svg"
+# Pillow's format names, and the file name endings that say so.
+RASTER_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF", ".webp": "WEBP"}
+_EXPORT_AGAIN = "export the logo again from an image editor"
+
+
+def _check_raster_image(written: Path, path: Path) -> None:
+    """The file opens as an image (Pillow checks its structure) of the type its name ends in."""
+    from PIL import Image
+
+    expected = RASTER_FORMATS[path.suffix.lower()]
+    try:
+        with Image.open(path) as image:
+            found = image.format
+            image.verify()
+    except Exception:  # Pillow raises many types for a broken file; each means "not readable"
+        raise _problem(
+            f"not a readable {expected} image", _show(written), f"a {expected} image file; {_EXPORT_AGAIN}"
+        ) from None
+    if found != expected:
+        endings = " or ".join(suffix for suffix, name in RASTER_FORMATS.items() if name == found)
+        raise _problem(
+            f"a {found} image named like a {expected} one",
+            _show(written),
+            f"a name ending in {endings}" if endings else f"a {expected} image file; {_EXPORT_AGAIN}",
+        )
+
+
+def _check_svg(written: Path, path: Path) -> None:
+    """The file is XML whose root element is <svg>."""
+    import xml.etree.ElementTree as ElementTree
+
+    expected = "an SVG file: XML with an <svg> root element"
+    try:
+        root = ElementTree.parse(path).getroot()
+    except (ElementTree.ParseError, OSError, UnicodeError) as error:
+        reason = f": {error}" if isinstance(error, ElementTree.ParseError) else ""
+        raise _problem(f"not a readable SVG image{reason}", _show(written), expected) from None
+    tag = root.tag.rsplit("}", 1)[-1]
+    if tag != "svg":
+        raise _problem(f"not an SVG image: its root element is <{tag}>", _show(written), expected)
+    if root.tag != f"{{{SVG_NAMESPACE}}}svg":
+        # Parsed as an image, an <svg> outside this namespace is unknown XML: browsers draw nothing.
+        raise _problem(
+            f'not an SVG image browsers draw: its <svg> root element lacks xmlns="{SVG_NAMESPACE}"',
+            _show(written),
+            f'<svg xmlns="{SVG_NAMESPACE}" …>',
+        )
 
 
 def _check_keras_model(written: Path, path: Path) -> Path:

@@ -1,10 +1,12 @@
 """The project file: exact error messages for malformed files, defaults, paths, schema, reference."""
 
+import io
 import json
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 
 from builder.cli import main
 from builder.config import (
@@ -25,6 +27,15 @@ from .settings_cases import boundary_cases, python_verdict
 
 REPO = Path(__file__).resolve().parent.parent
 TWO = 'classes = ["cats", "dogs"]\n'
+
+
+def image_bytes(format: str) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 4), (200, 40, 40)).save(buffer, format=format)
+    return buffer.getvalue()
+
+
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="4"><rect width="8" height="4"/></svg>'
 
 
 def problems(*lines: str) -> list[str]:
@@ -222,6 +233,73 @@ CASES = {
         problems(
             'theme.logo: not an image file (got "notes.txt"; expected a .png, .jpg, .jpeg, .gif, '
             ".webp or .svg file)"
+        ),
+    ),
+    "logo is a text file named .png": (
+        TWO + '[theme]\nlogo = "logo.png"\n',
+        {"logo.png": "hello"},
+        problems(
+            'theme.logo: not a readable PNG image (got "logo.png"; expected a PNG image file; export the '
+            "logo again from an image editor)"
+        ),
+    ),
+    "logo is a cut-off PNG": (
+        TWO + '[theme]\nlogo = "logo.png"\n',
+        {"logo.png": image_bytes("PNG")[:40]},
+        problems(
+            'theme.logo: not a readable PNG image (got "logo.png"; expected a PNG image file; export the '
+            "logo again from an image editor)"
+        ),
+    ),
+    "logo is a JPEG named .png": (
+        TWO + '[theme]\nlogo = "logo.png"\n',
+        {"logo.png": image_bytes("JPEG")},
+        problems(
+            'theme.logo: a JPEG image named like a PNG one (got "logo.png"; expected a name ending in .jpg '
+            "or .jpeg)"
+        ),
+    ),
+    "logo is a GIF named .webp": (
+        TWO + '[theme]\nlogo = "logo.webp"\n',
+        {"logo.webp": image_bytes("GIF")},
+        problems(
+            'theme.logo: a GIF image named like a WEBP one (got "logo.webp"; expected a name ending in .gif)'
+        ),
+    ),
+    "svg logo is not XML": (
+        TWO + '[theme]\nlogo = "logo.svg"\n',
+        {"logo.svg": "hello"},
+        problems(
+            'theme.logo: not a readable SVG image: syntax error: line 1, column 0 (got "logo.svg"; expected '
+            "an SVG file: XML with an <svg> root element)"
+        ),
+    ),
+    "svg logo is an HTML page": (
+        TWO + '[theme]\nlogo = "logo.svg"\n',
+        {"logo.svg": "<html><body/></html>"},
+        problems(
+            'theme.logo: not an SVG image: its root element is <html> (got "logo.svg"; expected an SVG '
+            "file: XML with an <svg> root element)"
+        ),
+    ),
+    "svg logo without the SVG namespace": (
+        TWO + '[theme]\nlogo = "logo.svg"\n',
+        {"logo.svg": "<svg><rect/></svg>"},
+        problems(
+            "theme.logo: not an SVG image browsers draw: its <svg> root element lacks "
+            'xmlns="http://www.w3.org/2000/svg" (got "logo.svg"; expected '
+            '<svg xmlns="http://www.w3.org/2000/svg" …>)'
+        ),
+    ),
+    "unreadable logo reported with the other problems": (
+        TWO + '[theme]\nprimary_color = "gold"\nlogo = "logo.png"\n[capture]\nfps = 60\n',
+        {"logo.png": "hello"},
+        problems(
+            "capture.fps: must be from 1 to 30 (got 60; expected a whole number like 10)",
+            'theme.primary_color: not a CSS hex colour (got "gold"; expected a CSS hex colour like '
+            '"#1f6feb" or "#fff")',
+            'theme.logo: not a readable PNG image (got "logo.png"; expected a PNG image file; export the '
+            "logo again from an image editor)",
         ),
     ),
     "bad colour": (
@@ -521,7 +599,10 @@ def test_malformed_project_file(tmp_path, text, files, expected):
     if text is not None:
         project_file.write_bytes(text if isinstance(text, bytes) else text.encode())
     for name, content in files.items():
-        (tmp_path / name).write_text(content)
+        if isinstance(content, bytes):
+            (tmp_path / name).write_bytes(content)
+        else:
+            (tmp_path / name).write_text(content)
     with pytest.raises(ConfigError) as caught:
         load_project(project_file)
     substitute = {"FILE": str(project_file), "DIR": str(tmp_path.resolve())}
@@ -625,7 +706,7 @@ def test_own_model_loads(tmp_path):
 def test_relative_paths_resolve_against_the_project_file_not_the_cwd(tmp_path, monkeypatch):
     project_dir = tmp_path / "leaves"
     (project_dir / "img").mkdir(parents=True)
-    (project_dir / "img" / "logo.svg").write_text("<svg/>")
+    (project_dir / "img" / "logo.svg").write_text(SVG)
     (project_dir / "project.toml").write_text(
         TWO + '[theme]\nlogo = "img/logo.svg"\n[output]\ndir = "../site"\n'
     )
@@ -645,7 +726,7 @@ def test_validating_without_a_project_file_refuses_to_guess_a_folder():
 
 
 def test_page_config_is_json_without_paths(tmp_path):
-    (tmp_path / "logo.png").write_bytes(b"png")
+    (tmp_path / "logo.png").write_bytes(image_bytes("PNG"))
     (tmp_path / "project.toml").write_text(TWO + '[theme]\nlogo = "logo.png"\nintro = "Hi"\n')
     config = load_project(tmp_path / "project.toml").page_config()
     assert set(config) == {
