@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .contrast import theme_contrast_warnings
 from .errors import BuildError
 from .jstools import js_toolchain
 from .model_cache import PreparedModel, prepare_model
@@ -84,11 +85,15 @@ def _swap_into_place(staging: Path, output: Path) -> None:
 def build_site(
     project: object, output: Path, allow_lossy: bool = False, single_file: bool = False
 ) -> BuildReport:
-    """Builds into `output`; `single_file` (or output.mode = "single_file") writes one HTML file there."""
+    """Builds into `output`; `single_file` (or output.mode = "single_file") writes one HTML file there.
+
+    Theme colours that are hard to read are logged as warnings."""
     started = time.perf_counter()
     mode = "single_file" if single_file else project.output.mode
     output = output.resolve()
     check_output_dir(output, project.project_file)
+    for warning in theme_contrast_warnings(project.theme):
+        log.warning("%s", warning)
     toolchain = js_toolchain()
     model = prepare_model(project.model, allow_lossy, toolchain)
     staging = _staging_dir(output)

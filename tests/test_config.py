@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,13 @@ from builder.config import (
     reference_markdown,
     settings_spec,
     update_readme_reference,
+)
+from builder.contrast import (
+    BUTTON_TEXT,
+    contrast_ratio,
+    passing_shade,
+    relative_luminance,
+    theme_contrast_warnings,
 )
 from builder.errors import ConfigError
 from builder.scaffold import templates_dir, write_example_project
@@ -972,3 +980,76 @@ def test_readme_holds_the_generated_reference():
         "README.md's project-file reference is out of date; regenerate it with: python -m "
         "builder.config README.md"
     )
+
+
+# ------------------------------------------------------------------------------------ theme contrast
+
+
+def theme(**colours: str) -> object:
+    return Project.model_validate(
+        {"classes": ["a", "b"], "theme": colours}, context={"project_file": "p"}
+    ).theme
+
+
+def test_wcag_formula_on_known_pairs():
+    assert contrast_ratio("#000000", "#ffffff") == pytest.approx(21.0)
+    assert contrast_ratio("#fff", "#ffffff") == pytest.approx(1.0)
+    assert contrast_ratio("#767676", "#ffffff") == pytest.approx(4.54, abs=0.005)  # the lightest AA grey
+    assert contrast_ratio("#777777", "#ffffff") == pytest.approx(4.48, abs=0.005)
+    assert relative_luminance("#808080") == pytest.approx(0.2159, abs=1e-4)
+    assert contrast_ratio("#FFD100", "#fff") == contrast_ratio("#fff", "#FFD100")
+
+
+def test_ucla_gold_buttons_warn_with_the_ratio_and_a_passing_shade():
+    assert theme_contrast_warnings(theme(primary_color="#FFD100")) == [
+        'theme.primary_color: button text on "#FFD100" has contrast 1.46:1, below 4.5:1 (WCAG AA); '
+        'a darker shade of the same hue that passes: "#8E7400"'
+    ]
+    assert contrast_ratio("#8E7400", BUTTON_TEXT) >= 4.5
+    assert theme_contrast_warnings(theme(primary_color="#8E7400")) == []
+
+
+def test_default_theme_passes():
+    assert theme_contrast_warnings(theme()) == []
+
+
+def test_text_colour_is_checked_against_the_background():
+    assert theme_contrast_warnings(theme(text_color="#777777")) == [
+        'theme.text_color: text "#777777" on background "#ffffff" has contrast 4.48:1, below 4.5:1 '
+        '(WCAG AA); a darker shade of the same hue that passes: "#767676"'
+    ]
+    # On a dark background the passing shade is lighter.
+    assert theme_contrast_warnings(theme(text_color="#444444", background_color="#222222")) == [
+        'theme.text_color: text "#444444" on background "#222222" has contrast 1.63:1, below 4.5:1 '
+        '(WCAG AA); a lighter shade of the same hue that passes: "#898989"'
+    ]
+
+
+def test_a_ratio_just_under_the_bound_never_reads_as_passing():
+    # #088a22 on white is 4.498:1; rounded it would read 4.50:1.
+    assert 4.495 <= contrast_ratio("#088a22", "#ffffff") < 4.5
+    (warning,) = theme_contrast_warnings(theme(text_color="#088a22"))
+    assert "has contrast 4.49:1, below 4.5:1" in warning
+
+
+def test_passing_shade_keeps_the_hue():
+    import colorsys
+
+    from builder.contrast import parse_hex
+
+    for colour in ("#FFD100", "#00ff00", "#ff69b4", "#87ceeb"):
+        shade = passing_shade(colour, "#ffffff")
+        assert contrast_ratio(shade, "#ffffff") >= 4.5
+        hue = colorsys.rgb_to_hls(*parse_hex(colour))[0]
+        assert colorsys.rgb_to_hls(*parse_hex(shade))[0] == pytest.approx(hue, abs=0.01)
+
+
+def test_button_text_colour_is_the_one_the_page_uses():
+    """The check assumes the page's primary buttons have white text; if style.css changes that, the
+    check must change with it."""
+    css = (templates_dir() / "page" / "style.css").read_text()
+    rule = re.search(r"(?m)^button, \.button \{(.*?)\}", css, re.S)
+    assert rule is not None
+    assert "background: var(--primary);" in rule.group(1)
+    assert re.search(r"(?m)^\s*color: #fff;", rule.group(1)), rule.group(1)
+    assert BUTTON_TEXT == "#ffffff"
