@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import shutil
 import tempfile
 import time
@@ -27,14 +28,22 @@ class BuildReport:
     total_bytes: int
     model: PreparedModel
     elapsed_seconds: float
+    single_file: bool = False
 
     def summary(self) -> str:
+        """Two lines: what was built, and how to look at it."""
         chosen = self.model.conversion.chosen
-        return (
+        built = (
             f"Built {self.output} in {self.elapsed_seconds:.1f} s: {_megabytes(self.total_bytes)} in all, "
             f"model {_megabytes(chosen.size_bytes)} ({chosen.encoding}; {chosen.fidelity.describe()}), "
             f"conversion {'from cache' if self.model.from_cache else 'done now'}."
         )
+        return f"{built}\n{self.preview()}"
+
+    def preview(self) -> str:
+        if self.single_file:
+            return f"Preview: open {self.output} in a browser (it works from file://)"
+        return f"Preview: teachkit serve {shlex.quote(str(self.output))}"
 
 
 def _megabytes(size: int) -> str:
@@ -131,4 +140,4 @@ def build_site(
             raise BuildError(f"cannot replace {output}: {error.strerror or error}.") from error
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return BuildReport(built, total, model, time.perf_counter() - started)
+    return BuildReport(built, total, model, time.perf_counter() - started, mode == "single_file")

@@ -80,6 +80,7 @@ def test_own_model_is_cut_at_the_named_layer(tmp_path, tiny_keras_model, own_cac
     result = run_cli("build", tiny_project(tmp_path, tiny_keras_model))
     assert result.exit_code == 0, result.output
     site = tmp_path / "dist"
+    assert result.output.splitlines()[-1] == f"Preview: teachkit serve {site}"
     manifest = json.loads((site / "manifest.json").read_text())
     assert manifest["base_model"]["embedding_size"] == 8
     assert manifest["base_model"]["cut_layer"] == "pool"
@@ -340,9 +341,10 @@ def test_single_file_build_from_the_project_file(tmp_path, tiny_keras_model, own
         "leaf-types.html",
         "manifest.json",
     ]
-    summary = result.output.strip().splitlines()[-1]
+    summary, preview = result.output.strip().splitlines()[-2:]
     assert summary.startswith(f"Built {page} in ")
     assert f"{page.stat().st_size / 1e6:.1f} MB in all" in summary
+    assert preview == f"Preview: open {page} in a browser (it works from file://)"
     html = page.read_text()
     assert 'src="' not in html.replace('src="data:', "")  # nothing to fetch
     assert "<title>Leaf &lt;types&gt;</title>" in html

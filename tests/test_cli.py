@@ -56,9 +56,11 @@ def test_init_writes_a_project_that_builds(tmp_path, lite0_sites):
     assert (tmp_path / "demo" / "project.toml").exists()
     built = run_cli("build", tmp_path / "demo" / "project.toml")
     assert built.exit_code == 0, built.output
-    summary = built.output.strip().splitlines()[-1]
+    summary, preview = built.output.strip().splitlines()[-2:]
     assert summary.startswith(f"Built {tmp_path / 'demo' / 'dist'} in ")
     assert "MB in all, model " in summary and "conversion from cache." in summary
+    assert preview == f"Preview: teachkit serve {tmp_path / 'demo' / 'dist'}"
+    assert "warning" not in built.output  # the example's colours pass WCAG AA
     assert (tmp_path / "demo" / "dist" / "index.html").exists()
     again = run_cli("init", tmp_path / "demo")
     assert again.exit_code == 1
