@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import logging
 import os
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ import click
 
 from . import __version__
 from .errors import TeachkitError
+from .terminal import Verbosity, configure_logging, make_console
 
 # TensorFlow prints pages of C++ logging at import time; an author needs none of it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -35,24 +35,54 @@ def reports_errors(command):
     return wrapper
 
 
-def _configure_logging(verbose: int, quiet: bool) -> None:
-    level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
-    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
-    for noisy in ("tensorflow", "absl", "h5py", "jax"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
+VERBOSITY = "teachkit.verbosity"  # key in click's context meta, shared by a command and its group
+
+
+def verbosity(ctx: click.Context | None = None) -> Verbosity:
+    """-v and -q as given so far, before the command name and after it."""
+    return (ctx or click.get_current_context()).meta.setdefault(VERBOSITY, Verbosity())
+
+
+def _more_verbose(ctx: click.Context, param: click.Parameter, count: int) -> None:
+    verbosity(ctx).verbose += count
+    configure_logging(verbosity(ctx), make_console())
+
+
+def _quiet(ctx: click.Context, param: click.Parameter, quiet: bool) -> None:
+    verbosity(ctx).quiet |= quiet
+    configure_logging(verbosity(ctx), make_console())
+
+
+def verbosity_options(command):
+    """-v/--verbose and -q/--quiet, accepted by the group and by every command."""
+    command = click.option(
+        "-q",
+        "--quiet",
+        is_flag=True,
+        expose_value=False,
+        callback=_quiet,
+        help="Show only warnings, errors and the summary.",
+    )(command)
+    return click.option(
+        "-v",
+        "--verbose",
+        count=True,
+        expose_value=False,
+        callback=_more_verbose,
+        help="Show more detail.",
+    )(command)
 
 
 @click.group()
 @click.version_option(__version__, prog_name="teachkit")
-@click.option("-v", "--verbose", count=True, help="Show more detail.")
-@click.option("-q", "--quiet", is_flag=True, help="Show only warnings, errors and the summary.")
-def main(verbose: int, quiet: bool) -> None:
+@verbosity_options
+def main() -> None:
     """Build static web apps that teach an image classifier in the visitor's browser."""
-    _configure_logging(verbose, quiet)
 
 
 @main.command()
 @click.argument("directory", type=click.Path(path_type=Path), default=".")
+@verbosity_options
 @reports_errors
 def init(directory: Path) -> None:
     """Write a commented example project.toml into DIRECTORY."""
@@ -73,6 +103,7 @@ def init(directory: Path) -> None:
 @click.option(
     "--single-file", is_flag=True, help="Write one self-contained HTML file that works from file://."
 )
+@verbosity_options
 @reports_errors
 def build(project_file: Path, output: Path | None, allow_lossy: bool, single_file: bool) -> None:
     """Build the site described by PROJECT_FILE."""
@@ -90,6 +121,7 @@ def build(project_file: Path, output: Path | None, allow_lossy: bool, single_fil
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, help="Port (0 picks a free one).")
 @click.option("--isolated", is_flag=True, help="Send cross-origin isolation headers (threaded WASM).")
+@verbosity_options
 @reports_errors
 def serve(directory: Path, host: str, port: int, isolated: bool) -> None:
     """Serve a built site on localhost."""
@@ -107,6 +139,7 @@ def serve(directory: Path, host: str, port: int, isolated: bool) -> None:
 
 @main.command()
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout.")
+@verbosity_options
 @reports_errors
 def schema(output: Path | None) -> None:
     """Print the JSON Schema of the project file (for editor completion)."""

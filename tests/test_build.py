@@ -350,3 +350,19 @@ def test_single_file_build_from_the_project_file(tmp_path, tiny_keras_model, own
     assert "<title>Leaf &lt;types&gt;</title>" in html
     manifest = json.loads((tmp_path / "dist" / "manifest.json").read_text())
     assert manifest["mode"] == "single_file"
+
+
+def test_hard_to_read_theme_colour_warns_and_still_builds(tmp_path, lite0_sites):
+    lite0_sites("auto")  # from the session's cache
+    project = write_project(
+        tmp_path, LITE0_PROJECT.format(quantization="auto") + '[theme]\nprimary_color = "#FFD100"\n'
+    )
+    warning = (
+        'warning: theme.primary_color: button text on "#FFD100" has contrast 1.46:1, below 4.5:1 '
+        '(WCAG AA); a darker shade of the same hue that passes: "#8E7400"'
+    )
+    for quiet in ([], ["-q"]):
+        result = run_cli("build", project, *quiet)
+        assert result.exit_code == 0, result.output
+        assert result.output.splitlines()[0] == warning, result.output
+    assert (tmp_path / "dist" / "index.html").exists()

@@ -1,5 +1,5 @@
-"""The command line: help, init → build, serve's MIME types and headers, config errors at the edge,
-and a build from an installed wheel outside the repository."""
+"""The command line: help, init → build, -v/-q anywhere, serve's MIME types and headers, config
+errors at the edge, and a build from an installed wheel outside the repository."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 
 from builder.scaffold import write_example_project
 
-from .conftest import run_cli
+from .conftest import LITE0_PROJECT, run_cli, write_project
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -25,6 +25,7 @@ def test_every_command_has_help(command):
     assert result.exit_code == 0
     assert "Usage: " in result.output
     assert "--help" in result.output
+    assert "-v, --verbose" in result.output and "-q, --quiet" in result.output, result.output
 
 
 def test_usage_error_exits_2():
@@ -151,3 +152,41 @@ def test_installed_wheel_builds_outside_the_repository(tmp_path, lite0_sites):
     assert (work / "dist" / "index.html").exists()
     assert (work / "dist" / "wasm" / "tfjs-backend-wasm-simd.wasm").exists()
     assert (Path(os.environ["TEACHKIT_CACHE"]) / "js").is_dir()
+
+
+# ----------------------------------------------------------------------------------------- verbosity
+
+
+@pytest.fixture
+def cached_project(tmp_path, lite0_sites) -> Path:
+    """A Lite0 project whose conversion is in the session's cache: builds in a second or two."""
+    lite0_sites("auto")
+    return write_project(tmp_path / "p", LITE0_PROJECT.format(quantization="auto"))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["-v", "build", "PROJECT"], ["build", "PROJECT", "-v"], ["build", "-v", "PROJECT"]],
+    ids=["before", "after", "between"],
+)
+def test_verbose_before_or_after_the_command(cached_project, args):
+    result = run_cli(*[cached_project if arg == "PROJECT" else arg for arg in args])
+    assert result.exit_code == 0, result.output
+    assert "using the converted model from the cache (" in result.output, result.output
+
+
+@pytest.mark.parametrize(
+    "args", [["-q", "build", "PROJECT"], ["build", "PROJECT", "-q"]], ids=["before", "after"]
+)
+def test_quiet_before_or_after_the_command_leaves_only_the_summary(cached_project, args):
+    result = run_cli(*[cached_project if arg == "PROJECT" else arg for arg in args])
+    assert result.exit_code == 0, result.output
+    built, preview = result.output.splitlines()
+    assert built.startswith("Built ") and preview.startswith("Preview: teachkit serve "), result.output
+
+
+def test_every_command_takes_verbosity_after_its_name(tmp_path):
+    assert run_cli("init", tmp_path / "demo", "-q").exit_code == 0
+    result = run_cli("schema", "-o", tmp_path / "schema.json", "-v")
+    assert result.exit_code == 0, result.output
+    assert run_cli("serve", tmp_path, "-v").exit_code == 1  # parsed; fails only for want of a site
