@@ -48,6 +48,9 @@ def open_with_camera(playwright, profile: Path, video: Path, url: str):
 
 def hold_record(page, class_name: str, seconds: float) -> int:
     button = card(page, class_name).locator('[data-testid="record"]')
+    if not card(page, class_name).locator('[data-testid="preview"]').is_visible():
+        button.click()  # with the camera off, a press starts it and shows its picture in the card
+        expect(card(page, class_name).locator('[data-testid="preview"]')).to_be_visible()
     button.hover()
     page.mouse.down()
     expect(button).to_have_attribute("aria-pressed", "true")

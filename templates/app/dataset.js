@@ -128,3 +128,23 @@ export function nearest(samples, embedding, count) {
   scored.sort((a, b) => b.similarity - a.similarity);
   return scored.slice(0, count);
 }
+
+const familiarities = new WeakMap(); // dataset → Map(class id → typical similarity)
+
+// How similar a class's samples typically are to each other: the median, over its samples, of
+// each one's similarity to its nearest other sample of the class; null with fewer than two.
+// Computed once per dataset (a dataset never changes: a change makes a new one).
+export function typicalSimilarity(dataset, classId) {
+  if (!familiarities.has(dataset)) familiarities.set(dataset, new Map());
+  const known = familiarities.get(dataset);
+  if (!known.has(classId)) {
+    const own = dataset.samplesOf(classId);
+    const best = own.map((sample) => {
+      const others = own.filter((other) => other !== sample);
+      return others.length ? nearest(others, sample.embedding, 1)[0].similarity : null;
+    });
+    const values = best.filter((value) => value !== null).sort((a, b) => a - b);
+    known.set(classId, values.length ? values[Math.floor(values.length / 2)] : null);
+  }
+  return known.get(classId);
+}

@@ -15,13 +15,17 @@ export function createActions(context) {
   // Runs the action for `source` ("ui", "api" or "host"). A refusal or failure becomes a message
   // on the page; callers from the API also get it as a rejected TeachkitError.
   async function dispatch(name, args = [], { source = "api" } = {}) {
+    // The action's messages say which action (and class) they come from, so that the page can
+    // show them next to the control that caused them.
+    const about = { action: name, subject: typeof args[0] === "string" ? args[0] : null };
+    const notify = (text, kind = "info") => context.notify(text, kind, about);
     try {
       const refused = can(name, ...args);
       if (refused) throw new TeachkitError(refused.code, refused.message);
-      return await registry.get(name).run(context, ...args);
+      return await registry.get(name).run({ ...context, notify }, ...args);
     } catch (raw) {
       const error = asTeachkitError(raw);
-      context.notify(error.message, "error");
+      notify(error.message, "error");
       context.events.emit("error", { code: error.code, message: error.message, action: name });
       if (source === "ui") return undefined;
       throw error;

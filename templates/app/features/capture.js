@@ -11,8 +11,9 @@ import { makeSample, saveSamples } from "./samples.js";
 // rather than piling up memory.
 const RECORD_BACKLOG = 8;
 
+// `camera.classId` is the class whose card shows the camera's picture (null: none yet).
 export function initialState() {
-  return { camera: { stream: null, devices: [], deviceId: null }, recordingClassId: null };
+  return { camera: { stream: null, devices: [], deviceId: null, classId: null }, recordingClassId: null };
 }
 
 export function createVideo() {
@@ -38,6 +39,15 @@ function cameraProblem(error) {
   if (document.featurePolicy?.allowsFeature("camera") === false) {
     return 'This page is embedded without camera access: the host page must add allow="camera" to its iframe.';
   }
+  if (error?.name === "NotAllowedError") {
+    return (
+      "The browser did not allow the camera for this page. To allow it, click the camera or lock icon " +
+      "next to the address, set Camera to Allow, then try again."
+    );
+  }
+  if (error?.name === "NotFoundError") return "No camera was found on this device.";
+  if (error?.name === "NotReadableError")
+    return "The camera is in use by another program or tab; close it there and try again.";
   return `The camera could not be started: ${error?.message ?? error}`;
 }
 
@@ -64,7 +74,7 @@ async function startCamera(context, deviceId = null) {
   const active = stream.getVideoTracks()[0]?.getSettings().deviceId ?? deviceId;
   services.video.srcObject = stream;
   services.video.play().catch(() => {});
-  store.set({ camera: { stream, devices, deviceId: active } });
+  store.set({ camera: { ...store.get().camera, stream, devices, deviceId: active } });
 }
 
 // Resolves to the feature's video once it shows frames (starting the camera if needed).
@@ -93,18 +103,30 @@ export const actions = {
     },
   },
 
-  // Hold-to-record: adds frames at the project's rate until stopRecording. Resolves to the
-  // number of frames recorded.
+  // Hold-to-record: adds frames at the project's rate until stopRecording, and resolves to the
+  // number recorded. Frames are recorded only while the visitor can see them: with the camera
+  // off, a press starts it and shows its picture in the card, and records nothing.
   startRecording: {
     can: (state) =>
       whenIdle(state) ?? (state.recordingClassId ? refusal("busy", "Already recording.") : null),
     async run(context, classId) {
       const { store, services, project } = context;
       classById(store.get().dataset, classId);
+      const { camera } = store.get();
+      store.set({ camera: { ...camera, classId } });
+      if (!camera.stream) {
+        await startCamera(context, camera.deviceId);
+        context.notify(
+          "The camera is on. Check its picture in the card, then hold the button again to record.",
+        );
+        return 0;
+      }
       store.set({ recordingClassId: classId });
       let video;
       try {
         video = await videoReady(context);
+        // The picture just moved into this card: let it show a frame or two before recording.
+        if (camera.classId !== classId) for (let i = 0; i < 2; i += 1) await nextVideoFrame(video);
       } catch (error) {
         store.set({ recordingClassId: null });
         throw error;

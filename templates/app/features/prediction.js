@@ -1,11 +1,15 @@
 // Predicting: one image, or live from the camera with as many frames in flight as there are
 // workers. Owns `prediction`, `predictionCount`, `live` and `liveFps`.
 import { TeachkitError } from "../core/errors.js";
-import { nearest } from "../dataset.js";
-import { openImage } from "../images.js";
+import { nearest, typicalSimilarity } from "../dataset.js";
+import { canvasJpeg, openImage } from "../images.js";
 import { nextVideoFrame, videoReady } from "./capture.js";
 import { whenTrained } from "./guards.js";
 import { embedSource } from "./samples.js";
+
+// Below this share of how alike a class's own samples are, the nearest samples are too unlike the
+// image for the answer to mean much (an image of none of the classes still gets a top class).
+const UNSURE_BELOW = 0.7;
 
 export function initialState() {
   return { prediction: null, predictionCount: 0, live: false, liveFps: null };
@@ -22,12 +26,14 @@ export function describePrediction(prediction) {
     confidence: prediction.confidence,
     confidences: Object.fromEntries(prediction.scores.map((score) => [score.name, score.probability])),
     neighbors: prediction.neighbors.map(({ className, similarity }) => ({ className, similarity })),
+    sure: prediction.sure,
     source: prediction.origin,
     milliseconds: prediction.milliseconds,
   };
 }
 
-function showPrediction({ store, events }, embedding, origin, started) {
+// `image` is a JPEG of what was classified (a file), or null (a camera frame: it is on screen).
+function showPrediction({ store, events }, embedding, origin, started, image = null) {
   const { dataset, head } = store.get();
   const probabilities = head.predict(embedding);
   const scores = head.classIds.map((classId, index) => ({
@@ -36,17 +42,21 @@ function showPrediction({ store, events }, embedding, origin, started) {
     probability: probabilities[index],
   }));
   const best = scores.reduce((a, b) => (b.probability > a.probability ? b : a));
+  const neighbors = nearest(dataset.samples, embedding, 3).map(({ sample, similarity }) => ({
+    sample,
+    className: dataset.classById(sample.classId)?.name ?? "?",
+    similarity,
+  }));
+  const typical = typicalSimilarity(dataset, best.classId);
   const prediction = {
     label: best.name,
     classId: best.classId,
     confidence: best.probability,
     scores,
-    neighbors: nearest(dataset.samples, embedding, 3).map(({ sample, similarity }) => ({
-      sample,
-      className: dataset.classById(sample.classId)?.name ?? "?",
-      similarity,
-    })),
+    neighbors,
+    sure: typical === null || !neighbors.length || neighbors[0].similarity >= UNSURE_BELOW * typical,
     origin,
+    image,
     milliseconds: performance.now() - started,
   };
   store.set({ prediction, predictionCount: store.get().predictionCount + 1 });
@@ -99,14 +109,17 @@ export const actions = {
       const opened = await openImage(image);
       const name = image?.name ?? "image";
       let embedding;
+      let picture;
       try {
-        embedding = await embedSource(context, opened.source);
+        const embedded = embedSource(context, opened.source); // crops at once, onto the cropper's canvas
+        picture = canvasJpeg(context.services.cropper.canvas, 0.8);
+        embedding = await embedded;
       } catch (error) {
         throw new TeachkitError("bad_image", `"${name}" could not be classified: ${error.message}`);
       } finally {
         opened.close();
       }
-      return showPrediction(context, embedding, name, started);
+      return showPrediction(context, embedding, name, started, picture);
     },
   },
 

@@ -1,9 +1,8 @@
-// The camera: start/stop, the camera picker (phones: choose the back camera) and the picture. The
-// capture feature owns the stream; this view only shows it.
+// The camera's switch and picker (phones: choose the back camera). The capture feature owns the
+// stream; the cards and the "Try it" column show its picture.
 import { byTestId, el, enable } from "./dom.js";
 
-export function mountCamera(root, { dispatch, can }) {
-  const video = byTestId(root, "video");
+export function mountCamera(root, { can, dispatch }) {
   const toggle = byTestId(root, "camera-toggle");
   const picker = byTestId(root, "camera-select");
   let streaming = false;
@@ -15,10 +14,7 @@ export function mountCamera(root, { dispatch, can }) {
     enable(toggle, streaming ? null : can("startCamera"));
     if (camera === previous?.camera) return;
     streaming = Boolean(camera.stream);
-    if (video.srcObject !== camera.stream) video.srcObject = camera.stream;
-    if (camera.stream) video.play().catch(() => {});
-    video.hidden = !camera.stream;
-    toggle.textContent = camera.stream ? "Stop camera" : "Start camera";
+    toggle.textContent = streaming ? "Stop camera" : "Start camera";
     toggle.setAttribute("aria-pressed", String(streaming));
     picker.replaceChildren(
       ...camera.devices.map((device) =>

@@ -1,50 +1,99 @@
-// The class cards: name, sample count, upload, drag-and-drop, hold-to-record, thumbnails.
+// The class cards: name, sample count, upload, drag-and-drop, hold-to-record with the camera's
+// picture in the card, thumbnails, and a menu for clearing or deleting the class.
+import { byActions, showNotice } from "./messages.js";
 import { byTestId, changed, el, enable } from "./dom.js";
 
 const SHOWN_THUMBNAILS = 40;
-
-// A two-step button: the first press asks, the second (on "Yes") acts. No window.confirm, which
-// blocks the page and cannot be styled or read by a screen reader in context.
-function confirmingButton(label, question, action) {
-  const wrapper = el("span", { class: "confirming" });
-  const ask = el("button", { type: "button", class: "secondary" }, label);
-  const prompt = el("span", { class: "confirm", hidden: true }, `${question} `);
-  const yes = el("button", { type: "button", class: "danger" }, "Yes");
-  const no = el("button", { type: "button", class: "secondary" }, "No");
-  prompt.append(yes, " ", no);
-  const show = (asking) => {
-    ask.hidden = asking;
-    prompt.hidden = !asking;
-    (asking ? no : ask).focus();
-  };
-  ask.addEventListener("click", () => show(true));
-  no.addEventListener("click", () => show(false));
-  yes.addEventListener("click", () => {
-    show(false);
-    action();
-  });
-  wrapper.append(ask, prompt);
-  return { wrapper, ask, yes };
-}
+const CARD_ACTIONS = byActions("renameClass", "addImages", "startRecording", "clearClass", "deleteClass");
 
 function filesOf(event) {
   return Array.from(event.dataTransfer?.files ?? []);
 }
 
-function createCard(id, dispatch) {
+// A button that opens a hidden file input: Enter and Space both open the chooser.
+export function fileButton(label, input, testid) {
+  const button = el("button", { type: "button", class: "secondary", dataset: { testid } }, label);
+  button.addEventListener("click", () => input.click());
+  return button;
+}
+
+// Clearing and deleting sit behind a small menu button, away from the everyday controls.
+function menu(id, dispatch) {
+  const toggle = el(
+    "button",
+    { type: "button", class: "secondary menu-button", "aria-expanded": "false" },
+    "⋯",
+  );
+  const clear = el("button", { type: "button", class: "secondary" }, "Clear samples");
+  const remove = el("button", { type: "button", class: "danger" }, "Delete class");
+  const items = el("div", { class: "menu-items", hidden: true }, clear, remove);
+  const show = (open) => {
+    items.hidden = !open;
+    toggle.setAttribute("aria-expanded", String(open));
+  };
+  toggle.addEventListener("click", () => show(items.hidden));
+  const choose = (action) => () => {
+    show(false);
+    toggle.focus();
+    dispatch(action, [id]);
+  };
+  clear.addEventListener("click", choose("clearClass"));
+  remove.addEventListener("click", choose("deleteClass"));
+  const wrapper = el("span", { class: "menu" }, toggle, items);
+  wrapper.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !items.hidden) {
+      show(false);
+      toggle.focus();
+    }
+  });
+  wrapper.addEventListener("focusout", (event) => {
+    if (!wrapper.contains(event.relatedTarget)) show(false);
+  });
+  return { wrapper, toggle, clear, remove };
+}
+
+// The thumbnails are one tab stop: arrow keys move between them, Delete removes the focused one.
+function thumbnailKeys(thumbs, dispatch) {
+  thumbs.addEventListener("keydown", (event) => {
+    const items = Array.from(thumbs.querySelectorAll(".thumb"));
+    const index = items.indexOf(document.activeElement);
+    if (index < 0) return;
+    const moves = {
+      ArrowRight: 1,
+      ArrowDown: 1,
+      ArrowLeft: -1,
+      ArrowUp: -1,
+      Home: -index,
+      End: items.length,
+    };
+    if (event.key in moves) {
+      event.preventDefault();
+      const next = items[Math.max(0, Math.min(items.length - 1, index + moves[event.key]))];
+      items[index].tabIndex = -1;
+      next.tabIndex = 0;
+      next.focus();
+    } else if (event.key === "Delete" || event.key === "Backspace") {
+      event.preventDefault();
+      dispatch("deleteSample", [items[index].dataset.sampleId]);
+    }
+  });
+}
+
+function createCard(item, dispatch) {
+  const id = item.id;
   const nameInput = el("input", {
     class: "class-name",
     type: "text",
     maxlength: "40",
     "aria-label": "Class name",
   });
-  nameInput.addEventListener("change", () => dispatch("renameClass", [id, nameInput.value]));
-  const count = el("span", { dataset: { testid: "sample-count" } }, "0");
   const upload = el("input", {
     type: "file",
     accept: "image/*",
     multiple: true,
     class: "visually-hidden",
+    tabindex: "-1",
+    "aria-hidden": "true",
     dataset: { testid: "sample-upload" },
   });
   upload.addEventListener("change", () => {
@@ -52,6 +101,7 @@ function createCard(id, dispatch) {
     upload.value = "";
     dispatch("addImages", [id, files]);
   });
+  const uploadButton = fileButton("Upload images", upload, "upload-button");
   const record = el(
     "button",
     { type: "button", class: "record", dataset: { testid: "record" }, "aria-pressed": "false" },
@@ -75,34 +125,42 @@ function createCard(id, dispatch) {
   record.addEventListener("keyup", (event) => {
     if (event.key === " " || event.key === "Enter") stop();
   });
-  const thumbs = el("ul", { class: "thumbs", dataset: { testid: "thumbnails" } });
+  const preview = el("video", {
+    class: "preview",
+    muted: true,
+    playsInline: true,
+    hidden: true,
+    "aria-label": `The camera, recording into ${item.name}`,
+    dataset: { testid: "preview" },
+  });
+  const thumbs = el("ul", { class: "thumbs", dataset: { testid: "thumbnails" }, "aria-label": "Samples" });
   thumbs.addEventListener("click", (event) => {
-    const button = event.target.closest("button[data-sample-id]");
+    const button = event.target.closest("button.remove");
     if (button) dispatch("deleteSample", [button.dataset.sampleId]);
   });
+  thumbnailKeys(thumbs, dispatch);
+  const count = el("span", { dataset: { testid: "sample-count" } }, "0");
+  const message = el("p", { class: "card-message", hidden: true, dataset: { testid: "card-message" } });
   const more = el("p", { class: "more" });
-  const clear = confirmingButton("Clear samples", "Remove all samples of this class?", () =>
-    dispatch("clearClass", [id]),
-  );
-  const remove = confirmingButton("Delete class", "Delete this class and its samples?", () =>
-    dispatch("deleteClass", [id]),
-  );
+  const classMenu = menu(id, dispatch);
   const card = el(
     "article",
     { class: "class-card", dataset: { testid: "class", classId: id } },
-    el("header", {}, nameInput, el("span", { class: "count" }, count, " samples")),
     el(
       "div",
-      { class: "actions" },
-      el("label", { class: "button" }, "Upload images", upload),
-      record,
-      clear.wrapper,
-      remove.wrapper,
+      { class: "card-main" },
+      el("header", {}, nameInput, el("span", { class: "count" }, count, " samples"), classMenu.wrapper),
+      el("div", { class: "actions" }, uploadButton, upload, record),
+      message,
+      thumbs,
+      more,
     ),
-    el("p", { class: "hint" }, "…or drop image files on this card."),
-    thumbs,
-    more,
+    preview,
   );
+  nameInput.addEventListener("change", async () => {
+    await dispatch("renameClass", [id, nameInput.value]);
+    nameInput.value = card.dataset.className; // the new name, or the old one if it was refused
+  });
   card.addEventListener("dragover", (event) => {
     event.preventDefault();
     card.classList.add("dragging");
@@ -113,25 +171,50 @@ function createCard(id, dispatch) {
     card.classList.remove("dragging");
     dispatch("addImages", [id, filesOf(event)]);
   });
-  return { card, nameInput, count, upload, record, clear, remove, thumbs, more, shown: "" };
+  return {
+    card,
+    nameInput,
+    count,
+    upload,
+    uploadButton,
+    record,
+    preview,
+    message,
+    classMenu,
+    thumbs,
+    more,
+    shown: "",
+  };
 }
 
-function renderThumbnails(parts, samples, thumbnails) {
+function renderThumbnails(parts, samples, thumbnails, className) {
   const shown = samples.slice(-SHOWN_THUMBNAILS);
   const key = shown.map((sample) => sample.id).join();
   if (key === parts.shown) return;
   parts.shown = key;
+  const focused = parts.thumbs.contains(document.activeElement);
   parts.thumbs.replaceChildren(
     ...shown.map((sample, index) =>
       el(
         "li",
         {},
-        el("img", { src: thumbnails.url(sample), alt: "", width: "48", height: "48" }),
+        el(
+          "button",
+          {
+            type: "button",
+            class: "thumb",
+            tabindex: index === shown.length - 1 ? "0" : "-1",
+            dataset: { sampleId: sample.id },
+            "aria-label": `Sample ${index + 1} of ${className}; press Delete to remove it`,
+          },
+          el("img", { src: thumbnails.url(sample), alt: "", width: "48", height: "48" }),
+        ),
         el(
           "button",
           {
             type: "button",
             class: "remove",
+            tabindex: "-1",
             dataset: { sampleId: sample.id },
             "aria-label": `Delete sample ${index + 1}`,
           },
@@ -140,15 +223,27 @@ function renderThumbnails(parts, samples, thumbnails) {
       ),
     ),
   );
+  if (focused) parts.thumbs.querySelector('.thumb[tabindex="0"]')?.focus();
   const hidden = samples.length - shown.length;
   parts.more.textContent = hidden > 0 ? `…and ${hidden} more` : "";
+}
+
+function showPreview(parts, stream, visible) {
+  parts.preview.hidden = !visible;
+  const wanted = visible ? stream : null;
+  if (parts.preview.srcObject !== wanted) parts.preview.srcObject = wanted;
+  if (wanted) parts.preview.play().catch(() => {});
 }
 
 export function mountClasses(root, { can, dispatch }, thumbnails) {
   const list = byTestId(root, "classes");
   const addButton = byTestId(root, "add-class");
+  const message = byTestId(root, "classes-message");
   const cards = new Map(); // class id → its parts
-  addButton.addEventListener("click", () => dispatch("addClass"));
+  addButton.addEventListener("click", async () => {
+    const added = await dispatch("addClass");
+    if (added) cards.get(added.id)?.nameInput.focus();
+  });
 
   function renderCards(dataset) {
     const counts = dataset.counts();
@@ -159,21 +254,32 @@ export function mountClasses(root, { can, dispatch }, thumbnails) {
       }
     }
     for (const [index, item] of dataset.classes.entries()) {
-      if (!cards.has(item.id)) cards.set(item.id, createCard(item.id, dispatch));
+      if (!cards.has(item.id)) cards.set(item.id, createCard(item, dispatch));
       const parts = cards.get(item.id);
       // Move a card only when it is out of place: moving it would end a held record press.
       const current = list.children[index];
       if (current !== parts.card) list.insertBefore(parts.card, current ?? null);
       parts.card.dataset.className = item.name;
+      parts.classMenu.toggle.setAttribute("aria-label", `More for ${item.name}`);
       if (document.activeElement !== parts.nameInput) parts.nameInput.value = item.name;
       parts.count.textContent = String(counts[item.id]);
-      renderThumbnails(parts, dataset.samplesOf(item.id), thumbnails);
+      renderThumbnails(parts, dataset.samplesOf(item.id), thumbnails, item.name);
     }
     thumbnails.keepOnly(dataset.samples);
   }
 
   return (state, previous) => {
     if (state.dataset !== previous?.dataset) renderCards(state.dataset);
+    if (state.notice !== previous?.notice) {
+      const notice = state.notice;
+      showNotice(message, notice, (n) => CARD_ACTIONS(n) && !cards.has(n.subject));
+      for (const [id, parts] of cards)
+        showNotice(parts.message, notice, (n) => CARD_ACTIONS(n) && n.subject === id);
+    }
+    if (changed(state, previous, ["dataset", "camera", "recordingClassId"])) {
+      const { stream, classId } = state.camera;
+      for (const [id, parts] of cards) showPreview(parts, stream, Boolean(stream) && classId === id);
+    }
     // What `can` depends on for these controls; live prediction renders often and changes none of it.
     if (!changed(state, previous, ["dataset", "status", "training", "recordingClassId"])) return;
     enable(addButton, can("addClass"));
@@ -185,16 +291,15 @@ export function mountClasses(root, { can, dispatch }, thumbnails) {
       parts.card.dataset.recording = String(recording);
       // The held button stays enabled: disabling it would end the press.
       if (!recording) enable(parts.record, can("startRecording"));
-      for (const control of [
+      const controls = [
         parts.nameInput,
         parts.upload,
-        parts.clear.ask,
-        parts.clear.yes,
-        parts.remove.ask,
-        parts.remove.yes,
-      ])
-        enable(control, changing);
-      parts.thumbs.querySelectorAll("button").forEach((button) => enable(button, changing));
+        parts.uploadButton,
+        parts.classMenu.clear,
+        parts.classMenu.remove,
+      ];
+      for (const control of controls) enable(control, changing);
+      parts.thumbs.querySelectorAll(".remove").forEach((button) => enable(button, changing));
     }
   };
 }

@@ -9,9 +9,12 @@ import { mountProject } from "./project.js";
 import { mountSettings } from "./settings.js";
 import { ThumbnailUrls } from "./thumbs.js";
 import { mountTraining } from "./training.js";
+import { mountUndo } from "./undo.js";
+import { nextStep } from "../next_step.js";
 
 function mountStatus(root) {
   const message = byTestId(root, "message");
+  const next = byTestId(root, "next-step");
   const status = byTestId(root, "status");
   const backend = byTestId(root, "backend");
   const busy = byTestId(root, "busy");
@@ -19,6 +22,9 @@ function mountStatus(root) {
     root.dataset.state = state.status;
     status.dataset.state = state.status;
     status.textContent = state.status;
+    const step = nextStep(state);
+    next.dataset.step = step.step;
+    if (next.textContent !== step.text) next.textContent = step.text;
     const { backend: chosen } = state;
     backend.textContent = chosen ? [chosen.text, chosen.where].filter(Boolean).join("; ") : "choosing…";
     backend.dataset.backend = chosen?.name ?? "";
@@ -27,6 +33,8 @@ function mountStatus(root) {
     backend.dataset.workers = String(chosen?.workers ?? "");
     busy.textContent = state.busy ?? "";
     if (state.notice !== previous?.notice) {
+      // Announced once: politely for news, at once for errors.
+      message.setAttribute("role", state.notice.kind === "error" ? "alert" : "status");
       message.textContent = state.notice.text;
       message.dataset.kind = state.notice.kind;
     }
@@ -47,6 +55,7 @@ export function mountPage(root, { store, can, dispatch }) {
     mountPrediction(view("prediction"), seam, thumbnails),
     mountProject(view("project"), seam),
     mountApproval(view("approval"), seam),
+    mountUndo(view("undo"), seam),
   ];
   const render = (state, previous) => {
     for (const renderView of renders) renderView(state, previous);

@@ -1,5 +1,8 @@
 // Saving and moving a session: export the project file (a download) and import one.
+import { byActions, showNotice } from "./messages.js";
 import { byTestId, enable } from "./dom.js";
+
+const OWN = byActions("exportProject", "importProject");
 
 function download(root, blob, name) {
   const url = URL.createObjectURL(blob);
@@ -16,6 +19,9 @@ function download(root, blob, name) {
 export function mountProject(root, { can, dispatch }) {
   const exportButton = byTestId(root, "export-project");
   const importInput = byTestId(root, "import-project");
+  const importButton = byTestId(root, "import-choose");
+  const message = byTestId(root, "project-message");
+  importButton.addEventListener("click", () => importInput.click());
   exportButton.addEventListener("click", async () => {
     const exported = await dispatch("exportProject");
     if (exported) download(root, exported.blob, exported.name);
@@ -26,8 +32,10 @@ export function mountProject(root, { can, dispatch }) {
     if (file) dispatch("importProject", [file]);
   });
 
-  return () => {
+  return (state, previous) => {
+    if (state.notice !== previous?.notice) showNotice(message, state.notice, OWN);
     enable(exportButton, can("exportProject"));
     enable(importInput, can("importProject"));
+    enable(importButton, can("importProject"));
   };
 }

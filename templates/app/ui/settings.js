@@ -42,9 +42,16 @@ export function mountSettings(root, { state, can, dispatch }) {
         await dispatch("changeSettings", [{ [spec.section]: { [spec.key]: parseInput(spec, input.value) } }]);
         show(latest.settings); // the new value, or the previous one if it was refused
       });
-      const label = el("label", { title: spec.help }, spec.label, " ", input);
-      if (spec.head) label.dataset.head = spec.head;
-      return label;
+      const helpId = `setting-help-${spec.key}`;
+      input.setAttribute("aria-describedby", helpId);
+      const field = el(
+        "div",
+        { class: "setting" },
+        el("label", {}, spec.label, " ", input),
+        el("small", { id: helpId }, spec.help),
+      );
+      if (spec.head) field.dataset.head = spec.head;
+      return field;
     }),
   );
 

@@ -10,16 +10,24 @@ import {
   PointElement,
   Tooltip,
 } from "chart.js";
+import { nextStep } from "../next_step.js";
+import { byActions, showNotice } from "./messages.js";
 import { byTestId, el, enable, percent } from "./dom.js";
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Legend, Tooltip);
 
-const STATUS_TEXT = {
-  idle: "Not trained yet.",
-  training: "Training…",
-  done: "Trained.",
-  error: "Not trained: see the message above.",
+const OWN = byActions("train", "stopTraining", "changeSettings");
+// The training status in a few words; the page's headline says what to do next.
+const STATUS = {
+  loading: "Not trained yet.",
+  error: "Not trained.",
+  collect: "Not trained yet.",
+  fill: "Not trained yet.",
+  retrain: "Trained, but the examples changed since: train again to include them.",
+  try: "Trained.",
 };
+// Fewer held-back samples than this make a class's accuracy a matter of luck.
+const FEW_HELD_BACK = 3;
 
 function cssColor(root, name, fallback) {
   return getComputedStyle(root).getPropertyValue(name).trim() || fallback;
@@ -65,11 +73,11 @@ function classNames(state) {
   return ids.map((id) => state.dataset.classById(id)?.name ?? "?");
 }
 
-function confusionTable(table, matrix, names, where) {
+function confusionTable(table, matrix, names) {
   const header = el(
     "tr",
     {},
-    el("th", { scope: "col" }, "true \\ predicted"),
+    el("th", { scope: "col" }, "actual \\ predicted"),
     ...names.map((n) => el("th", { scope: "col" }, n)),
   );
   const rows = matrix.map((row, i) => {
@@ -78,9 +86,13 @@ function confusionTable(table, matrix, names, where) {
       "tr",
       {},
       el("th", { scope: "row" }, names[i]),
-      ...row.map((value) => {
+      ...row.map((value, j) => {
         const share = Math.round((value / total) * 100);
-        const cell = el("td", { "aria-label": `${value} (${share} % of this row)` }, String(value));
+        const cell = el(
+          "td",
+          { "aria-label": `${value} ${names[i]} predicted as ${names[j]} (${share} % of the row)` },
+          String(value),
+        );
         cell.style.background = `color-mix(in srgb, var(--primary) ${share}%, transparent)`;
         if (share > 55) cell.style.color = "#fff";
         return cell;
@@ -91,7 +103,7 @@ function confusionTable(table, matrix, names, where) {
     el(
       "caption",
       {},
-      `Confusion matrix on the ${where}: rows are the true classes, columns the predictions.`,
+      "Held-back examples: each row is the actual class, each column what the model predicted.",
     ),
     header,
     ...rows,
@@ -99,30 +111,58 @@ function confusionTable(table, matrix, names, where) {
   table.dataset.classes = String(names.length);
 }
 
-function evaluationTables(perClass, confusion, state) {
+function clear(table) {
+  table.replaceChildren();
+  table.dataset.classes = "0";
+}
+
+// Accuracy with its n, measured on the held-back samples only; a warning where too few were held back.
+function evaluationTables(perClass, confusion, warning, state) {
   const { evaluation } = state.training;
-  if (!evaluation) {
-    perClass.replaceChildren();
-    confusion.replaceChildren();
-    perClass.dataset.classes = "0";
-    confusion.dataset.classes = "0";
+  warning.hidden = true;
+  if (!evaluation || !state.training.history.length) return [perClass, confusion].forEach(clear);
+  if (!evaluation.count || evaluation.onValidation === false) {
+    [perClass, confusion].forEach(clear);
+    warning.hidden = false;
+    warning.textContent =
+      "No examples were held back for checking, so there is no honest accuracy to show. Add more " +
+      "examples to each class, or hold back a larger share under Advanced settings.";
     return;
   }
-  const names = state.training.history.length ? classNames(state) : [];
-  const where = evaluation.onValidation ? "validation samples" : "training samples (no validation samples)";
+  const names = classNames(state);
+  const counts = evaluation.confusion.map((row) => row.reduce((sum, value) => sum + value, 0));
   perClass.replaceChildren(
     el(
       "caption",
       {},
-      `Accuracy per class on ${evaluation.count} ${where}: ${percent(evaluation.accuracy)} overall`,
+      `Accuracy on ${evaluation.count} held-back examples: ${percent(evaluation.accuracy)} overall`,
     ),
-    el("tr", {}, el("th", { scope: "col" }, "class"), el("th", { scope: "col" }, "accuracy")),
+    el(
+      "tr",
+      {},
+      el("th", { scope: "col" }, "class"),
+      el("th", { scope: "col" }, "accuracy"),
+      el("th", { scope: "col" }, "n"),
+    ),
     ...names.map((name, index) =>
-      el("tr", {}, el("th", { scope: "row" }, name), el("td", {}, percent(evaluation.perClass[index]))),
+      el(
+        "tr",
+        {},
+        el("th", { scope: "row" }, name),
+        el("td", {}, percent(evaluation.perClass[index])),
+        el("td", {}, String(counts[index])),
+      ),
     ),
   );
   perClass.dataset.classes = String(names.length);
-  confusionTable(confusion, evaluation.confusion, names, where);
+  confusionTable(confusion, evaluation.confusion, names);
+  const few = names.filter((_, index) => counts[index] < FEW_HELD_BACK);
+  if (few.length) {
+    warning.hidden = false;
+    warning.textContent =
+      `Fewer than ${FEW_HELD_BACK} examples of ${few.map((name) => `"${name}"`).join(", ")} were held ` +
+      "back for checking: their accuracy says little. Add more examples to measure it.";
+  }
 }
 
 export function mountTraining(root, { can, dispatch }) {
@@ -132,6 +172,8 @@ export function mountTraining(root, { can, dispatch }) {
   const progress = byTestId(root, "train-progress");
   const perClass = byTestId(root, "per-class-accuracy");
   const confusion = byTestId(root, "confusion-matrix");
+  const warning = byTestId(root, "evaluation-warning");
+  const message = byTestId(root, "training-message");
   let charts = null;
   trainButton.addEventListener("click", () => dispatch("train"));
   stopButton.addEventListener("click", () => dispatch("stopTraining"));
@@ -159,15 +201,15 @@ export function mountTraining(root, { can, dispatch }) {
     const { training } = state;
     enable(trainButton, can("train"));
     stopButton.disabled = training.state !== "training";
-    if (training === previous?.training && state.dataset === previous?.dataset) return;
+    if (state.notice !== previous?.notice) showNotice(message, state.notice, OWN);
+    const step = nextStep(state);
     status.dataset.state = training.state;
-    let text = STATUS_TEXT[training.state];
-    if (training.state === "training") text = `Training: epoch ${training.epoch} of ${training.epochs}.`;
-    if (training.state === "idle" && training.stale) text = "The classes changed: train again.";
-    status.textContent = text;
+    status.dataset.step = step.step;
+    status.textContent = STATUS[step.step] ?? step.text;
+    if (training === previous?.training && state.headRecord === previous?.headRecord) return;
     progress.max = Math.max(training.epochs, 1);
     progress.value = training.epoch;
     renderCharts(training.history);
-    evaluationTables(perClass, confusion, state);
+    evaluationTables(perClass, confusion, warning, state);
   };
 }

@@ -1,0 +1,27 @@
+// What the visitor should do next, derived from the state alone: the page's headline, the
+// training status and the "Try it" text all read it, so they never disagree.
+
+function emptyClassNames(dataset) {
+  const counts = dataset.counts();
+  return dataset.classes.filter((item) => counts[item.id] === 0).map((item) => `"${item.name}"`);
+}
+
+// {step, text}: step is loading | error | collect | fill | train | training | retrain | try.
+export function nextStep(state) {
+  const { dataset, training, head, headRecord } = state;
+  if (state.status === "loading") return { step: "loading", text: "Loading the model…" };
+  if (state.status !== "ready") return { step: "error", text: "The model could not be loaded." };
+  if (training.state === "training")
+    return { step: "training", text: `Training: epoch ${training.epoch} of ${training.epochs}…` };
+  if (!dataset.samples.length) return { step: "collect", text: "Add examples to each class." };
+  const empty = emptyClassNames(dataset);
+  if (empty.length && !head) return { step: "fill", text: `Add examples to ${empty.join(", ")}.` };
+  if (!head) {
+    const again = training.stale ? "The classes changed: train again." : "Ready: train the model.";
+    return { step: "train", text: again };
+  }
+  const trainedOn = headRecord?.sampleCount;
+  if (empty.length || (trainedOn !== undefined && trainedOn !== dataset.samples.length))
+    return { step: "retrain", text: "The examples changed since training: train again to include them." };
+  return { step: "try", text: "Trained: try it with the camera or an image." };
+}
