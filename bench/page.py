@@ -957,8 +957,14 @@ class Recording:
 def hold_record(page: object, name: str, seconds: float) -> Recording:
     """Holds the class's record button with the mouse for `seconds`, then waits until the frames
     are saved."""
+    from playwright.sync_api import expect
+
     button = card(page, name).locator('[data-testid="record"]')
     button.scroll_into_view_if_needed()
+    if not page.evaluate("window.teachkit.status().camera"):
+        # With the camera off a press only starts it and shows its picture in the card.
+        button.click()
+        expect(card(page, name).locator('[data-testid="preview"]')).to_be_visible(timeout=20 * SECOND)
     box = button.bounding_box()
     before_count = sample_count(page, name)
     seen = page.evaluate("window.__bench.notices.length")

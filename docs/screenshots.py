@@ -1,0 +1,95 @@
+"""Regenerates the README's screenshots of the teaching page: a laptop (1280x800) and a phone
+(390x844), after a visitor added real photos (textures from scikit-image) to three classes,
+trained, and asked about a held-out photo.
+
+Usage: python docs/screenshots.py   (writes docs/page-laptop.png and docs/page-phone.png)
+TEACHKIT_CACHE keeps the converted model between runs.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from builder.cli import main as teachkit  # noqa: E402
+from builder.serve import make_server  # noqa: E402
+from tests.conftest import CHROMIUM_ARGS, chromium_executable  # noqa: E402
+from tests.images import TEXTURES, texture_crops  # noqa: E402
+
+PROJECT = """title = "Surfaces"
+description = "Tell brick, grass and gravel apart."
+classes = ["Brick", "Grass", "Gravel"]
+"""
+SIZES = {"laptop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+
+def build(directory: Path) -> Path:
+    project = directory / "project.toml"
+    project.write_text(PROJECT)
+    try:
+        teachkit(["-q", "build", str(project), "-o", str(directory / "dist")], standalone_mode=False)
+    except SystemExit as exit_:
+        if exit_.code:
+            raise
+    return directory / "dist"
+
+
+def shoot(url: str, photos: dict[str, dict[str, list[Path]]], out: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_executable(), headless=True, args=CHROMIUM_ARGS
+        )
+        for name, viewport in SIZES.items():
+            page = browser.new_context(viewport=viewport, device_scale_factor=1).new_page()
+            page.goto(url)
+            expect(page.locator('[data-testid="status"]')).to_have_attribute(
+                "data-state", "ready", timeout=60_000
+            )
+            for texture, files in photos.items():
+                card = page.locator(f'[data-testid="class"][data-class-name="{texture.title()}"]')
+                card.locator('[data-testid="sample-upload"]').set_input_files(
+                    [str(f) for f in files["train"]]
+                )
+                expect(card.locator('[data-testid="sample-count"]')).to_have_text("16", timeout=60_000)
+            page.click('[data-testid="train"]')
+            expect(page.locator('[data-testid="train-status"]')).to_have_attribute(
+                "data-state", "done", timeout=120_000
+            )
+            page.set_input_files('[data-testid="predict-upload"]', str(photos["grass"]["held-out"][0]))
+            expect(page.locator('[data-testid="prediction"]')).to_have_attribute(
+                "data-count", "1", timeout=30_000
+            )
+            page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=str(out / f"page-{name}.png"))
+            print(f"wrote {out / f'page-{name}.png'}")
+        browser.close()
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as temporary:
+        directory = Path(temporary)
+        photos = {
+            texture: {
+                "train": texture_crops(directory / "photos", texture, 16, "train", seed=index),
+                "held-out": texture_crops(directory / "photos", texture, 1, "held-out", seed=100 + index),
+            }
+            for index, texture in enumerate(TEXTURES)
+        }
+        site = build(directory)
+        server = make_server(site, "127.0.0.1", 0, False, quiet=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            shoot(f"http://127.0.0.1:{server.server_address[1]}/", photos, ROOT / "docs")
+        finally:
+            server.shutdown()
+
+
+if __name__ == "__main__":
+    main()
