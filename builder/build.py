@@ -16,6 +16,7 @@ from .contrast import theme_contrast_warnings
 from .errors import BuildError
 from .jstools import js_toolchain
 from .model_cache import PreparedModel, prepare_model
+from .progress import NO_PROGRESS, Progress
 from .render import SiteInputs, render_hosted, render_single_file
 from .scaffold import templates_dir
 
@@ -92,30 +93,38 @@ def _swap_into_place(staging: Path, output: Path) -> None:
 
 
 def build_site(
-    project: object, output: Path, allow_lossy: bool = False, single_file: bool = False
+    project: object,
+    output: Path,
+    allow_lossy: bool = False,
+    single_file: bool = False,
+    progress: Progress = NO_PROGRESS,
 ) -> BuildReport:
     """Builds into `output`; `single_file` (or output.mode = "single_file") writes one HTML file there.
 
-    Theme colours that are hard to read are logged as warnings."""
+    Theme colours that are hard to read are logged as warnings; the slow steps report to `progress`."""
     started = time.perf_counter()
     mode = "single_file" if single_file else project.output.mode
     output = output.resolve()
     check_output_dir(output, project.project_file)
     for warning in theme_contrast_warnings(project.theme):
         log.warning("%s", warning)
-    toolchain = js_toolchain()
-    model = prepare_model(project.model, allow_lossy, toolchain)
+    toolchain = js_toolchain(progress)
+    model = prepare_model(project.model, allow_lossy, toolchain, progress)
     staging = _staging_dir(output)
     try:
-        log.info("bundling the page script")
+        progress.start("Bundling the page", 5)  # four scripts, then the site itself
         site = staging / "site"
         site.mkdir()
         toolchain.esbuild(templates_dir() / "app" / "main.js", staging / "app.js")
+        progress.advance()
         toolchain.esbuild(templates_dir() / "app" / "embed_worker.js", staging / "embed-worker.js")
+        progress.advance()
         # For host pages: an ES module, and a classic script for hosts opened from file://.
         embed_entry = templates_dir() / "app" / "embed.js"
         toolchain.esbuild(embed_entry, staging / "embed.js", format="esm")
+        progress.advance()
         toolchain.esbuild(embed_entry, staging / "embed-classic.js", global_name="teachkitEmbed")
+        progress.advance()
         inputs = SiteInputs(
             project=project,
             model=model,
@@ -138,6 +147,7 @@ def build_site(
             _swap_into_place(site, output)
         except OSError as error:
             raise BuildError(f"cannot replace {output}: {error.strerror or error}.") from error
+        progress.advance()
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return BuildReport(built, total, model, time.perf_counter() - started, mode == "single_file")

@@ -11,7 +11,7 @@ import click
 
 from . import __version__
 from .errors import TeachkitError
-from .terminal import Verbosity, configure_logging, make_console
+from .terminal import Verbosity, command_output, configure_logging, make_console, progress_for
 
 # TensorFlow prints pages of C++ logging at import time; an author needs none of it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -69,7 +69,7 @@ def verbosity_options(command):
         count=True,
         expose_value=False,
         callback=_more_verbose,
-        help="Show more detail.",
+        help="Show more detail (each measurement of the weight encodings, …).",
     )(command)
 
 
@@ -112,7 +112,10 @@ def build(project_file: Path, output: Path | None, allow_lossy: bool, single_fil
 
     project = load_project(project_file)
     output_dir = output or project.output.dir
-    report = build_site(project, output_dir, allow_lossy=allow_lossy, single_file=single_file)
+    with command_output(verbosity()) as console, progress_for(verbosity(), console) as progress:
+        report = build_site(
+            project, output_dir, allow_lossy=allow_lossy, single_file=single_file, progress=progress
+        )
     click.echo(report.summary())
 
 

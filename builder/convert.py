@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ConversionError
+from .progress import NO_PROGRESS, Progress
 
 log = logging.getLogger(__name__)
 
@@ -210,28 +211,46 @@ class ConversionResult:
 class EncodingSearch:
     """Writes and measures encodings of one converted float model."""
 
-    def __init__(self, float_dir: Path, probes: Probes, embed: Embedder, min_fidelity: float) -> None:
+    def __init__(
+        self,
+        float_dir: Path,
+        probes: Probes,
+        embed: Embedder,
+        min_fidelity: float,
+        progress: Progress = NO_PROGRESS,
+    ) -> None:
         self.float_dir = float_dir
         self.groups = read_float_weights(float_dir)
         self.probes = probes
         self.embed = embed
         self.min_fidelity = min_fidelity
+        self.progress = progress
         self.tried: list[tuple[Measured, Path]] = []
+
+    @property
+    def _on_probes(self) -> str:
+        return f"on {len(self.probes.pixels)} probe photos"
 
     def measure(self, encoding: Encoding) -> Measured:
         directory = self.float_dir.parent / f"candidate-{len(self.tried)}"
         size = write_encoding(self.float_dir, directory, encoding, self.groups)
         measured = Measured(encoding.name, size, measure(directory, self.probes, self.embed))
-        log.info("measured %s", measured.describe())
+        log.debug("measured %s", measured.describe())
         self.tried.append((measured, directory))
+        self.progress.advance()
         return measured
+
+    def explicit(self, dtype: str) -> Measured:
+        """Measures the one encoding the author asked for."""
+        self.progress.start(f"Measuring the {dtype} encoding {self._on_probes}", 1)
+        return self.measure(Encoding.uniform(dtype))
 
     def passes(self, measured: Measured) -> bool:
         return measured.fidelity.min_cosine >= self.min_fidelity
 
-    def smallest_passing_mixed(self) -> Measured | None:
-        """Binary search for the most large tensors that can be 8-bit (fidelity falls as more are)."""
-        order = large_tensors_by_error(self.groups)
+    def smallest_passing_mixed(self, order: list[str]) -> Measured | None:
+        """Binary search for the most large tensors (of `order`, those that suffer least from 8 bits
+        first) that can be 8-bit; fidelity falls as more are."""
         low, high, best = 1, len(order) - 1, None
         while low <= high:
             count = (low + high) // 2
@@ -244,13 +263,19 @@ class EncodingSearch:
 
     def auto(self) -> Measured | None:
         """The smallest encoding that passes: all-uint8, else the best mixed, else 16 or 32 bits."""
+        order = large_tensors_by_error(self.groups)
+        # uint8, then at most as many mixed encodings as the binary search over 1 … n-1 takes.
+        most = 1 + max(len(order) - 1, 0).bit_length()
+        self.progress.start(f"Measuring weight encodings {self._on_probes}", most)
         uint8 = self.measure(Encoding.uniform("uint8"))
         if self.passes(uint8):
             return uint8
-        mixed = self.smallest_passing_mixed()
+        mixed = self.smallest_passing_mixed(order)
         if mixed is not None:
             return mixed
-        for dtype in ("float16", "uint16", "none"):
+        fallbacks = ("float16", "uint16", "none")
+        self.progress.start(f"Measuring 16- and 32-bit encodings {self._on_probes}", len(fallbacks))
+        for dtype in fallbacks:
             measured = self.measure(Encoding.uniform(dtype))
             if self.passes(measured):
                 return measured
@@ -267,18 +292,24 @@ def convert_and_quantize(
     min_fidelity: float,
     output_dir: Path,
     embed: Embedder,
+    progress: Progress = NO_PROGRESS,
 ) -> ConversionResult:
     """Converts, measures the requested encoding (or, for `auto`, searches for the smallest that
     passes) and writes the chosen model into `output_dir`. An explicit encoding is kept whatever
-    its fidelity: whether it may ship is decided by the caller, from the measurement."""
+    its fidelity: whether it may ship is decided by the caller, from the measurement.
+
+    Two units of the caller's current progress step are done here (export, conversion); the
+    measurements are a step of their own."""
     with tempfile.TemporaryDirectory(prefix="teachkit-convert-") as work_text:
         work = Path(work_text)
-        log.info("exporting the embedding model as a SavedModel")
+        log.debug("exporting the embedding model as a SavedModel")
         export_saved_model(keras_model, work / "saved_model")
-        log.info("converting to a TF.js graph model")
+        progress.advance()
+        log.debug("converting to a TF.js graph model")
         convert_saved_model(work / "saved_model", work / "float")
-        search = EncodingSearch(work / "float", probes, embed, min_fidelity)
-        chosen = search.auto() if requested == "auto" else search.measure(Encoding.uniform(requested))
+        progress.advance()
+        search = EncodingSearch(work / "float", probes, embed, min_fidelity, progress)
+        chosen = search.auto() if requested == "auto" else search.explicit(requested)
         tried = [measured for measured, _ in search.tried]
         if chosen is None:
             raise ConversionError(

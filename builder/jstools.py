@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BuildError
+from .progress import NO_PROGRESS, Progress
 
 log = logging.getLogger(__name__)
 
@@ -115,14 +116,16 @@ def _installed_root() -> Path:
     return root
 
 
-def js_toolchain() -> JsToolchain:
+def js_toolchain(progress: Progress = NO_PROGRESS) -> JsToolchain:
     """Finds (or installs once, from the locked versions) the JS dependencies."""
     source = PACKAGE_DIR.parent
     in_checkout = (source / "package-lock.json").exists() and (source / "builder").is_dir()
     toolchain = JsToolchain(source if in_checkout else _installed_root())
     if not (toolchain.node_modules / ".package-lock.json").exists():
-        log.info("installing the JavaScript dependencies into %s (once)", toolchain.root)
+        progress.start("Installing the JavaScript packages (once)", 1)
+        log.debug("installing the JavaScript dependencies into %s (once)", toolchain.root)
         # An installed teachkit needs only the page's packages, not the repository's dev tools.
         omit_dev = [] if in_checkout else ["--omit=dev"]
         _run([_require("npm"), "ci", *omit_dev, "--no-audit", "--no-fund"], toolchain.root, "npm ci")
+        progress.advance()
     return toolchain

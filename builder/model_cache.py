@@ -20,6 +20,7 @@ from .errors import ConversionError
 from .jstools import JsToolchain, cache_root
 from .models import build_embedding_model, model_identity
 from .probes import PROBE_PHOTOS, probe_pixels
+from .progress import NO_PROGRESS, Progress
 from .scaffold import templates_dir
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,9 @@ def cache_key(identity: dict, quantization: str, min_fidelity: float, tfjs_versi
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def prepare_model(model_config: object, allow_lossy: bool, toolchain: JsToolchain) -> PreparedModel:
+def prepare_model(
+    model_config: object, allow_lossy: bool, toolchain: JsToolchain, progress: Progress = NO_PROGRESS
+) -> PreparedModel:
     identity = model_identity(model_config)
     tfjs_version = toolchain.package_version("@tensorflow/tfjs-core")
     entry = (
@@ -65,10 +68,10 @@ def prepare_model(model_config: object, allow_lossy: bool, toolchain: JsToolchai
         / cache_key(identity, model_config.quantization, model_config.min_fidelity, tfjs_version)
     )
     if not (entry / "info.json").exists():
-        _convert_into(entry, model_config, toolchain)
+        _convert_into(entry, model_config, toolchain, progress)
         from_cache = False
     else:
-        log.info("using the converted model from the cache (%s)", entry)
+        log.debug("using the converted model from the cache (%s)", entry)
         from_cache = True
     info = json.loads((entry / "info.json").read_text())
     prepared = PreparedModel(
@@ -99,11 +102,15 @@ def _check_fidelity(prepared: PreparedModel, model_config: object, allow_lossy: 
         )
 
 
-def _convert_into(entry: Path, model_config: object, toolchain: JsToolchain) -> None:
-    log.info("building the base model (first build of this model; later builds use the cache)")
+def _convert_into(entry: Path, model_config: object, toolchain: JsToolchain, progress: Progress) -> None:
+    # Four units: the Keras model, its probe embeddings, then (in convert_and_quantize) the
+    # SavedModel export and the TF.js conversion.
+    progress.start("Converting the base model (first build only)", 4)
     embedding_model = build_embedding_model(model_config)
+    progress.advance()
     names, pixels = probe_pixels(embedding_model.input_size)
     float_embeddings = np.asarray(embedding_model.keras_model.predict(pixels, verbose=0), dtype=np.float32)
+    progress.advance()
     probes = Probes(pixels, float_embeddings, embedding_model.classifier)
     entry.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".converting-", dir=entry.parent))
@@ -115,6 +122,7 @@ def _convert_into(entry: Path, model_config: object, toolchain: JsToolchain) -> 
             model_config.min_fidelity,
             staging / "model",
             tfjs_embedder(toolchain, templates_dir() / "tools" / "embed_node.mjs"),
+            progress,
         )
         info = {
             "input_size": embedding_model.input_size,

@@ -66,9 +66,17 @@ def test_unchanged_project_rebuilds_from_the_conversion_cache(tmp_path, tiny_ker
     first = run_cli("build", project)
     assert first.exit_code == 0, first.output
     assert "conversion done now" in first.output
+    # Not a terminal: the slow steps as lines, no bars.
+    assert first.output.startswith(
+        "Converting the base model (first build only)\n"
+        "Measuring the float16 encoding on 6 probe photos\n"
+        "Bundling the page\n"
+        "Built "
+    ), first.output
     second = run_cli("build", project)
     assert second.exit_code == 0, second.output
     assert "conversion from cache" in second.output
+    assert second.output.startswith("Bundling the page\nBuilt "), second.output
 
     # Anything that changes the model misses the cache.
     project.write_text(project.read_text().replace('"float16"', '"uint16"'))

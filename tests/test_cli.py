@@ -1,8 +1,9 @@
-"""The command line: help, init → build, -v/-q anywhere, serve's MIME types and headers, config
-errors at the edge, and a build from an installed wheel outside the repository."""
+"""The command line: help, init → build, -v/-q anywhere, progress, serve's MIME types and headers,
+config errors at the edge, and a build from an installed wheel outside the repository."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -11,8 +12,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from builder.scaffold import write_example_project
+from builder.terminal import BarProgress, LineProgress, SilentProgress, Verbosity, make_console, progress_for
 
 from .conftest import LITE0_PROJECT, run_cli, write_project
 
@@ -154,7 +157,7 @@ def test_installed_wheel_builds_outside_the_repository(tmp_path, lite0_sites):
     assert (Path(os.environ["TEACHKIT_CACHE"]) / "js").is_dir()
 
 
-# ----------------------------------------------------------------------------------------- verbosity
+# ------------------------------------------------------------------------------- verbosity, progress
 
 
 @pytest.fixture
@@ -185,8 +188,51 @@ def test_quiet_before_or_after_the_command_leaves_only_the_summary(cached_projec
     assert built.startswith("Built ") and preview.startswith("Preview: teachkit serve "), result.output
 
 
+def test_default_build_shows_its_steps_as_lines_when_not_a_terminal(cached_project):
+    result = run_cli("build", cached_project)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "Bundling the page", result.output  # the conversion came from the cache
+    assert len(lines) == 3 and lines[1].startswith("Built "), result.output
+
+
 def test_every_command_takes_verbosity_after_its_name(tmp_path):
     assert run_cli("init", tmp_path / "demo", "-q").exit_code == 0
     result = run_cli("schema", "-o", tmp_path / "schema.json", "-v")
     assert result.exit_code == 0, result.output
     assert run_cli("serve", tmp_path, "-v").exit_code == 1  # parsed; fails only for want of a site
+
+
+def terminal_console() -> tuple[Console, io.StringIO]:
+    stream = io.StringIO()
+    return Console(file=stream, force_terminal=True, width=100, color_system=None), stream
+
+
+def test_progress_bars_on_a_terminal_end_at_100_percent():
+    console, stream = terminal_console()
+    with progress_for(Verbosity(), console) as progress:
+        assert isinstance(progress, BarProgress)
+        progress.start("Converting the base model", 4)
+        progress.advance(2)
+        progress.start("Measuring weight encodings", 7)  # ends the step before it
+        progress.advance(3)  # and this one is complete when the build is
+    final = stream.getvalue().rsplit("\x1b[2K", 1)[-1]  # rich clears the lines before each frame
+    screen = stream.getvalue()
+    assert "Measuring weight encodings" in final and "100%" in final, repr(final)
+    converting = [line for line in screen.splitlines() if "Converting the base model" in line]
+    assert converting and "100%" in converting[-1], repr(screen)
+
+
+def test_progress_is_lines_without_a_terminal_or_with_v_and_nothing_with_q():
+    console, _ = terminal_console()
+    with progress_for(Verbosity(verbose=1), console) as progress:
+        assert isinstance(progress, LineProgress)  # TensorFlow's own lines would tear a bar apart
+    with progress_for(Verbosity(quiet=True), console) as progress:
+        assert isinstance(progress, SilentProgress)
+    stream = io.StringIO()
+    with progress_for(Verbosity(), make_console(stream)) as progress:
+        assert isinstance(progress, LineProgress)
+        progress.start("Converting the base model", 4)
+        progress.advance()
+        progress.start("Bundling the page", 5)
+    assert stream.getvalue() == "Converting the base model\nBundling the page\n"
