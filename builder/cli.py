@@ -13,7 +13,9 @@ from . import __version__
 from .errors import TeachkitError
 from .terminal import Verbosity, command_output, configure_logging, make_console, progress_for
 
-# TensorFlow prints pages of C++ logging at import time; an author needs none of it.
+# TensorFlow prints pages of C++ logging at import time; an author needs none of it. This level
+# stops what TensorFlow logs after absl::InitializeLog(); what comes before it is hidden by
+# terminal.command_output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 # tensorflowjs imports tensorflow_decision_forests, whose welcome banner imports IPython whenever
@@ -69,7 +71,7 @@ def verbosity_options(command):
         count=True,
         expose_value=False,
         callback=_more_verbose,
-        help="Show more detail (each measurement of the weight encodings, …).",
+        help="Show more detail (TensorFlow's own log, each measurement).",
     )(command)
 
 

@@ -1,10 +1,21 @@
 """What the author sees while a command runs (used by cli.py only): log records and progress, on
-a rich console."""
+a rich console, and TensorFlow's own C++ log kept out of sight unless asked for.
+
+TensorFlow's C++ logging (absl) writes to file descriptor 2 itself, at import and again when the
+converter builds graphs, and ignores TF_CPP_MIN_LOG_LEVEL for everything logged before
+absl::InitializeLog() (cuDNN/cuBLAS registration, "computation placer already registered", grappler's
+device lines). Unless -v is given, fd 2 is therefore pointed at a temporary file for the whole
+command, while teachkit's own output goes to a duplicate of the real stderr.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import shutil
+import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TextIO
@@ -13,6 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgress
 
+from .errors import TeachkitError
 from .progress import NoProgress
 
 # Third-party Python loggers that speak up at INFO or WARNING about things an author cannot change.
@@ -36,6 +48,11 @@ class Verbosity:
     def library_level(self) -> int:
         """Other libraries' level: their debug output (Pillow's PNG chunks, …) needs -vv."""
         return logging.WARNING if self.quiet else logging.DEBUG if self.verbose > 1 else logging.INFO
+
+    @property
+    def hides_native_log(self) -> bool:
+        """TensorFlow's C++ log shows with -v only (-q wins over -v, as everywhere)."""
+        return self.quiet or not self.verbose
 
 
 def make_console(stream: TextIO | None = None) -> Console:
@@ -72,6 +89,52 @@ def configure_logging(verbosity: Verbosity, console: Console) -> None:
     logging.getLogger(OWN_LOGGER).setLevel(verbosity.level)
     for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+@contextlib.contextmanager
+def native_stderr_hidden(hide: bool) -> Iterator[TextIO | None]:
+    """With `hide`, points fd 2 at a temporary file and yields a stream on the real stderr for
+    teachkit's own output; otherwise (or when stderr has no file descriptor, as under a test
+    runner) changes nothing and yields None. What was hidden is written out after all if the
+    command fails unexpectedly (with a traceback); a TeachkitError's own message says enough."""
+    real_fd = _stderr_fd() if hide else None
+    if real_fd is None:
+        yield None
+        return
+    sys.stderr.flush()
+    saved = os.dup(real_fd)
+    hidden = tempfile.TemporaryFile()
+    terminal = open(  # closed below, after the command
+        os.dup(saved), "w", buffering=1, encoding=sys.stderr.encoding or "utf-8", errors="replace"
+    )
+    os.dup2(hidden.fileno(), real_fd)
+    replay = False
+    try:
+        yield terminal
+    except TeachkitError:
+        raise
+    except Exception:
+        replay = True
+        raise
+    finally:
+        sys.stderr.flush()
+        terminal.close()
+        os.dup2(saved, real_fd)
+        os.close(saved)
+        if replay:
+            hidden.seek(0)
+            sys.stderr.flush()
+            shutil.copyfileobj(hidden, sys.stderr.buffer)
+            sys.stderr.flush()
+        hidden.close()
+
+
+def _stderr_fd() -> int | None:
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced by a stream without a descriptor
+        return None
+    return fd if fd == 2 else None
 
 
 class BarProgress:
@@ -158,7 +221,12 @@ def progress_for(
 
 @contextlib.contextmanager
 def command_output(verbosity: Verbosity) -> Iterator[Console]:
-    """A command's console, with the log records on it."""
-    console = make_console()
-    configure_logging(verbosity, console)
-    yield console
+    """For a command that may run TensorFlow: its console, with TensorFlow's C++ log hidden at the
+    default verbosity and with -q, shown with -v."""
+    with native_stderr_hidden(verbosity.hides_native_log) as stream:
+        console = make_console(stream)
+        configure_logging(verbosity, console)
+        try:
+            yield console
+        finally:
+            configure_logging(verbosity, make_console())

@@ -1,5 +1,6 @@
-"""`teachkit build`: the cache, the fidelity gate, base-model errors and output-directory safety.
-Every failing build must leave existing files exactly as they were."""
+"""`teachkit build`: the cache, the fidelity gate, base-model errors, output-directory safety, and
+what the author's terminal shows (steps, warnings, no TensorFlow C++ log). Every failing build must
+leave existing files exactly as they were."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,6 +18,8 @@ import numpy as np
 import pytest
 
 from .conftest import LITE0_PROJECT, run_cli, write_project
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def snapshot(directory: Path) -> dict[str, str]:
@@ -358,6 +362,49 @@ def test_single_file_build_from_the_project_file(tmp_path, tiny_keras_model, own
     assert "<title>Leaf &lt;types&gt;</title>" in html
     manifest = json.loads((tmp_path / "dist" / "manifest.json").read_text())
     assert manifest["mode"] == "single_file"
+
+
+# ------------------------------------------------------------------------------ the author's terminal
+
+TENSORFLOW_LOG_LINE = re.compile(r"^[EWIF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.]+:\d+\]", re.MULTILINE)
+NATIVE_NOISE = re.compile(r"[EWI]0000|cuda|cudnn|cublas|absl::InitializeLog", re.IGNORECASE)
+
+
+def build_in_subprocess(project: Path, cache: Path, *args: str) -> subprocess.CompletedProcess:
+    """`teachkit build` as an author runs it: its own process, so that TensorFlow's C++ log (written
+    to file descriptor 2 directly, which CliRunner never sees) is in the captured stderr."""
+    return subprocess.run(
+        [sys.executable, "-m", "builder.cli", "build", str(project), *args],
+        cwd=REPO,
+        env={**os.environ, "TEACHKIT_CACHE": str(cache)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_first_build_hides_tensorflow_native_log_unless_verbose(tmp_path, tiny_keras_model):
+    """An empty cache means TensorFlow is imported and the converter runs (grappler sessions), which
+    is where the cuDNN/cuBLAS registration, computation placer and devices.cc lines come from."""
+    project = tiny_project(tmp_path / "p", tiny_keras_model)
+
+    default = build_in_subprocess(project, tmp_path / "cache-default")
+    assert default.returncode == 0, default.stderr
+    assert not NATIVE_NOISE.search(default.stderr), default.stderr
+    assert not NATIVE_NOISE.search(default.stdout), default.stdout
+    assert default.stderr == (
+        "Converting the base model (first build only)\n"
+        "Measuring the float16 encoding on 6 probe photos\n"
+        "Bundling the page\n"
+    )
+    assert default.stdout.startswith(f"Built {tmp_path / 'p' / 'dist'} in ")
+    assert "conversion done now" in default.stdout
+
+    verbose = build_in_subprocess(project, tmp_path / "cache-verbose", "-v")
+    assert verbose.returncode == 0, verbose.stderr
+    # The negative check above means something: without hiding, TensorFlow does write these.
+    assert TENSORFLOW_LOG_LINE.search(verbose.stderr), verbose.stderr
+    assert "measured float16: " in verbose.stderr  # and teachkit's own detail
 
 
 def test_hard_to_read_theme_colour_warns_and_still_builds(tmp_path, lite0_sites):

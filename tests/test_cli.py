@@ -1,5 +1,6 @@
-"""The command line: help, init → build, -v/-q anywhere, progress, serve's MIME types and headers,
-config errors at the edge, and a build from an installed wheel outside the repository."""
+"""The command line: help, init → build, -v/-q anywhere, progress, TensorFlow's C++ log hidden,
+serve's MIME types and headers, config errors at the edge, and a build from an installed wheel
+outside the repository."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 import urllib.request
 from pathlib import Path
 
@@ -236,3 +238,36 @@ def test_progress_is_lines_without_a_terminal_or_with_v_and_nothing_with_q():
         progress.advance()
         progress.start("Bundling the page", 5)
     assert stream.getvalue() == "Converting the base model\nBundling the page\n"
+
+
+HIDE_NATIVE = textwrap.dedent(
+    """
+    import os, sys
+    from builder.errors import BuildError
+    from builder.terminal import native_stderr_hidden
+
+    with native_stderr_hidden(True) as terminal:
+        os.write(2, b"native noise\\n")  # as TensorFlow's C++ log does
+        print("a Python warning", file=sys.stderr)
+        terminal.write("own output\\n")
+        if sys.argv[1] == "crash":
+            raise RuntimeError("boom")
+        if sys.argv[1] == "error":
+            raise BuildError("a clear message")
+    """
+)
+
+
+@pytest.mark.parametrize("outcome", ["success", "error", "crash"])
+def test_native_stderr_is_hidden_and_shown_only_after_a_crash(outcome):
+    done = subprocess.run(
+        [sys.executable, "-c", HIDE_NATIVE, outcome], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
+    assert "own output" in done.stderr
+    if outcome == "success":
+        assert done.returncode == 0 and done.stderr == "own output\n"
+    elif outcome == "error":  # teachkit's own message says what to do; the noise would mislead
+        assert "native noise" not in done.stderr and "a Python warning" not in done.stderr
+        assert "BuildError: a clear message" in done.stderr
+    else:
+        assert "native noise\na Python warning\n" in done.stderr and "RuntimeError: boom" in done.stderr
