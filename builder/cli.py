@@ -71,7 +71,7 @@ def verbosity_options(command):
         count=True,
         expose_value=False,
         callback=_more_verbose,
-        help="Show more detail (TensorFlow's own log, each measurement).",
+        help="Show more detail (TensorFlow's own log, each measurement, each request served).",
     )(command)
 
 
@@ -122,18 +122,21 @@ def build(project_file: Path, output: Path | None, allow_lossy: bool, single_fil
 
 
 @main.command()
-@click.argument("directory", type=click.Path(path_type=Path), default="dist")
+@click.argument("site", type=click.Path(path_type=Path), default="dist")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, help="Port (0 picks a free one).")
 @click.option("--isolated", is_flag=True, help="Send cross-origin isolation headers (threaded WASM).")
 @verbosity_options
 @reports_errors
-def serve(directory: Path, host: str, port: int, isolated: bool) -> None:
-    """Serve a built site on localhost."""
-    from .serve import make_server
+def serve(site: Path, host: str, port: int, isolated: bool) -> None:
+    """Serve a built site on localhost: SITE is the folder a build wrote, or a project folder or
+    its project.toml (its output.dir is served)."""
+    from .serve import find_site, make_server
 
-    server = make_server(directory.resolve(), host, port, isolated, quiet=False)
-    click.echo(f"Serving {directory} at http://{host}:{server.server_address[1]}/ (Ctrl+C to stop)")
+    found = find_site(site)
+    server = make_server(found.root, host, port, isolated, quiet=False)
+    url = f"http://{host}:{server.server_address[1]}/{found.page}"
+    click.echo(f"Serving {found.root} at {url} (Ctrl+C to stop)")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -1,5 +1,5 @@
-"""The command line: help, init → build, -v/-q anywhere, progress, TensorFlow's C++ log hidden,
-serve's MIME types and headers, config errors at the edge, and a build from an installed wheel
+"""The command line: help, init → build, -v/-q anywhere, progress, serve's MIME types, headers,
+request log and project folders, config errors at the edge, and a build from an installed wheel
 outside the repository."""
 
 from __future__ import annotations
@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import selectors
+import signal
 import subprocess
 import sys
 import textwrap
@@ -16,7 +18,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from builder.errors import BuildError
 from builder.scaffold import write_example_project
+from builder.serve import Site, find_site
 from builder.terminal import BarProgress, LineProgress, SilentProgress, Verbosity, make_console, progress_for
 
 from .conftest import LITE0_PROJECT, run_cli, write_project
@@ -271,3 +275,93 @@ def test_native_stderr_is_hidden_and_shown_only_after_a_crash(outcome):
         assert "BuildError: a clear message" in done.stderr
     else:
         assert "native noise\na Python warning\n" in done.stderr and "RuntimeError: boom" in done.stderr
+
+
+# --------------------------------------------------------------------------------------------- serve
+
+
+def serve_in_subprocess(*args: object) -> tuple[subprocess.Popen, str]:
+    """Starts `teachkit serve ARGS --port 0`; returns the process and the URL it announced."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "builder.cli", "serve", *map(str, args), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    if not selector.select(timeout=60):
+        process.kill()
+        pytest.fail("teachkit serve announced no URL within 60 s")
+    line = process.stdout.readline()
+    assert line.startswith("Serving "), (line, process.stderr.read() if process.poll() is not None else "")
+    return process, line.split(" at ", 1)[1].split(" ", 1)[0]
+
+
+def stop(process: subprocess.Popen) -> tuple[str, str]:
+    process.send_signal(signal.SIGINT)  # Ctrl+C
+    stdout, stderr = process.communicate(timeout=30)
+    return stdout, stderr
+
+
+@pytest.mark.parametrize("verbose", [False, True], ids=["default", "-v"])
+def test_serve_a_project_folder_logs_requests_only_with_v(lite0_sites, verbose):
+    site = lite0_sites("auto")  # built from <folder>/project.toml into <folder>/dist
+    process, url = serve_in_subprocess(site.parent, *(["-v"] if verbose else []))
+    try:
+        status, headers, body = fetch(url)
+        assert status == 200 and body == (site / "index.html").read_bytes()
+        assert headers["Access-Control-Allow-Origin"] is None
+        for script in ("embed.js", "embed-classic.js"):  # host pages on other origins import these
+            status, headers, _ = fetch(url + script)
+            assert headers["Access-Control-Allow-Origin"] == "*", script
+    finally:
+        stdout, stderr = stop(process)
+    assert stdout == "Stopped.\n"
+    if verbose:
+        assert '"GET / HTTP/1.1" 200' in stderr and '"GET /embed.js HTTP/1.1" 200' in stderr, stderr
+    else:
+        assert stderr == ""
+
+
+def test_find_site_takes_a_built_folder_a_project_folder_or_its_project_file(lite0_sites):
+    site = lite0_sites("auto")
+    for given in (site, site.parent, site.parent / "project.toml"):
+        assert find_site(given) == Site(site, "")
+
+
+def test_find_site_finds_a_single_file_page(tmp_path, surfaces_single_file):
+    output = tmp_path / "leaves" / "out"
+    output.mkdir(parents=True)
+    for path in surfaces_single_file.parent.iterdir():
+        (output / path.name).write_bytes(path.read_bytes())
+    project = write_project(
+        tmp_path / "leaves", 'classes = ["a", "b"]\n[output]\nmode = "single_file"\ndir = "out"\n'
+    )
+    expected = Site(output, surfaces_single_file.name)
+    for given in (output, output / surfaces_single_file.name, project.parent, project):
+        assert find_site(given) == expected
+
+
+def test_serve_an_unbuilt_project_says_to_build_it_first(tmp_path):
+    project = write_project(tmp_path / "leaves", 'classes = ["a", "b"]\n')
+    for given in (project.parent, project):
+        result = run_cli("serve", given)
+        assert result.exit_code == 1
+        assert result.output == (
+            f"error: {project} is not built yet: its output folder {project.parent / 'dist'} holds no site; "
+            f"build it first with: teachkit build {project}\n"
+        )
+
+
+def test_serve_refuses_what_is_neither_a_site_nor_a_project(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    result = run_cli("serve", tmp_path / "notes.txt")
+    assert result.exit_code == 1
+    assert result.output == (
+        f"error: {tmp_path / 'notes.txt'} is neither a site nor a project file; give the folder a build "
+        "wrote, or a project folder or its project.toml.\n"
+    )
+    with pytest.raises(BuildError, match="does not exist"):
+        find_site(tmp_path / "nowhere")
