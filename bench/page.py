@@ -260,7 +260,7 @@ def build_site(work: Path) -> tuple[Path, str]:
     )
     if done.returncode != 0:
         raise SystemExit(f"teachkit build failed:\n{done.stdout}\n{done.stderr}")
-    return output, done.stdout.strip().splitlines()[-1]
+    return output, next(line for line in done.stdout.splitlines() if line.startswith("Built "))
 
 
 def photo(name: str) -> np.ndarray:
