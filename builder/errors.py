@@ -21,3 +21,8 @@ class ConversionError(TeachkitError):
 
 class BuildError(TeachkitError):
     """Anything else that stops a build: output location, bundler, missing tools."""
+
+
+class TrainedFileError(TeachkitError):
+    """A project file or model download saved by the page cannot be used: damaged, foreign, or
+    made with another base model."""

@@ -73,7 +73,20 @@ def page_config(inputs: SiteInputs) -> dict:
             "embedding_size": inputs.model.embedding_size,
             "description": inputs.model.description,
             "fingerprint": model_fingerprint(inputs.model.directory),
+            # Travels in project files, so `teachkit export` can rebuild the same base model.
+            "identity": base_identity(inputs.model),
         },
+    }
+
+
+def base_identity(model: PreparedModel) -> dict:
+    """What the base model is: enough to rebuild it in Python and to tell it from another."""
+    return {
+        **model.identity,
+        "input_size": model.input_size,
+        "embedding_size": model.embedding_size,
+        "preprocessing": {**PREPROCESSING, "input_size": model.input_size},
+        "model_json_sha256": hashlib.sha256((model.directory / "model.json").read_bytes()).hexdigest(),
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import shutil
@@ -222,3 +223,63 @@ def texture_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[st
         }
         for index, texture in enumerate(TEXTURES)
     }
+
+
+@dataclass
+class PageTrained:
+    """A project file saved by the page after a visitor trained it, and what the page then
+    predicted for each held-out photo: (photo, label, {class name: probability})."""
+
+    project_file: Path
+    predictions: list[tuple[Path, str, dict[str, float]]]
+
+
+PREDICT_BYTES = """async (base64) => {
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const result = await window.teachkit.predict(new Blob([bytes], { type: "image/png" }));
+  return { label: result.label, confidences: result.confidences };
+}"""
+
+
+@pytest.fixture(scope="session")
+def page_trained(tmp_path_factory, browser, surfaces_site, texture_files) -> object:
+    """Trains the Surfaces page as a visitor would (20 photos per class, the default dense head,
+    or `head = "knn"`) and saves its project file; built once per head type and session."""
+    from playwright.sync_api import expect
+
+    from .pagekit import CLASS_OF, collect_and_train
+
+    made: dict[str, PageTrained] = {}
+
+    def get(head: str = "dense") -> PageTrained:
+        if head in made:
+            return made[head]
+        with site_servers() as start:
+            context = browser.new_context()
+            try:
+                page = context.new_page()
+                page.goto(start(surfaces_site).url)
+                if head != "dense":
+                    from .pagekit import wait_ready
+
+                    wait_ready(page)
+                    page.evaluate("(type) => window.teachkit.setSettings({ head: { type } })", head)
+                collect_and_train(page, texture_files)
+                predictions = []
+                for files in texture_files.values():
+                    for photo in files["held-out"]:
+                        encoded = base64.b64encode(photo.read_bytes()).decode()
+                        result = page.evaluate(PREDICT_BYTES, encoded)
+                        predictions.append((photo, result["label"], result["confidences"]))
+                assert sum(label == CLASS_OF[p.name.split("-")[0]] for p, label, _ in predictions) >= 30
+                with page.expect_download() as download:
+                    page.click('[data-testid="export-project"]')
+                path = tmp_path_factory.mktemp(f"trained-{head}") / "surfaces.teachkit.zip"
+                download.value.save_as(path)
+                expect(page.locator('[data-testid="message"]')).to_contain_text("Saved")
+            finally:
+                context.close()
+        made[head] = PageTrained(path, predictions)
+        return made[head]
+
+    return get

@@ -19,7 +19,16 @@ async function bytesOf(blob) {
   return new Uint8Array(await blob.arrayBuffer());
 }
 
-export async function exportProject({ title, dataset, settings, head, modelFingerprint, embeddingSize }) {
+// `base` is the base model's identity (the page config's model.identity), for teachkit export.
+export async function exportProject({
+  title,
+  dataset,
+  settings,
+  head,
+  modelFingerprint,
+  base,
+  embeddingSize,
+}) {
   const embeddings = new Float32Array(dataset.samples.length * embeddingSize);
   const files = {};
   for (const [index, sample] of dataset.samples.entries()) {
@@ -32,6 +41,7 @@ export async function exportProject({ title, dataset, settings, head, modelFinge
     version: VERSION,
     title,
     modelFingerprint,
+    base,
     embeddingSize,
     classes: dataset.classes,
     samples: dataset.samples.map(({ id, classId, added }) => ({ id, classId, added })),

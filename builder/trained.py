@@ -1,0 +1,231 @@
+"""Reading what a visitor trained in the page: a project file (`.teachkit.zip`, from *Save project
+file* or `teachkit.exportProject()`), with its classes, samples (embedding, crop, thumbnail), the
+training settings and the trained head.
+
+The zip is judged from its directory before anything is unpacked, like the page does (a small file
+that unpacks to gigabytes is refused), and its manifest is validated as a typed model; every
+problem is a `TrainedFileError` that says what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import TrainedFileError
+
+FORMAT = "teachkit-project"
+VERSION = 1
+MANIFEST = "teachkit-project.json"
+EMBEDDINGS = "embeddings.f32"
+ALLOWED = re.compile(r"^(teachkit-project\.json|embeddings\.f32|(images|thumbs)/[A-Za-z0-9-]{1,64}\.jpg)$")
+MAX_ENTRIES = 50_000
+MAX_TOTAL = 1024**3
+MAX_ENTRY = {MANIFEST: 64 * 1024**2, EMBEDDINGS: 512 * 1024**2}
+MAX_PICTURE = 8 * 1024**2
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class ClassEntry(_Loose):
+    id: str
+    name: str = Field(min_length=1, max_length=40)
+
+
+class SampleEntry(_Loose):
+    id: str = Field(pattern=r"^[A-Za-z0-9-]{1,64}$")
+    classId: str
+    added: float = 0
+
+
+class HeadModel(_Loose):
+    kind: Literal["dense", "knn"]
+    config: dict[str, Any]
+    classIds: list[str]
+    weights: list[list[float]] | None = None
+
+
+class HeadRecord(_Loose):
+    model: HeadModel
+    classIds: list[str]
+    history: list[dict[str, Any]] = []
+    evaluation: dict[str, Any] | None = None
+
+
+class Manifest(_Loose):
+    format: Literal["teachkit-project"]
+    version: int
+    title: str = ""
+    modelFingerprint: str | None = None
+    base: dict[str, Any] | None = None  # the base model's identity (pages from this version on)
+    embeddingSize: int = Field(ge=1)
+    classes: list[ClassEntry] = Field(min_length=2)
+    samples: list[SampleEntry]
+    settings: dict[str, Any] = {}
+    head: HeadRecord | None = None
+
+
+@dataclass(frozen=True)
+class Sample:
+    id: str
+    class_name: str
+    embedding: np.ndarray  # float32, shape (embedding_size,)
+    image: bytes  # the input-size crop, JPEG
+    thumb: bytes  # 64-pixel thumbnail, JPEG
+
+
+@dataclass(frozen=True)
+class TrainedHead:
+    kind: str  # "dense" or "knn"
+    config: dict[str, Any]
+    class_names: list[str]  # in the order of the head's outputs
+    weights: list[np.ndarray]  # dense: kernel, bias per layer (kernels shaped (inputs, units))
+    history: list[dict[str, Any]]
+    evaluation: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class TrainedProject:
+    title: str
+    fingerprint: str | None  # of the converted base model the page ran
+    base: dict[str, Any] | None
+    embedding_size: int
+    class_names: list[str]
+    samples: list[Sample]
+    settings: dict[str, Any]
+    head: TrainedHead | None
+
+
+def _megabytes(size: int) -> str:
+    return f"{round(size / 1024**2)} MB"
+
+
+def _open(path: Path) -> zipfile.ZipFile:
+    try:
+        archive = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise TrainedFileError(f"{path}: file not found") from None
+    except (zipfile.BadZipFile, OSError) as error:
+        raise TrainedFileError(
+            f"{path}: not a teachkit project file, or it is damaged ({error}).\n"
+            "Hint: save it again with Save project file in the page."
+        ) from None
+    infos = archive.infolist()
+    if len(infos) > MAX_ENTRIES:
+        raise TrainedFileError(f"{path}: the project file has more than {MAX_ENTRIES} entries.")
+    total = 0
+    for info in infos:
+        if not ALLOWED.match(info.filename):
+            raise TrainedFileError(
+                f'{path}: contains "{info.filename}", which does not belong in a teachkit project file.'
+            )
+        limit = MAX_ENTRY.get(info.filename, MAX_PICTURE)
+        total += info.file_size
+        if info.file_size > limit or total > MAX_TOTAL:
+            raise TrainedFileError(
+                f'{path}: "{info.filename}" would unpack to {_megabytes(info.file_size)} '
+                f"(at most {_megabytes(limit)}); it was not read."
+            )
+    return archive
+
+
+def _read(archive: zipfile.ZipFile, name: str, path: Path) -> bytes:
+    try:
+        return archive.read(name)
+    except KeyError:
+        raise TrainedFileError(f"{path}: the project file has no {name}.") from None
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise TrainedFileError(f"{path}: {name} in the project file is damaged ({error}).") from None
+
+
+def _manifest(archive: zipfile.ZipFile, path: Path) -> Manifest:
+    try:
+        data = json.loads(_read(archive, MANIFEST, path))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise TrainedFileError(f"{path}: the project file's {MANIFEST} cannot be read.") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise TrainedFileError(f"{path}: this zip file is not a teachkit project file.")
+    if data.get("version") != VERSION:
+        raise TrainedFileError(
+            f"{path}: project file version {data.get('version')}; this teachkit reads version {VERSION}."
+        )
+    try:
+        return Manifest.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise TrainedFileError(f"{path}: the project file is damaged ({where}: {first['msg']}).") from None
+
+
+def _head(manifest: Manifest, names: dict[str, str], path: Path) -> TrainedHead | None:
+    record = manifest.head
+    if record is None:
+        return None
+    if not all(class_id in names for class_id in record.classIds):
+        return None  # trained for classes that are gone: the page treats it as untrained too
+    weights: list[np.ndarray] = []
+    if record.model.kind == "dense":
+        hidden = list(record.model.config.get("hidden_units", []))
+        sizes = [manifest.embeddingSize, *hidden, len(record.classIds)]
+        flat = record.model.weights or []
+        if len(flat) != 2 * (len(sizes) - 1):
+            raise TrainedFileError(f"{path}: the trained model's weights are incomplete.")
+        for layer in range(len(sizes) - 1):
+            kernel = np.asarray(flat[2 * layer], dtype=np.float32)
+            bias = np.asarray(flat[2 * layer + 1], dtype=np.float32)
+            if kernel.size != sizes[layer] * sizes[layer + 1] or bias.size != sizes[layer + 1]:
+                raise TrainedFileError(f"{path}: the trained model's weights do not fit its layers.")
+            weights += [kernel.reshape(sizes[layer], sizes[layer + 1]), bias]
+    return TrainedHead(
+        kind=record.model.kind,
+        config=record.model.config,
+        class_names=[names[class_id] for class_id in record.classIds],
+        weights=weights,
+        history=record.history,
+        evaluation=record.evaluation,
+    )
+
+
+def read_project_file(path: Path) -> TrainedProject:
+    """Reads and checks a project file saved by the page; any problem raises TrainedFileError."""
+    path = Path(path)
+    with _open(path) as archive:
+        manifest = _manifest(archive, path)
+        names = {item.id: item.name for item in manifest.classes}
+        size = manifest.embeddingSize
+        raw = _read(archive, EMBEDDINGS, path)
+        if len(raw) != len(manifest.samples) * size * 4:
+            raise TrainedFileError(f"{path}: the project file's embeddings are incomplete.")
+        embeddings = np.frombuffer(raw, dtype="<f4").reshape(len(manifest.samples), size)
+        samples = []
+        for index, entry in enumerate(manifest.samples):
+            if entry.classId not in names:
+                raise TrainedFileError(f"{path}: the project file has a sample that belongs to no class.")
+            samples.append(
+                Sample(
+                    id=entry.id,
+                    class_name=names[entry.classId],
+                    embedding=embeddings[index].copy(),
+                    image=_read(archive, f"images/{entry.id}.jpg", path),
+                    thumb=_read(archive, f"thumbs/{entry.id}.jpg", path),
+                )
+            )
+        return TrainedProject(
+            title=manifest.title,
+            fingerprint=manifest.modelFingerprint,
+            base=manifest.base,
+            embedding_size=size,
+            class_names=[item.name for item in manifest.classes],
+            samples=samples,
+            settings=manifest.settings,
+            head=_head(manifest, names, path),
+        )
