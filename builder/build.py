@@ -124,13 +124,16 @@ def build_site(
         toolchain.esbuild(embed_entry, staging / "embed.js", format="esm")
         progress.advance()
         toolchain.esbuild(embed_entry, staging / "embed-classic.js", global_name="teachkitEmbed")
+        # Runs a model download in any page (embed.js's load() imports it on demand).
+        classifier = staging / "teachkit-classifier.js"
+        toolchain.esbuild(templates_dir() / "app" / "classifier.js", classifier, format="esm")
         progress.advance()
         inputs = SiteInputs(
             project=project,
             model=model,
             app_script=staging / "app.js",
             worker_script=staging / "embed-worker.js",
-            host_scripts=[staging / "embed.js", staging / "embed-classic.js"],
+            host_scripts=[staging / "embed.js", staging / "embed-classic.js", classifier],
             wasm_binaries=toolchain.wasm_binaries(),
             tfjs_version=toolchain.package_version("@tensorflow/tfjs-core"),
             mode=mode,

@@ -79,6 +79,10 @@ class JsToolchain:
         ]
         if global_name:
             args.append(f"--global-name={global_name}")
+        if format == "iife":
+            # A classic script has no import.meta; modules that also build as one find their URL
+            # through document.currentScript instead.
+            args.append("--define:import.meta.url=undefined")
         if minify:
             args.append("--minify")
         # The app's sources may live outside `root` (an installed wheel): resolve packages from here.

@@ -68,6 +68,7 @@ def model_fingerprint(model_dir: Path) -> str:
 def page_config(inputs: SiteInputs) -> dict:
     return {
         **inputs.project.page_config(),
+        "teachkit": __version__,
         "model": {
             "input_size": inputs.model.input_size,
             "embedding_size": inputs.model.embedding_size,

@@ -29,19 +29,15 @@ MIME_TYPES = {
 }
 
 
-# Scripts that host pages on other origins import (an ES module import from another origin needs
-# CORS); GitHub Pages sends the same header for every file.
-HOST_SCRIPTS = ("/embed.js", "/embed-classic.js")
-
-
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
     isolated = False
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-cache")
-        if self.path.split("?", 1)[0].endswith(HOST_SCRIPTS):
-            self.send_header("Access-Control-Allow-Origin", "*")
+        # Host pages on other origins import embed.js and the classifier, which fetch the WASM
+        # binaries and model downloads; GitHub Pages sends this header for every file too.
+        self.send_header("Access-Control-Allow-Origin", "*")
         if self.isolated:
             self.send_header("Cross-Origin-Opener-Policy", "same-origin")
             self.send_header("Cross-Origin-Embedder-Policy", "require-corp")

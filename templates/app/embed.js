@@ -5,6 +5,17 @@
 import { WindowMessenger, connect as penpalConnect } from "penpal";
 import { TeachkitError } from "./core/errors.js";
 
+// Where this script was loaded from: the classifier and the WASM binaries sit beside it.
+const HERE = (typeof document !== "undefined" && document.currentScript?.src) || import.meta.url;
+
+// Runs a model download (the page's "Download model") in this page, with no teaching page:
+// resolves to {labels, metadata, predict(image), classify(image), dispose()}. The classifier
+// script (TF.js, about 1 MB) is fetched only now.
+export async function load(source, options = {}) {
+  const classifier = await import(new URL("teachkit-classifier.js", HERE).href);
+  return classifier.load(source, { wasmBase: new URL("wasm/", HERE).href, ...options });
+}
+
 const METHODS = [
   "status",
   "classes",
@@ -26,6 +37,7 @@ const METHODS = [
   "startLive",
   "stopLive",
   "exportProject",
+  "downloadModel",
   "importProject",
 ];
 

@@ -13,6 +13,7 @@ import { readEmbeddedAssets } from "./embedded.js";
 import * as approval from "./features/approval.js";
 import * as capture from "./features/capture.js";
 import * as classes from "./features/classes.js";
+import * as modelExport from "./features/model_export.js";
 import * as prediction from "./features/prediction.js";
 import * as projectFile from "./features/project.js";
 import * as samples from "./features/samples.js";
@@ -20,7 +21,7 @@ import * as session from "./features/session.js";
 import * as training from "./features/training.js";
 import { mountPage } from "./ui/page.js";
 
-const FEATURES = [session, classes, samples, capture, training, prediction, projectFile, approval];
+const FEATURES = [session, classes, samples, capture, training, prediction, projectFile, modelExport, approval];
 const THUMB_SIZE = 64;
 
 function storeName() {

@@ -48,6 +48,12 @@ function hostMethods(api, context, hostOrigin) {
       await consent("read your example images and their embeddings");
       return api.samples();
     },
+    // A k-nearest-neighbour model is its samples' embeddings: asked for like any sample read.
+    downloadModel: async () => {
+      if (context.store.get().headRecord?.model.kind === "knn")
+        await consent("download the trained model, which holds your examples' embeddings");
+      return api.downloadModel();
+    },
     exportProject: async () => {
       await consent("download your project file (your example images and the trained model)");
       return api.exportProject();

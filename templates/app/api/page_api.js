@@ -85,6 +85,8 @@ export function createPageApi({ store, actions, events, ready }) {
     startLive: () => call("startLive"),
     stopLive: () => call("stopLive"),
     exportProject: async () => (await call("exportProject")).blob,
+    // The trained model alone (see README, "Exports"): a zip for embed.js load(), TF.js and Python.
+    downloadModel: async () => (await call("downloadModel")).blob,
     importProject: (blob) => call("importProject", blob),
     on(name, handler) {
       if (!EVENTS.includes(name))

@@ -2,7 +2,7 @@
 import { byActions, showNotice } from "./messages.js";
 import { byTestId, enable } from "./dom.js";
 
-const OWN = byActions("exportProject", "importProject");
+const OWN = byActions("exportProject", "importProject", "downloadModel");
 
 function download(root, blob, name) {
   const url = URL.createObjectURL(blob);
@@ -21,6 +21,11 @@ export function mountProject(root, { can, dispatch }) {
   const importInput = byTestId(root, "import-project");
   const importButton = byTestId(root, "import-choose");
   const message = byTestId(root, "project-message");
+  const modelButton = byTestId(root, "download-model");
+  modelButton.addEventListener("click", async () => {
+    const model = await dispatch("downloadModel");
+    if (model) download(root, model.blob, model.name);
+  });
   importButton.addEventListener("click", () => importInput.click());
   exportButton.addEventListener("click", async () => {
     const exported = await dispatch("exportProject");
@@ -37,5 +42,6 @@ export function mountProject(root, { can, dispatch }) {
     enable(exportButton, can("exportProject"));
     enable(importInput, can("importProject"));
     enable(importButton, can("importProject"));
+    enable(modelButton, can("downloadModel"));
   };
 }

@@ -1,0 +1,163 @@
+// The model download: the trained head as a TF.js layers model (or, for k nearest neighbours, its
+// samples' embeddings and labels), the base graph model, labels.txt, metadata.json and a README
+// with the plain TF.js code that runs it, in one zip. Made in the page; nothing is sent anywhere.
+import * as tf from "@tensorflow/tfjs-core";
+import { layers, sequential } from "@tensorflow/tfjs-layers";
+import { strToU8, zipSync } from "fflate";
+
+export const MODEL_FORMAT = "teachkit-model";
+export const MODEL_VERSION = 1;
+
+// The dense head as a tfjs-layers Sequential model, saved to {modelJson, weights}.
+async function denseHeadFiles(model, embeddingSize) {
+  const { hidden_units: hidden, activation } = model.config;
+  const units = [...hidden, model.classIds.length];
+  const network = sequential({
+    layers: units.map((size, index) =>
+      layers.dense({
+        units: size,
+        activation: index === units.length - 1 ? "softmax" : activation,
+        ...(index === 0 ? { inputShape: [embeddingSize] } : {}),
+      }),
+    ),
+  });
+  const sizes = [embeddingSize, ...units];
+  const weights = model.weights.map((values, index) =>
+    index % 2 === 0 ? tf.tensor2d(values, [sizes[index / 2], sizes[index / 2 + 1]]) : tf.tensor1d(values),
+  );
+  try {
+    network.setWeights(weights);
+    let saved;
+    await network.save(
+      tf.io.withSaveHandler(async (artifacts) => ((saved = artifacts), { modelArtifactsInfo: {} })),
+    );
+    const modelJson = {
+      format: "layers-model",
+      generatedBy: saved.generatedBy,
+      convertedBy: null,
+      modelTopology: saved.modelTopology,
+      weightsManifest: [{ paths: ["weights.bin"], weights: saved.weightSpecs }],
+    };
+    return { modelJson, weights: new Uint8Array(saved.weightData) };
+  } finally {
+    tf.dispose(weights);
+    network.dispose();
+  }
+}
+
+// The base graph model as {modelJson, weights}: fetched (hosted) or from the page (single file).
+async function baseModelFiles(source) {
+  if (typeof source !== "string") {
+    const { weightData, weightSpecs, ...rest } = source;
+    return {
+      modelJson: { ...rest, weightsManifest: [{ paths: ["weights.bin"], weights: weightSpecs }] },
+      weights: new Uint8Array(weightData),
+    };
+  }
+  const modelJson = await (await fetch(source)).json();
+  const shards = modelJson.weightsManifest.flatMap((group) => group.paths);
+  const parts = await Promise.all(
+    shards.map(async (path) => new Uint8Array(await (await fetch(new URL(path, source))).arrayBuffer())),
+  );
+  const weights = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  parts.reduce((offset, part) => (weights.set(part, offset), offset + part.length), 0);
+  const specs = modelJson.weightsManifest.flatMap((group) => group.weights);
+  return {
+    modelJson: { ...modelJson, weightsManifest: [{ paths: ["weights.bin"], weights: specs }] },
+    weights,
+  };
+}
+
+function readme({ title, labels, inputSize, kind }) {
+  const head =
+    kind === "dense"
+      ? 'const head = await tf.loadLayersModel("head/model.json");'
+      : "// A k-nearest-neighbour head: knn/embeddings.f32 and knn/labels.json hold its samples.";
+  return `# ${title}: a model trained with teachkit
+
+Classes, in the order of the model's outputs: ${labels.join(", ")}.
+
+- base/ — the base model (a TF.js graph model): a ${inputSize}×${inputSize} RGB image with values
+  0–255 (it normalizes inside) → one embedding.
+- ${kind === "dense" ? "head/ — the trained head (a TF.js layers model): embedding → class probabilities." : "knn/ — the samples of the k-nearest-neighbour head: their embeddings and labels."}
+- metadata.json — labels, the base model's identity, the head's settings and training history.
+
+Run it with plain TF.js (served from a web server, next to this folder):
+
+\`\`\`js
+import * as tf from "@tensorflow/tfjs";
+
+const base = await tf.loadGraphModel("base/model.json");
+${head}
+const { labels } = await (await fetch("metadata.json")).json();
+
+// image: an <img>, <canvas> or <video>. Crop the centre square and resize it, as teachkit does.
+function classify(image) {
+  const size = ${inputSize};
+  const width = image.videoWidth || image.naturalWidth || image.width;
+  const height = image.videoHeight || image.naturalHeight || image.height;
+  const side = Math.min(width, height);
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = size;
+  const context = canvas.getContext("2d");
+  context.imageSmoothingQuality = "high";
+  context.drawImage(image, (width - side) / 2, (height - side) / 2, side, side, 0, 0, size, size);
+  return tf.tidy(() => {
+    const pixels = tf.browser.fromPixels(canvas).toFloat().expandDims(0); // 0–255
+    const probabilities = head.predict(base.predict(pixels)).dataSync();
+    return labels
+      .map((label, i) => ({ label, confidence: probabilities[i] }))
+      .sort((a, b) => b.confidence - a.confidence);
+  });
+}
+\`\`\`
+
+Or, in a page: \`import { load } from "https://…/embed.js"; const model = await load("this-file.zip");
+await model.classify(image)\`. In Python: \`teachkit export this-file.zip --format keras -o out\`.
+`;
+}
+
+// Resolves to the zip (a Blob) of the trained head `record` on the base model `modelSource`.
+export async function modelDownload({
+  title,
+  record,
+  classNames,
+  identity,
+  embeddingSize,
+  modelSource,
+  teachkitVersion,
+  samples,
+}) {
+  const labels = record.classIds.map((id) => classNames.get(id) ?? "?");
+  const kind = record.model.kind;
+  const files = {};
+  if (kind === "dense") {
+    const head = await denseHeadFiles(record.model, embeddingSize);
+    files["head/model.json"] = strToU8(JSON.stringify(head.modelJson));
+    files["head/weights.bin"] = head.weights;
+  } else {
+    const own = samples.filter((sample) => record.classIds.includes(sample.classId));
+    const matrix = new Float32Array(own.length * embeddingSize);
+    own.forEach((sample, index) => matrix.set(sample.embedding, index * embeddingSize));
+    files["knn/embeddings.f32"] = new Uint8Array(matrix.buffer);
+    files["knn/labels.json"] = strToU8(
+      JSON.stringify(own.map((sample) => record.classIds.indexOf(sample.classId))),
+    );
+  }
+  const base = await baseModelFiles(modelSource);
+  files["base/model.json"] = strToU8(JSON.stringify(base.modelJson));
+  files["base/weights.bin"] = [base.weights, { level: 0 }];
+  const metadata = {
+    format: MODEL_FORMAT,
+    version: MODEL_VERSION,
+    teachkitVersion,
+    title,
+    labels,
+    base: identity,
+    head: { kind, config: record.model.config, history: record.history, evaluation: record.evaluation },
+  };
+  files["metadata.json"] = strToU8(JSON.stringify(metadata, null, 1));
+  files["labels.txt"] = strToU8(`${labels.join("\n")}\n`);
+  files["README.md"] = strToU8(readme({ title, labels, inputSize: identity.input_size, kind }));
+  return new Blob([zipSync(files, { level: 6 })], { type: "application/zip" });
+}
