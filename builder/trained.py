@@ -5,6 +5,10 @@ training settings and the trained head.
 The zip is judged from its directory before anything is unpacked, like the page does (a small file
 that unpacks to gigabytes is refused), and its manifest is validated as a typed model; every
 problem is a `TrainedFileError` that says what is wrong.
+
+`read_trained` is the entry for commands that take "whatever the page saved": it tells the kinds of
+file apart by what the zip holds (today only project files; the page's model download is to come)
+and hands each to its reader.
 """
 
 from __future__ import annotations
@@ -103,6 +107,7 @@ class TrainedProject:
     samples: list[Sample]
     settings: dict[str, Any]
     head: TrainedHead | None
+    source: Path | None = None  # the file it was read from, for messages
 
 
 def _megabytes(size: int) -> str:
@@ -228,4 +233,37 @@ def read_project_file(path: Path) -> TrainedProject:
             samples=samples,
             settings=manifest.settings,
             head=_head(manifest, names, path),
+            source=path,
         )
+
+
+# Each kind of file the page saves: (what it is called, the entry that identifies it, its reader).
+# A new kind (the page's model download) is one more row.
+TRAINED_KINDS = (("a project file (.teachkit.zip, from Save project file)", MANIFEST, read_project_file),)
+
+
+def read_trained(path: Path) -> TrainedProject:
+    """Reads any file the page saves about what a visitor trained, telling the kinds apart by the
+    entries of the zip; any problem (not a zip, damaged, foreign) raises TrainedFileError."""
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except FileNotFoundError:
+        raise TrainedFileError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise TrainedFileError(f"{path} is a folder; expected a project file saved by the page.") from None
+    except (zipfile.BadZipFile, OSError) as error:
+        raise TrainedFileError(
+            f"{path}: not a teachkit project file, or it is damaged ({error}).\n"
+            "Hint: save it again with Save project file in the page."
+        ) from None
+    for _, marker, reader in TRAINED_KINDS:
+        if marker in names:
+            return reader(path)
+    shown = ", ".join(f'"{name}"' for name in names[:3]) + (", …" if len(names) > 3 else "")
+    expected = "; or ".join(description for description, _, _ in TRAINED_KINDS)
+    raise TrainedFileError(
+        f"{path}: this zip file was not saved by a teachkit page (it holds {shown or 'nothing'}; "
+        f"expected {expected})."
+    )
