@@ -11,6 +11,7 @@ import click
 
 from . import __version__
 from .errors import TeachkitError
+from .export import FORMATS, available_formats
 from .terminal import Verbosity, command_output, configure_logging, make_console, progress_for
 
 # TensorFlow prints pages of C++ logging at import time; an author needs none of it. This level
@@ -118,6 +119,45 @@ def build(project_file: Path, output: Path | None, allow_lossy: bool, single_fil
         report = build_site(
             project, output_dir, allow_lossy=allow_lossy, single_file=single_file, progress=progress
         )
+    click.echo(report.summary())
+
+
+EXPORT_FORMATS = available_formats()
+
+
+@main.command()
+@click.argument("project_file", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice(EXPORT_FORMATS),
+    required=True,
+    help="What to write: "
+    + "; ".join(f"{name}: {FORMATS[name].description}" for name in EXPORT_FORMATS)
+    + ".",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder to write (new, empty, or an earlier export, which is replaced).",
+)
+@click.option(
+    "--base-model",
+    type=click.Path(path_type=Path),
+    help="The base model's file, for a page built on your own model (model.path) or on a Keras "
+    "weights file (model.weights).",
+)
+@verbosity_options
+@reports_errors
+def export(project_file: Path, format_name: str, output: Path, base_model: Path | None) -> None:
+    """Export what a visitor trained in the page, from the project file the page saved
+    (PROJECT_FILE, a .teachkit.zip), as a model or data that other tools read."""
+    from .export.pipeline import export_project
+
+    with command_output(verbosity()) as console, progress_for(verbosity(), console) as progress:
+        report = export_project(project_file, format_name, output, progress, base_model=base_model)
     click.echo(report.summary())
 
 
