@@ -45,6 +45,7 @@ export const actions = {
           settings,
           head: headRecord,
           modelFingerprint: project.model.fingerprint,
+          base: project.model.identity,
           embeddingSize: project.model.embedding_size,
         });
       } catch (error) {
