@@ -237,9 +237,105 @@ def read_project_file(path: Path) -> TrainedProject:
         )
 
 
+MODEL_METADATA = "metadata.json"
+MODEL_ENTRIES = re.compile(
+    r"^(metadata\.json|labels\.txt|README\.md|(base|head)/(model\.json|weights\.bin)|knn/(embeddings\.f32|labels\.json))$"
+)
+
+
+class ModelMetadata(_Loose):
+    format: Literal["teachkit-model"]
+    version: Literal[1]
+    title: str = ""
+    labels: list[str] = Field(min_length=2)
+    base: dict[str, Any]
+    head: dict[str, Any]
+
+
+def _json(archive: zipfile.ZipFile, name: str, path: Path) -> Any:
+    try:
+        return json.loads(_read(archive, name, path))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise TrainedFileError(f"{path}: {name} in the model download cannot be read.") from None
+
+
+def _layers_weights(archive: zipfile.ZipFile, path: Path) -> list[np.ndarray]:
+    """The dense head's kernels and biases, in order, from its TF.js layers model."""
+    model = _json(archive, "head/model.json", path)
+    data = _read(archive, "head/weights.bin", path)
+    weights, offset = [], 0
+    try:
+        specs = [spec for group in model["weightsManifest"] for spec in group["weights"]]
+        for spec in specs:
+            count = int(np.prod(spec["shape"]))
+            if spec.get("dtype", "float32") != "float32" or offset + 4 * count > len(data):
+                raise ValueError(spec["name"])
+            weights.append(np.frombuffer(data, "<f4", count, offset).reshape(spec["shape"]).copy())
+            offset += 4 * count
+    except (KeyError, TypeError, ValueError) as error:
+        raise TrainedFileError(f"{path}: the model download's head is damaged ({error}).") from None
+    return weights
+
+
+def read_model_download(path: Path) -> TrainedProject:
+    """Reads a model download (the page's Download model): the head and the base's identity; a
+    kNN head brings its samples' embeddings (no pictures)."""
+    path = Path(path)
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if not MODEL_ENTRIES.match(name):
+                raise TrainedFileError(
+                    f'{path}: contains "{name}", which does not belong in a model download.'
+                )
+        try:
+            metadata = ModelMetadata.model_validate(_json(archive, MODEL_METADATA, path))
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise TrainedFileError(
+                f"{path}: not a teachkit model download ({where}: {first['msg']})."
+            ) from None
+        head = metadata.head
+        size = int(metadata.base.get("embedding_size", 0))
+        samples: list[Sample] = []
+        weights: list[np.ndarray] = []
+        if head.get("kind") == "dense":
+            weights = _layers_weights(archive, path)
+        elif head.get("kind") == "knn":
+            embeddings = np.frombuffer(_read(archive, "knn/embeddings.f32", path), "<f4")
+            labels = _json(archive, "knn/labels.json", path)
+            if not size or embeddings.size != len(labels) * size:
+                raise TrainedFileError(f"{path}: the model download's samples are incomplete.")
+            for index, label in enumerate(labels):
+                embedding = embeddings[index * size : (index + 1) * size].copy()
+                samples.append(Sample(f"sample-{index}", metadata.labels[label], embedding, b"", b""))
+        else:
+            raise TrainedFileError(f"{path}: the model download's head is of no kind this teachkit knows.")
+    return TrainedProject(
+        title=metadata.title,
+        fingerprint=None,
+        base=metadata.base,
+        embedding_size=size,
+        class_names=metadata.labels,
+        samples=samples,
+        settings={"head": {"type": head["kind"], **head.get("config", {})}},
+        head=TrainedHead(
+            kind=head["kind"],
+            config=head.get("config", {}),
+            class_names=metadata.labels,
+            weights=weights,
+            history=head.get("history") or [],
+            evaluation=head.get("evaluation"),
+        ),
+        source=path,
+    )
+
+
 # Each kind of file the page saves: (what it is called, the entry that identifies it, its reader).
-# A new kind (the page's model download) is one more row.
-TRAINED_KINDS = (("a project file (.teachkit.zip, from Save project file)", MANIFEST, read_project_file),)
+TRAINED_KINDS = (
+    ("a project file (.teachkit.zip, from Save project file)", MANIFEST, read_project_file),
+    ("a model download (.teachkit-model.zip, from Download model)", MODEL_METADATA, read_model_download),
+)
 
 
 def read_trained(path: Path) -> TrainedProject:

@@ -158,3 +158,33 @@ def test_load_in_a_host_page_gives_the_page_probabilities(
     allowed = (host_url.rstrip("/"), site.rstrip("/"), "data:", "blob:")
     assert [url for url in session.requests if not url.startswith(allowed)] == []
     assert session.console_errors == []
+
+
+def test_teachkit_export_takes_the_model_download_too(model_download, page_trained, tmp_path):
+    """The download, not only the project file, becomes a Keras model for Python."""
+    import json
+    import subprocess
+    import sys
+
+    from .conftest import run_cli
+
+    result = run_cli("export", model_download, "--format", "keras", "-o", tmp_path / "keras")
+    assert result.exit_code == 0, result.output
+    predictions = page_trained().predictions
+    ran = subprocess.run(
+        [
+            sys.executable,
+            str(tmp_path / "keras" / "predict.py"),
+            "--json",
+            *(str(p) for p, _, _ in predictions),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert ran.returncode == 0, ran.stderr
+    labels = [json.loads(line)["label"] for line in ran.stdout.splitlines()]
+    agree = sum(ours == theirs for ours, (_, theirs, _) in zip(labels, predictions, strict=True))
+    assert agree / len(predictions) >= 0.97
+    refused = run_cli("export", model_download, "--format", "tflite-int8", "-o", tmp_path / "int8")
+    assert refused.exit_code == 1 and not (tmp_path / "int8").exists()

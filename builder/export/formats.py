@@ -128,7 +128,10 @@ def export_tflite_int8(
 
     chosen = spread(trained, MAX_CALIBRATION)
     if not chosen:
-        raise ExportError("the project file has no samples to calibrate int8 quantization on.")
+        raise ExportError(
+            "this file has no stored crops to calibrate int8 quantization on (a model download "
+            "carries none: export the project file saved by the page instead)."
+        )
     size = classifier.input_size
 
     def calibration() -> Iterator[list[np.ndarray]]:
