@@ -12,13 +12,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .baked import baked_model, check_same_base
 from .contrast import theme_contrast_warnings
 from .errors import BuildError
 from .jstools import js_toolchain
 from .model_cache import PreparedModel, prepare_model
 from .progress import NO_PROGRESS, Progress
-from .render import SiteInputs, render_hosted, render_single_file
+from .render import SiteInputs, base_identity, render_hosted, render_single_file
 from .scaffold import templates_dir
+from .trained import TrainedProject
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +100,11 @@ def build_site(
     allow_lossy: bool = False,
     single_file: bool = False,
     progress: Progress = NO_PROGRESS,
+    trained: TrainedProject | None = None,
+    with_samples: bool = False,
 ) -> BuildReport:
     """Builds into `output`; `single_file` (or output.mode = "single_file") writes one HTML file there.
+    `trained` (read from a file the page saved) is baked in: the site opens with it, ready to predict.
 
     Theme colours that are hard to read are logged as warnings; the slow steps report to `progress`."""
     started = time.perf_counter()
@@ -108,8 +113,15 @@ def build_site(
     check_output_dir(output, project.project_file)
     for warning in theme_contrast_warnings(project.theme):
         log.warning("%s", warning)
+    if project.page.mode == "predict" and trained is None:
+        raise BuildError(
+            'page.mode = "predict" shows only the prediction panel, so it needs a trained model.\n'
+            "Hint: build with --trained FILE (a project file or model download saved by the page)."
+        )
     toolchain = js_toolchain(progress)
     model = prepare_model(project.model, allow_lossy, toolchain, progress)
+    if trained is not None:
+        check_same_base(trained, base_identity(model))
     staging = _staging_dir(output)
     try:
         progress.start("Bundling the page", 5)  # four scripts, then the site itself
@@ -137,6 +149,7 @@ def build_site(
             wasm_binaries=toolchain.wasm_binaries(),
             tfjs_version=toolchain.package_version("@tensorflow/tfjs-core"),
             mode=mode,
+            baked=baked_model(trained, with_samples) if trained is not None else None,
         )
         if mode == "single_file":
             page = render_single_file(inputs, site)

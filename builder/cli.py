@@ -106,18 +106,40 @@ def init(directory: Path) -> None:
 @click.option(
     "--single-file", is_flag=True, help="Write one self-contained HTML file that works from file://."
 )
+@click.option(
+    "--trained",
+    type=click.Path(path_type=Path),
+    help="A project file or model download saved by the page: the site opens with that model, ready "
+    "to predict.",
+)
+@click.option("--with-samples", is_flag=True, help="With --trained: ship the file's example images too.")
 @verbosity_options
 @reports_errors
-def build(project_file: Path, output: Path | None, allow_lossy: bool, single_file: bool) -> None:
+def build(
+    project_file: Path,
+    output: Path | None,
+    allow_lossy: bool,
+    single_file: bool,
+    trained: Path | None,
+    with_samples: bool,
+) -> None:
     """Build the site described by PROJECT_FILE."""
     from .build import build_site
     from .config import load_project
+    from .trained import read_trained
 
     project = load_project(project_file)
+    baked = read_trained(trained) if trained else None
     output_dir = output or project.output.dir
     with command_output(verbosity()) as console, progress_for(verbosity(), console) as progress:
         report = build_site(
-            project, output_dir, allow_lossy=allow_lossy, single_file=single_file, progress=progress
+            project,
+            output_dir,
+            allow_lossy=allow_lossy,
+            single_file=single_file,
+            progress=progress,
+            trained=baked,
+            with_samples=with_samples,
         )
     click.echo(report.summary())
 

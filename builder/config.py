@@ -630,6 +630,17 @@ class ThemeSection(_Table):
     )
 
 
+class PageSection(_Table):
+    """What the page offers its visitors."""
+
+    mode: Annotated[Literal["teach", "predict"], Expect(_one_of(["teach", "predict"]))] = Field(
+        "teach",
+        description="teach: collect examples, train and predict (starting from the model baked in with "
+        "teachkit build --trained, if any); predict: only the prediction panel (camera and upload), "
+        "for a finished classifier in a course page; needs teachkit build --trained FILE.",
+    )
+
+
 class EmbedSection(_Table):
     """Which web pages may control this page when they show it in an iframe (through embed.js)."""
 
@@ -708,6 +719,7 @@ class Project(_Table):
     training: TrainingSection = _table(TrainingSection)
     capture: CaptureSection = _table(CaptureSection)
     theme: ThemeSection = _table(ThemeSection)
+    page: PageSection = _table(PageSection)
     embed: EmbedSection = _table(EmbedSection)
     output: OutputSection = _table(OutputSection)
 
@@ -766,6 +778,7 @@ class Project(_Table):
             "theme": self.theme.model_dump(
                 mode="json", include={"primary_color", "background_color", "text_color", "intro", "footer"}
             ),
+            "page": self.page.model_dump(mode="json"),
             "embed": self.embed.model_dump(mode="json"),
             "settings": settings_spec(),
         }

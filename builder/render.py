@@ -53,6 +53,7 @@ class SiteInputs:
     wasm_binaries: list[Path]
     tfjs_version: str
     mode: str  # "hosted" or "single_file"
+    baked: dict | None = None  # a trained model the page opens with (builder/baked.py)
 
 
 def model_fingerprint(model_dir: Path) -> str:
@@ -69,6 +70,7 @@ def page_config(inputs: SiteInputs) -> dict:
     return {
         **inputs.project.page_config(),
         "teachkit": __version__,
+        "trained": inputs.baked,
         "model": {
             "input_size": inputs.model.input_size,
             "embedding_size": inputs.model.embedding_size,
