@@ -302,9 +302,10 @@ def test_single_file_inside_a_file_host_needs_null_allowed(
                 ADD_COLOURS, {"index": 0, "classes": {"Brick": 0, "Grass": 120, "Gravel": 240}}
             )
             assert [result["added"] for result in added.values()] == [6, 6, 6]
-            trained = page.evaluate(
-                CALL, {"index": 0, "method": "train", "args": [{"training": {"epochs": 10}}]}
-            )
+            # Half held back (3 of 6 per class), so that there is an accuracy to measure.
+            change = {"training": {"epochs": 10, "validation_fraction": 0.5}}
+            trained = page.evaluate(CALL, {"index": 0, "method": "train", "args": [change]})
+            assert trained["value"]["evaluation"]["count"] == 9
             assert trained["value"]["evaluation"]["accuracy"] is not None
         assert [url for url in session.requests if not url.startswith(("file:", "blob:", "data:"))] == []
     finally:

@@ -60,6 +60,8 @@ def hold_record(page, class_name: str, seconds: float) -> int:
     time.sleep(seconds)
     page.mouse.up()
     expect(button).to_have_attribute("aria-pressed", "false", timeout=10_000)
+    # Frames still being embedded at the release are stored, then the page says how many.
+    expect(page.locator('[data-testid="message"]')).to_contain_text("Recorded", timeout=20_000)
     return int(card(page, class_name).locator('[data-testid="sample-count"]').text_content())
 
 

@@ -13,15 +13,28 @@ import { readEmbeddedAssets } from "./embedded.js";
 import * as approval from "./features/approval.js";
 import * as capture from "./features/capture.js";
 import * as classes from "./features/classes.js";
+import { createWriter } from "./features/dataset_writes.js";
 import * as modelExport from "./features/model_export.js";
 import * as prediction from "./features/prediction.js";
 import * as projectFile from "./features/project.js";
 import * as samples from "./features/samples.js";
 import * as session from "./features/session.js";
 import * as training from "./features/training.js";
+import * as undo from "./features/undo.js";
 import { mountPage } from "./ui/page.js";
 
-const FEATURES = [session, classes, samples, capture, training, prediction, projectFile, modelExport, approval];
+const FEATURES = [
+  session,
+  classes,
+  samples,
+  undo,
+  capture,
+  training,
+  prediction,
+  projectFile,
+  modelExport,
+  approval,
+];
 const THUMB_SIZE = 64;
 
 function storeName() {
@@ -66,17 +79,20 @@ function createContext(project) {
       workerUrl: embedded ? embedded.workerUrl : new URL("embed-worker.js", document.baseURI).href,
       storeName: storeName(),
     },
-    // Filled in at boot: embedder (the base model) and storage (IndexedDB).
+    // Filled in at boot: embedder (the base model), storage (IndexedDB) and sync (other tabs).
     services: {
       cropper: new Cropper(project.model.input_size),
       thumbCanvas: canvas(THUMB_SIZE),
       video: capture.createVideo(),
       embedder: null,
       storage: null,
+      writer: createWriter(), // the queue of stored changes (features/dataset_writes.js)
+      sync: null,
       approvalAnswers: new Map(),
     },
-    notify(text, kind = "info") {
-      const notice = { text, kind, sequence: store.get().notice.sequence + 1 };
+    // `about` ({action, subject}) is set for an action's own messages (core/actions.js).
+    notify(text, kind = "info", about = {}) {
+      const notice = { text, kind, ...about, sequence: store.get().notice.sequence + 1 };
       store.set({ notice });
       events.emit("notice", { text, kind });
     },

@@ -13,15 +13,15 @@ export function nextStep(state) {
   if (state.status !== "ready") return { step: "error", text: "The model could not be loaded." };
   if (training.state === "training")
     return { step: "training", text: `Training: epoch ${training.epoch} of ${training.epochs}…` };
-  if (!dataset.samples.length) return { step: "collect", text: "Add examples to each class." };
-  const empty = emptyClassNames(dataset);
-  if (empty.length && !head) return { step: "fill", text: `Add examples to ${empty.join(", ")}.` };
   if (!head) {
+    if (!dataset.samples.length) return { step: "collect", text: "Add examples to each class." };
+    const empty = emptyClassNames(dataset);
+    if (empty.length) return { step: "fill", text: `Add examples to ${empty.join(", ")}.` };
     const again = training.stale ? "The classes changed: train again." : "Ready: train the model.";
     return { step: "train", text: again };
   }
   const trainedOn = headRecord?.sampleCount;
-  if (empty.length || (trainedOn !== undefined && trainedOn !== dataset.samples.length))
+  if (trainedOn !== undefined && trainedOn !== dataset.samples.length)
     return { step: "retrain", text: "The examples changed since training: train again to include them." };
   return { step: "try", text: "Trained: try it with the camera or an image." };
 }

@@ -1,5 +1,6 @@
-// Persistence in IndexedDB: classes, samples (embedding, thumbnail, crop) and the trained head, so
-// closing the tab loses nothing. Every write is one transaction: it lands whole or not at all.
+// Persistence in IndexedDB: classes, samples (embedding, thumbnail, crop), the trained head and the
+// visitor's settings, so closing the tab loses nothing. Every write is one transaction: it lands
+// whole or not at all.
 
 const VERSION = 1;
 
@@ -65,61 +66,72 @@ export class Storage {
     }
   }
 
-  async load() {
-    const transaction = this.database.transaction(["classes", "samples", "meta"], "readonly");
-    const [classes, samples, head, modelKey] = await Promise.all([
-      promised(transaction.objectStore("classes").getAll()),
-      promised(transaction.objectStore("samples").getAll()),
-      promised(transaction.objectStore("meta").get("head")),
-      promised(transaction.objectStore("meta").get("modelKey")),
-    ]);
-    classes.sort((a, b) => a.order - b.order);
-    return {
-      classes: classes.map(({ id, name }) => ({ id, name })),
-      samples: samples.sort((a, b) => a.added - b.added),
-      head: head ?? null,
-      modelKey: modelKey ?? null,
-    };
-  }
-
-  saveClasses(classes) {
-    return this.write(["classes"], ({ classes: store }) => {
-      store.clear();
-      classes.forEach(({ id, name }, order) => store.put({ id, name, order }));
-    });
-  }
-
-  addSamples(samples) {
-    return this.write(["samples"], ({ samples: store }) => {
-      for (const { id, classId, embedding, thumb, image, added } of samples) {
-        store.put({ id, classId, embedding, thumb, image, added });
+  // Everything stored. With `initial` ({classes, modelKey}) an empty database is given those
+  // classes in the same transaction, so two tabs opening a fresh page agree on one set of classes.
+  load(initial = null) {
+    const names = ["classes", "samples", "meta"];
+    const transaction = this.database.transaction(names, initial ? "readwrite" : "readonly");
+    const stores = Object.fromEntries(names.map((name) => [name, transaction.objectStore(name)]));
+    const result = { classes: [], samples: [], head: null, modelKey: null, settings: null, started: false };
+    stores.classes.getAll().onsuccess = (event) => {
+      result.classes = event.target.result;
+      if (initial && !result.classes.length) {
+        initial.classes.forEach(({ id, name }, order) => stores.classes.put({ id, name, order }));
+        stores.meta.put(initial.modelKey, "modelKey");
+        result.started = true;
       }
+    };
+    stores.samples.getAll().onsuccess = (event) => (result.samples = event.target.result);
+    for (const key of ["head", "modelKey", "settings"])
+      stores.meta.get(key).onsuccess = (event) => (result[key] = event.target.result ?? null);
+    return new Promise((resolve, reject) => {
+      transaction.oncomplete = () => {
+        result.classes.sort((a, b) => a.order - b.order);
+        result.classes = result.classes.map(({ id, name }) => ({ id, name }));
+        result.samples.sort((a, b) => a.added - b.added);
+        resolve(result);
+      };
+      transaction.onerror = () => reject(describeFailure(transaction.error));
+      transaction.onabort = () => reject(describeFailure(transaction.error));
     });
   }
 
-  deleteSamples(ids) {
-    return this.write(["samples"], ({ samples: store }) => ids.forEach((id) => store.delete(id)));
+  // One change, in one transaction: `classes` (the whole list, in order), samples to put and
+  // sample ids to delete, and the head and settings (undefined: unchanged; null: removed).
+  change({ classes, putSamples = [], deleteSamples = [], head, settings }) {
+    const names = [];
+    if (classes) names.push("classes");
+    if (putSamples.length || deleteSamples.length) names.push("samples");
+    if (head !== undefined || settings !== undefined) names.push("meta");
+    if (!names.length) return Promise.resolve();
+    return this.write(names, (stores) => {
+      if (classes) {
+        stores.classes.clear();
+        classes.forEach(({ id, name }, order) => stores.classes.put({ id, name, order }));
+      }
+      deleteSamples.forEach((id) => stores.samples.delete(id));
+      for (const sample of putSamples) stores.samples.put(storedSample(sample));
+      if (head) stores.meta.put(head, "head");
+      else if (head === null) stores.meta.delete("head");
+      if (settings) stores.meta.put(settings, "settings");
+      else if (settings === null) stores.meta.delete("settings");
+    });
   }
 
-  replaceAll({ classes, samples, head, modelKey }) {
+  replaceAll({ classes, samples, head, modelKey, settings = null }) {
     return this.write(["classes", "samples", "meta"], (stores) => {
       stores.classes.clear();
       stores.samples.clear();
       stores.meta.clear();
       classes.forEach(({ id, name }, order) => stores.classes.put({ id, name, order }));
-      for (const { id, classId, embedding, thumb, image, added } of samples) {
-        stores.samples.put({ id, classId, embedding, thumb, image, added });
-      }
+      for (const sample of samples) stores.samples.put(storedSample(sample));
       if (head) stores.meta.put(head, "head");
+      if (settings) stores.meta.put(settings, "settings");
       stores.meta.put(modelKey, "modelKey");
     });
   }
+}
 
-  saveHead(head) {
-    return this.write(["meta"], ({ meta }) => (head ? meta.put(head, "head") : meta.delete("head")));
-  }
-
-  saveModelKey(modelKey) {
-    return this.write(["meta"], ({ meta }) => meta.put(modelKey, "modelKey"));
-  }
+function storedSample({ id, classId, embedding, thumb, image, added }) {
+  return { id, classId, embedding, thumb, image, added };
 }

@@ -51,6 +51,8 @@ export function createPageApi({ store, actions, events, ready }) {
         recording: recording ? recording.name : null,
         live: state.live,
         predictions: state.predictionCount,
+        // The last delete while it can be taken back: {text, expiresAt} (ms since the epoch).
+        undo: state.undo && { text: state.undo.text, expiresAt: state.undo.expiresAt },
       };
     },
     classes: () => Object.entries(classCounts(store.get().dataset)).map(([name, count]) => ({ name, count })),
@@ -59,6 +61,10 @@ export function createPageApi({ store, actions, events, ready }) {
     deleteClass: withClass("deleteClass"),
     clearClass: withClass("clearClass"),
     addImages: withClass("addImages"),
+    // `id` as samples() gives it.
+    deleteSample: (id) => call("deleteSample", id),
+    // Takes back the last delete (deleteSample, clearClass, deleteClass) within a few seconds.
+    undo: () => call("undo"),
     // Every sample, with its embedding, its crop (a JPEG Blob) and whether the current settings
     // hold it back for checking.
     samples() {

@@ -1,10 +1,12 @@
 // The classes: add, rename, delete, clear. Owns `dataset.classes` (the samples feature owns the
-// samples of the same Dataset).
+// samples of the same Dataset). Every change is stored first and shown once stored; deleting and
+// clearing can be undone for a few seconds (features/undo.js).
 import { TeachkitError } from "../core/errors.js";
 import { newId } from "../dataset.js";
-import { changeDataset } from "./dataset_writes.js";
+import { commit } from "./dataset_writes.js";
 import { whenIdle } from "./guards.js";
 import { invalidateHead } from "./training.js";
+import { offerUndo } from "./undo.js";
 
 const MAX_NAME = 40;
 
@@ -24,61 +26,108 @@ export function classById(dataset, id) {
   return item;
 }
 
+function samplesWords(count) {
+  return count === 1 ? "1 sample" : `${count} samples`;
+}
+
 export const actions = {
   // Resolves to the new class {id, name}; without a name it is "Class N".
   addClass: {
     can: whenIdle,
-    async run(context, rawName = null) {
-      const { dataset } = context.store.get();
-      let name;
-      if (rawName === null || rawName === undefined) {
-        let number = dataset.classes.length + 1;
-        while (dataset.hasName(`Class ${number}`)) number += 1;
-        name = `Class ${number}`;
-      } else {
-        name = checkedName(dataset, rawName);
-      }
-      const item = { id: newId(), name };
-      const next = dataset.withClass(item);
-      await changeDataset(context, next, (storage) => storage.saveClasses(next.classes));
-      invalidateHead(context, "A class was added: train again to include it.");
-      return item;
+    run(context, rawName = null) {
+      if (rawName !== null && rawName !== undefined) checkedName(context.store.get().dataset, rawName);
+      return commit(context, (state) => {
+        const { dataset } = state;
+        let name;
+        if (rawName === null || rawName === undefined) {
+          let number = dataset.classes.length + 1;
+          while (dataset.hasName(`Class ${number}`)) number += 1;
+          name = `Class ${number}`;
+        } else {
+          name = checkedName(dataset, rawName);
+        }
+        const item = { id: newId(), name };
+        const next = dataset.withClass(item);
+        return {
+          // The trained head does not know the new class: it is forgotten in the same write.
+          stored: { classes: next.classes, head: state.head ? null : undefined },
+          show() {
+            context.store.set({ dataset: next });
+            invalidateHead(context, "A class was added: train again to include it.");
+            return item;
+          },
+        };
+      });
     },
   },
 
   renameClass: {
     can: whenIdle,
-    async run(context, id, rawName) {
+    run(context, id, rawName) {
       const { dataset } = context.store.get();
       classById(dataset, id);
-      const next = dataset.withRenamed(id, checkedName(dataset, rawName, id));
-      await changeDataset(context, next, (storage) => storage.saveClasses(next.classes));
+      checkedName(dataset, rawName, id);
+      return commit(context, (state) => {
+        classById(state.dataset, id);
+        const next = state.dataset.withRenamed(id, checkedName(state.dataset, rawName, id));
+        return { stored: { classes: next.classes }, show: () => context.store.set({ dataset: next }) };
+      });
     },
   },
 
+  // The class, its samples and (if deleting it made it useless) the trained head can be put back
+  // with `undo` for a few seconds.
   deleteClass: {
     can: whenIdle,
-    async run(context, id) {
-      const { dataset } = context.store.get();
-      classById(dataset, id);
-      if (dataset.classes.length <= 2) throw new TeachkitError("bad_argument", "Keep at least two classes.");
-      const removed = dataset.samplesOf(id).map((sample) => sample.id);
-      const next = dataset.withoutClass(id);
-      await changeDataset(context, next, async (storage) => {
-        await storage.saveClasses(next.classes);
-        await storage.deleteSamples(removed);
+    run(context, id) {
+      classById(context.store.get().dataset, id);
+      return commit(context, (state) => {
+        const { dataset } = state;
+        const item = classById(dataset, id);
+        if (dataset.classes.length <= 2)
+          throw new TeachkitError("bad_argument", "Keep at least two classes.");
+        const samples = dataset.samplesOf(id);
+        const next = dataset.withoutClass(id);
+        const headRecord = state.head ? state.headRecord : null;
+        return {
+          stored: {
+            classes: next.classes,
+            deleteSamples: samples.map((sample) => sample.id),
+            head: headRecord ? null : undefined,
+          },
+          show() {
+            context.store.set({ dataset: next });
+            invalidateHead(context, "A class was deleted: train again.");
+            const what = samples.length ? ` and its ${samplesWords(samples.length)}` : "";
+            offerUndo(context, `Deleted the class "${item.name}"${what}.`, {
+              classItem: item,
+              index: dataset.classes.indexOf(item),
+              samples,
+              headRecord,
+            });
+          },
+        };
       });
-      invalidateHead(context, "A class was deleted: train again.");
     },
   },
 
+  // The samples can be put back with `undo` for a few seconds.
   clearClass: {
     can: whenIdle,
-    async run(context, id) {
-      const { dataset } = context.store.get();
-      classById(dataset, id);
-      const removed = dataset.samplesOf(id).map((sample) => sample.id);
-      await changeDataset(context, dataset.withoutSamplesOf(id), (storage) => storage.deleteSamples(removed));
+    run(context, id) {
+      classById(context.store.get().dataset, id);
+      return commit(context, (state) => {
+        const item = classById(state.dataset, id);
+        const samples = state.dataset.samplesOf(id);
+        if (!samples.length) return null;
+        return {
+          stored: { deleteSamples: samples.map((sample) => sample.id) },
+          show() {
+            context.store.set((now) => ({ dataset: now.dataset.withoutSamplesOf(id) }));
+            offerUndo(context, `Deleted ${samplesWords(samples.length)} of "${item.name}".`, { samples });
+          },
+        };
+      });
     },
   },
 };

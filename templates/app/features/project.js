@@ -5,10 +5,12 @@ import { Dataset } from "../dataset.js";
 import { restoreHead } from "../head.js";
 import { ProjectFileError, exportProject, importProject } from "../io.js";
 import { mergeKnownSettings } from "../settings.js";
+import { commit } from "./dataset_writes.js";
 import { whenIdle } from "./guards.js";
 import { stopLive } from "./prediction.js";
 import { reembed } from "./samples.js";
-import { adoptHead } from "./training.js";
+import { adoptHead, heldBackOnly, settingChanges } from "./training.js";
+import { clearUndo } from "./undo.js";
 
 function fileName(title) {
   const slug = title
@@ -60,7 +62,7 @@ export const actions = {
   importProject: {
     can: whenIdle,
     async run(context, file) {
-      const { store, project, services } = context;
+      const { store, project } = context;
       if (!(file instanceof Blob))
         throw new TeachkitError("bad_argument", "importProject needs the project file as a File or Blob.");
       const label = file.name ? `"${file.name}": ` : "";
@@ -75,38 +77,46 @@ export const actions = {
         throw new TeachkitError("bad_project_file", `${label}${reason} Nothing was changed.`);
       }
       const { imported, head } = read;
-      try {
-        await services.storage?.replaceAll({
-          classes: imported.classes,
-          samples: imported.samples,
-          head: imported.head,
-          modelKey: project.model.fingerprint,
-        });
-      } catch (error) {
-        head?.dispose();
-        throw new TeachkitError("storage", `${error.message} Nothing was changed.`);
-      }
-      stopLive(context);
-      adoptHead(context, head, head ? imported.head : null);
       const { settings, ignored } = mergeKnownSettings(
         project.settings,
         store.get().settings,
         imported.settings,
       );
-      const history = head ? imported.head.history : [];
-      store.set({
-        dataset: new Dataset(imported.classes, imported.samples),
-        settings,
-        prediction: null,
-        training: {
-          state: head ? "done" : "idle",
-          epoch: history.length,
-          epochs: history.length,
-          history,
-          evaluation: head ? imported.head.evaluation : null,
-          stale: false,
-        },
-      });
+      try {
+        await commit(context, () => ({
+          stored: {
+            replace: {
+              classes: imported.classes,
+              samples: imported.samples,
+              head: imported.head,
+              modelKey: project.model.fingerprint,
+              settings: settingChanges(project, settings),
+            },
+          },
+          show() {
+            stopLive(context);
+            clearUndo(context);
+            adoptHead(context, head, head ? imported.head : null);
+            const history = head ? imported.head.history : [];
+            store.set({
+              dataset: new Dataset(imported.classes, imported.samples),
+              settings,
+              prediction: null,
+              training: {
+                state: head ? "done" : "idle",
+                epoch: history.length,
+                epochs: history.length,
+                history,
+                evaluation: head ? heldBackOnly(imported.head.evaluation) : null,
+                stale: false,
+              },
+            });
+          },
+        }));
+      } catch (error) {
+        head?.dispose();
+        throw new TeachkitError(error.code ?? "storage", `${error.message} Nothing was changed.`);
+      }
       const trained = head ? " and the trained model" : "";
       const kept = ignored.length
         ? ` Kept this page's ${ignored.join(", ")}: the file's were out of bounds.`

@@ -1,14 +1,18 @@
-// The samples: images become embeddings (once, when added) plus two small JPEGs; uploads come in
-// batches so the workers embed while the next files decode. Owns `dataset.samples` and `busy`.
+// The samples: images become embeddings (once, when added) plus two small JPEGs. Each sample is
+// stored as soon as its embedding arrives and shown once stored, while the workers go on with the
+// next images. Owns `dataset.samples` and `busy`.
 import { TeachkitError } from "../core/errors.js";
 import { newId } from "../dataset.js";
 import { canvasJpeg, openImage } from "../images.js";
-import { changeDataset } from "./dataset_writes.js";
+import { commit } from "./dataset_writes.js";
 import { whenIdle, whenReady } from "./guards.js";
 import { classById } from "./classes.js";
+import { offerUndo } from "./undo.js";
 
 const THUMB_SIZE = 64;
-const SAVE_BATCH = 16;
+// Images read and waiting for their embedding or their turn to be stored: enough to keep every
+// worker busy, few enough that decoded crops never pile up.
+const IN_FLIGHT = 16;
 
 // The embedding of an image, video frame or canvas: its centre crop through the base model. The
 // crop is taken before the first await, so the caller may close or advance the source at once.
@@ -26,15 +30,28 @@ export async function makeSample(context, classId, source) {
   thumbCanvas.getContext("2d").drawImage(crop, 0, 0, THUMB_SIZE, THUMB_SIZE);
   const image = canvasJpeg(crop, 0.9);
   const thumb = canvasJpeg(thumbCanvas, 0.8);
-  const added = Date.now() + Math.random();
+  // Strictly increasing, so the order samples were taken in is the order they come back in.
+  const added = Math.max(Date.now(), (context.services.lastAdded ?? 0) + 0.001);
+  context.services.lastAdded = added;
   const embedding = await embedder.embed(pixels);
   return { id: newId(), classId, embedding, image, thumb, added };
 }
 
-export async function saveSamples(context, samples) {
-  if (!samples.length) return;
-  const next = context.store.get().dataset.withSamples(samples);
-  await changeDataset(context, next, (storage) => storage.addSamples(samples));
+// Stores `samples` in one transaction, then shows them. Samples of a class deleted meanwhile are
+// dropped, and a sample already shown (a reload from another tab may bring it) is not shown twice.
+export function saveSamples(context, samples) {
+  if (!samples.length) return Promise.resolve();
+  return commit(context, (state) => {
+    const shown = new Set(state.dataset.samples.map((sample) => sample.id));
+    const fresh = samples.filter(
+      (sample) => !shown.has(sample.id) && state.dataset.classById(sample.classId),
+    );
+    if (!fresh.length) return null;
+    return {
+      stored: { putSamples: fresh },
+      show: () => context.store.set((now) => ({ dataset: now.dataset.withSamples(fresh) })),
+    };
+  });
 }
 
 // Samples made with another base model get their embeddings again, from their stored crops.
@@ -44,8 +61,8 @@ export async function reembed(context, samples) {
   const updated = [];
   try {
     // A batch at a time, so every worker has work but decoded crops never pile up.
-    for (let start = 0; start < samples.length; start += SAVE_BATCH) {
-      const batch = samples.slice(start, start + SAVE_BATCH);
+    for (let start = 0; start < samples.length; start += IN_FLIGHT) {
+      const batch = samples.slice(start, start + IN_FLIGHT);
       const embeddings = await Promise.all(
         batch.map(async (sample) => {
           const bitmap = await createImageBitmap(sample.image);
@@ -83,47 +100,84 @@ async function startSample(context, classId, image, index) {
   }
 }
 
+function plural(count, noun) {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
 export const actions = {
-  // Resolves to {added, problems: [sentence]}; unreadable images are named and skipped.
+  // Resolves to {added, problems: [sentence]}; unreadable images are named and skipped. Samples
+  // are stored in the order given, each as soon as its embedding is there; if the browser's
+  // storage refuses one, those stored before stay and the rest are not added.
   addImages: {
     can: whenIdle,
     async run(context, classId, images) {
       const { store } = context;
       classById(store.get().dataset, classId);
       const list = Array.from(images ?? []);
+      const noun = list.every((image) => image instanceof File) ? "files" : "images";
       const problems = [];
       let added = 0;
-      try {
-        for (let start = 0; start < list.length; start += SAVE_BATCH) {
-          const started = [];
-          for (const [offset, image] of list.slice(start, start + SAVE_BATCH).entries()) {
-            store.set({ busy: `Adding image ${start + offset + 1} of ${list.length}…` });
-            started.push(await startSample(context, classId, image, start + offset));
-          }
-          const results = await Promise.all(started.map(({ result }) => result));
-          problems.push(...results.filter((result) => typeof result === "string"));
-          const samples = results.filter((result) => typeof result !== "string");
-          await saveSamples(context, samples);
-          added += samples.length;
+      let failure = null;
+      let stored = Promise.resolve(); // the samples' writes, one after another in upload order
+      const waiting = new Set();
+      const storeOne = async (result) => {
+        const made = await result;
+        if (typeof made === "string") return void problems.push(made);
+        if (failure) return;
+        if (!store.get().dataset.classById(classId)) {
+          failure = new TeachkitError("unknown_class", "The class was deleted while its images were added.");
+          return;
         }
+        try {
+          await saveSamples(context, [made]);
+          added += 1;
+        } catch (error) {
+          failure = error;
+        }
+      };
+      try {
+        for (const [index, image] of list.entries()) {
+          while (waiting.size >= IN_FLIGHT && !failure) await Promise.race(waiting);
+          if (failure) break;
+          store.set({ busy: `Adding image ${index + 1} of ${list.length}…` });
+          const { result } = await startSample(context, classId, image, index);
+          const step = stored.then(() => storeOne(result));
+          stored = step;
+          waiting.add(step);
+          step.then(() => waiting.delete(step));
+        }
+        await stored;
       } finally {
         store.set({ busy: null });
       }
-      const noun = list.every((image) => image instanceof File) ? "files" : "images";
+      if (failure)
+        throw new TeachkitError(
+          failure.code ?? "failed",
+          `Added ${added} of ${list.length} ${noun}. ${failure.message}`,
+        );
       if (problems.length)
         context.notify(`Added ${added} of ${list.length} ${noun}. ${problems.join(" ")}`, "error");
-      else context.notify(`Added ${added} image${added === 1 ? "" : "s"}.`);
+      else context.notify(`Added ${plural(added, "image")}.`);
       return { added, problems };
     },
   },
 
+  // The sample can be put back with `undo` for a few seconds.
   deleteSample: {
     can: whenIdle,
-    async run(context, id) {
-      const { dataset } = context.store.get();
-      if (!dataset.samples.some((sample) => sample.id === id))
-        throw new TeachkitError("bad_argument", "That sample no longer exists.");
-      await changeDataset(context, dataset.withoutSample(id), (storage) => storage.deleteSamples([id]));
+    run(context, id) {
+      return commit(context, (state) => {
+        const sample = state.dataset.samples.find((item) => item.id === id);
+        if (!sample) throw new TeachkitError("bad_argument", "That sample no longer exists.");
+        const name = state.dataset.classById(sample.classId)?.name ?? "?";
+        return {
+          stored: { deleteSamples: [id] },
+          show() {
+            context.store.set((now) => ({ dataset: now.dataset.withoutSample(id) }));
+            offerUndo(context, `Deleted a sample of "${name}".`, { samples: [sample] });
+          },
+        };
+      });
     },
   },
 

@@ -1,11 +1,17 @@
 // Boot: the TF.js backend, the base model (in workers or on the page) and the visitor's stored
-// session. Owns `status` (loading → ready | error), `backend`, `notice` and `busy`.
+// session, which is also how another tab's changes are shown (features/sync.js). Owns `status`
+// (loading → ready | error), `backend`, `notice` and `busy`.
 import { chooseBackend, resolveWasmPaths } from "../backend.js";
 import { Dataset } from "../dataset.js";
 import { settleEmbedder, startWorkerPool } from "../embedder.js";
 import { Storage } from "../storage.js";
 import { reembed } from "./samples.js";
-import { restoreTrainedHead } from "./training.js";
+import { startSync } from "./sync.js";
+import { restoreSettings, showStoredHead } from "./training.js";
+import { clearUndo } from "./undo.js";
+import { useBakedModel } from "./baked.js";
+
+const EVERYTHING = new Set(["classes", "samples", "head", "settings"]);
 
 export function initialState() {
   return {
@@ -47,33 +53,86 @@ async function startModel(context) {
   showEmbedder(context, services.embedder);
 }
 
+// Shows what Storage.load read: the classes and samples (a sample already shown keeps its object;
+// one whose class is gone is left out), the settings, and the head if `kinds` has it (or if the
+// head shown no longer fits the classes).
+function showSaved(context, saved, kinds = EVERYTHING) {
+  const { store } = context;
+  const shown = new Map(store.get().dataset.samples.map((sample) => [sample.id, sample]));
+  const classIds = new Set(saved.classes.map((item) => item.id));
+  const samples = saved.samples
+    .filter((sample) => classIds.has(sample.classId))
+    .map((sample) => shown.get(sample.id) ?? sample);
+  store.set({ dataset: new Dataset(saved.classes, samples) });
+  restoreSettings(context, saved.settings);
+  showStoredHead(context, saved.head, kinds.has("head") || kinds.has("import"));
+}
+
+// Another tab changed the stored session: show it, unless that tab is another version of the page
+// with another base model (its embeddings would not fit this one's).
+function showChanges(context, saved, kinds) {
+  if (saved.modelKey !== context.project.model.fingerprint) {
+    context.notify("This page was changed in another tab with another version of the page: reload this tab.");
+    return;
+  }
+  clearUndo(context);
+  showSaved(context, saved, kinds);
+  context.notify("Updated with the changes made in another tab.");
+}
+
 async function restore(context) {
   const { options, project, services, store } = context;
   const modelKey = project.model.fingerprint;
+  // A prediction-only page is its baked model and nothing else: nothing to store.
+  if (project.page?.mode === "predict") {
+    useBakedModel(context);
+    return;
+  }
   try {
     services.storage = await Storage.open(options.storeName);
   } catch (error) {
     context.notify(`${error.message} Samples will be lost when the page closes.`, "error");
     return;
   }
+  // Listening before reading: a change made while this reads is heard, and shown once ready.
+  startSync(context, (saved, kinds) => showChanges(context, saved, kinds));
   try {
-    const saved = await services.storage.load();
-    if (!saved.classes.length) {
-      const { classes } = store.get().dataset;
-      await services.storage.replaceAll({ classes, samples: [], head: null, modelKey });
+    // A fresh page stores its classes in the same transaction that found none.
+    const saved = await services.storage.load({ classes: store.get().dataset.classes, modelKey });
+    if (saved.started) {
+      // A new visitor of a site built with --trained starts from its model.
+      if (useBakedModel(context)) {
+        const { dataset, headRecord } = store.get();
+        await services.storage.replaceAll({
+          classes: dataset.classes,
+          samples: dataset.samples,
+          head: headRecord,
+          modelKey,
+        });
+      }
       return;
     }
-    let samples = saved.samples;
     if (saved.modelKey !== modelKey) {
-      samples = await reembed(context, samples);
-      await services.storage.replaceAll({ classes: saved.classes, samples, head: null, modelKey });
+      saved.samples = await reembed(context, saved.samples);
+      saved.head = null;
+      await services.storage.replaceAll({ ...saved, modelKey });
     }
-    const dataset = new Dataset(saved.classes, samples);
-    store.set({ dataset });
-    if (saved.head && saved.modelKey === modelKey) restoreTrainedHead(context, saved.head);
+    showSaved(context, saved);
   } catch (error) {
     context.notify(`Saved samples could not be restored: ${error.message}`, "error");
   }
+}
+
+// A hosted build opened by double-click cannot fetch its model from file://: say so, with both fixes.
+function loadProblem({ options }, error) {
+  if (location.protocol === "file:" && typeof options.model === "string") {
+    return (
+      "This page was opened as a file, but it is the hosted build, which needs a web server to load " +
+      "its model. Either serve its folder (teachkit serve, or any web server, then open the address " +
+      "it prints), or build the single file (teachkit build --single-file), which opens by double-click."
+    );
+  }
+  return `The model could not be loaded: ${error.message}`;
 }
 
 // Resolves once the page can take samples; rejects (after saying so on the page) if the model
@@ -84,7 +143,7 @@ export async function boot(context) {
     await startModel(context);
   } catch (error) {
     store.set({ status: "error" });
-    context.notify(`The model could not be loaded: ${error.message}`, "error");
+    context.notify(loadProblem(context, error), "error");
     throw error;
   }
   await restore(context);
@@ -92,5 +151,8 @@ export async function boot(context) {
   // For benchmarks and host pages: when samples can be added, and when a prediction can be made.
   performance.mark("teachkit:ready");
   if (store.get().head) performance.mark("teachkit:prediction-ready");
-  if (store.get().notice.kind !== "error") context.notify("Ready. Add examples to each class, then train.");
+  const ready = store.get().head
+    ? "Ready: show the camera an example or choose an image."
+    : "Ready. Add examples to each class, then train.";
+  if (store.get().notice.kind !== "error") context.notify(ready);
 }

@@ -1,21 +1,89 @@
 // The settings, training the head on the samples' embeddings, and the trained head itself (kept in
 // the store, disposed here when replaced). Owns `settings`, `training`, `head` and `headRecord`
 // (what is stored and exported for the head: its weights, class ids, history and evaluation).
+// The visitor's settings are stored as what they changed from the project's, so a page whose
+// author changes a default or a bound keeps working.
 import { TeachkitError, refusal } from "../core/errors.js";
 import { createHead, evaluate, restoreHead } from "../head.js";
-import { applySettings } from "../settings.js";
+import { applySettings, mergeKnownSettings } from "../settings.js";
+import { commit } from "./dataset_writes.js";
 import { whenReady } from "./guards.js";
 import { stopLive } from "./prediction.js";
+
+// A class with fewer samples held back than this has an accuracy that says little.
+export const FEW_HELD_BACK = 3;
+
+function projectSettings(project) {
+  return { head: { ...project.head }, training: { ...project.training } };
+}
 
 export function initialState(project) {
   return {
     settingSpecs: project.settings, // from the project schema: bounds, labels, help
-    settings: { head: { ...project.head }, training: { ...project.training } },
+    settings: projectSettings(project),
     training: { state: "idle", epoch: 0, epochs: 0, history: [], evaluation: null, stale: false },
     stopRequested: false,
     head: null,
     headRecord: null,
   };
+}
+
+// What the visitor changed from the project's settings, {head: {...}, training: {...}}: what is
+// stored (null when nothing is changed).
+export function settingChanges(project, settings) {
+  const defaults = projectSettings(project);
+  const changes = { head: {}, training: {} };
+  let any = false;
+  for (const section of ["head", "training"]) {
+    for (const [key, value] of Object.entries(settings[section])) {
+      if (JSON.stringify(value) === JSON.stringify(defaults[section][key])) continue;
+      changes[section][key] = value;
+      any = true;
+    }
+  }
+  return any ? changes : null;
+}
+
+// The stored changes applied to the project's settings, each checked against the spec: a value
+// now out of bounds (the author changed them) gives way to the project's. Returns the names of
+// the settings that gave way.
+export function restoreSettings({ store, project }, changes) {
+  const { settings, ignored } = mergeKnownSettings(project.settings, projectSettings(project), changes);
+  if (JSON.stringify(settings) !== JSON.stringify(store.get().settings)) store.set({ settings });
+  return ignored;
+}
+
+// Stores the settings (what differs from the project's), then shows them.
+function saveSettings(context, change) {
+  const { project } = context;
+  return commit(context, (state) => {
+    const settings = applySettings(project.settings, state.settings, change);
+    return {
+      stored: { settings: settingChanges(project, settings) },
+      show: () => {
+        context.store.set({ settings });
+        return settings;
+      },
+    };
+  });
+}
+
+// The evaluation is measured on the held-back samples only. One stored by an older page that
+// measured on the training samples (no samples held back) is shown as what it is: no measurement.
+export function heldBackOnly(evaluation) {
+  if (!evaluation) return null;
+  const size = evaluation.confusion.length;
+  const honest = evaluation.onValidation
+    ? evaluation
+    : {
+        confusion: evaluation.confusion.map((row) => row.map(() => 0)),
+        perClass: new Array(size).fill(null),
+        accuracy: null,
+        count: 0,
+        onValidation: false,
+      };
+  const perClassCount = honest.confusion.map((row) => row.reduce((sum, value) => sum + value, 0));
+  return { ...honest, perClassCount };
 }
 
 function doneTraining(record) {
@@ -25,7 +93,7 @@ function doneTraining(record) {
     epoch: epochs,
     epochs,
     history: record.history,
-    evaluation: record.evaluation,
+    evaluation: heldBackOnly(record.evaluation),
     stale: false,
   };
 }
@@ -37,23 +105,47 @@ export function adoptHead({ store }, head, record) {
   store.set({ head, headRecord: head ? record : null });
 }
 
-export function restoreTrainedHead(context, saved) {
-  const { dataset } = context.store.get();
-  if (!saved.classIds.every((id) => dataset.classById(id))) return;
-  const head = restoreHead(saved.model, context.project.model.embedding_size, dataset.samples);
-  adoptHead(context, head, saved);
-  context.store.set({ training: doneTraining(saved) });
+// Whether a head trained on `classIds` fits the dataset's classes: exactly those, in any order.
+function fitsClasses(classIds, dataset) {
+  return classIds.length === dataset.classes.length && classIds.every((id) => dataset.classById(id));
 }
 
-// The classes changed under the head: it no longer fits them.
+// Makes a stored head record the trained head if it was trained on exactly the current classes;
+// returns whether it did.
+export function restoreTrainedHead(context, saved) {
+  const { dataset } = context.store.get();
+  if (!fitsClasses(saved.classIds, dataset)) return false;
+  const head = restoreHead(saved.model, context.project.model.embedding_size, dataset.samples);
+  adoptHead(context, head, saved);
+  context.store.set({ prediction: null, training: doneTraining(saved) });
+  return true;
+}
+
+// The classes changed under the head: it no longer fits them. Only the page's copy: the caller
+// removes the stored one in the same write as the change of classes.
 export function invalidateHead(context, reason) {
-  const { store, services } = context;
+  const { store } = context;
   if (!store.get().head) return;
   stopLive(context);
   adoptHead(context, null, null);
-  services.storage?.saveHead(null).catch(() => {});
   store.set({ prediction: null, training: { ...store.get().training, state: "idle", stale: true } });
   context.notify(reason);
+}
+
+// The head as stored (another tab trained, or forgot it): shown, or forgotten if it does not fit.
+// With `changed` false the stored head is the one already shown; only whether it still fits the
+// classes (which may have changed) is checked.
+export function showStoredHead(context, record, changed = true) {
+  const { head, headRecord, dataset } = context.store.get();
+  if (!changed && (!head || fitsClasses(headRecord.classIds, dataset))) return;
+  if (record && restoreTrainedHead(context, record)) return;
+  if (!head) return;
+  stopLive(context);
+  adoptHead(context, null, null);
+  context.store.set({
+    prediction: null,
+    training: { ...context.store.get().training, state: "idle", stale: true },
+  });
 }
 
 function emptyClasses(dataset) {
@@ -61,17 +153,23 @@ function emptyClasses(dataset) {
   return dataset.classes.filter((item) => counts[item.id] === 0).map((item) => `"${item.name}"`);
 }
 
-// The evaluation as the API gives it: by class name, in the head's class order.
+// The evaluation as the API gives it: by class name, in the head's class order, always on the
+// held-back samples (count 0 and accuracy null when none were held back). `perClassCount` is how
+// many samples of each class were held back; `fewHeldBack` names the classes with fewer than
+// FEW_HELD_BACK, whose accuracy says little.
 export function describeEvaluation(dataset, record) {
-  if (!record?.evaluation) return null;
-  const { evaluation } = record;
+  const evaluation = heldBackOnly(record?.evaluation);
+  if (!evaluation) return null;
+  const classes = record.classIds.map((id) => dataset.classById(id)?.name ?? "?");
   return {
     accuracy: evaluation.accuracy,
     count: evaluation.count,
     onValidation: evaluation.onValidation,
-    classes: record.classIds.map((id) => dataset.classById(id)?.name ?? "?"),
+    classes,
     perClass: evaluation.perClass,
+    perClassCount: evaluation.perClassCount,
     confusion: evaluation.confusion,
+    fewHeldBack: classes.filter((_, index) => evaluation.perClassCount[index] < FEW_HELD_BACK),
   };
 }
 
@@ -83,10 +181,7 @@ export const actions = {
   // `change` is {head?: {...}, training?: {...}}; every value is checked against the spec first.
   changeSettings: {
     can: whileTraining,
-    run({ store, project }, change) {
-      store.set({ settings: applySettings(project.settings, store.get().settings, change) });
-      return store.get().settings;
-    },
+    run: (context, change) => saveSettings(context, change),
   },
 
   // Resolves when training ends to {history, evaluation}.
@@ -94,7 +189,12 @@ export const actions = {
     can: whileTraining,
     async run(context, change = null) {
       const { store, project, events } = context;
-      if (change) store.set({ settings: applySettings(project.settings, store.get().settings, change) });
+      if (change) {
+        applySettings(project.settings, store.get().settings, change); // refused before anything is stored
+        await saveSettings(context, change);
+        if (store.get().training.state === "training")
+          throw new TeachkitError("busy", "Training is already running.");
+      }
       const { dataset, settings } = store.get();
       const empty = emptyClasses(dataset);
       if (empty.length) {
@@ -117,7 +217,12 @@ export const actions = {
         stopRequested: false,
         training: { state: "training", epoch: 0, epochs, history, evaluation: null, stale: false },
       });
-      context.notify(`Training on ${training.length} samples, checking on ${validation.length}…`);
+      context.notify(
+        validation.length
+          ? `Training on ${training.length} samples, checking on ${validation.length}…`
+          : `Training on ${training.length} samples. None are held back for checking, so there will be ` +
+              "no accuracy: add more samples to each class, or hold back a larger share in the settings.",
+      );
       try {
         await head.train(training, validation, settings.training, {
           onEpoch: (entry) => {
@@ -132,19 +237,29 @@ export const actions = {
         store.set({ training: { ...store.get().training, state: "error" } });
         throw new TeachkitError("failed", `Training failed: ${error.message}`);
       }
-      const evaluation = {
-        ...evaluate(head, validation.length ? validation : training),
-        onValidation: validation.length > 0,
+      // Measured on the held-back samples only: on the training samples it would flatter the head.
+      const evaluation = { ...evaluate(head, validation), onValidation: validation.length > 0 };
+      const record = {
+        model: head.toJSON(),
+        classIds,
+        history,
+        evaluation,
+        sampleCount: dataset.samples.length,
       };
-      const record = { model: head.toJSON(), classIds, history, evaluation };
       adoptHead(context, head, record);
-      store.set({ training: { ...store.get().training, state: "done", evaluation } });
+      store.set({
+        training: { ...store.get().training, state: "done", evaluation: heldBackOnly(evaluation) },
+      });
       const stopped = store.get().stopRequested ? " (stopped early)" : "";
-      context.notify(`Training done${stopped}. Try it with the camera or an image.`);
+      const unchecked = validation.length ? "" : " Its accuracy is unknown: no samples were held back.";
+      context.notify(`Training done${stopped}.${unchecked} Try it with the camera or an image.`);
       const result = { history, evaluation: describeEvaluation(store.get().dataset, record) };
       events.emit("trained", result);
       try {
-        await context.services.storage?.saveHead(record);
+        // Unless the head was already replaced or forgotten by the time its turn came.
+        await commit(context, (state) =>
+          state.headRecord === record ? { stored: { head: record }, show: () => {} } : null,
+        );
       } catch (error) {
         context.notify(error.message, "error");
       }

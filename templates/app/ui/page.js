@@ -46,16 +46,21 @@ export function mountPage(root, { store, can, dispatch }) {
   const view = (name) => root.querySelector(`[data-view="${name}"]`);
   const thumbnails = new ThumbnailUrls();
   const seam = { state: store.get(), can, dispatch };
+  // A view whose section the page leaves out (predict mode has no classes or training) is not mounted.
+  const mounted = (name, mount, ...extra) => {
+    const section = view(name);
+    return section ? mount(section, seam, ...extra) : () => {};
+  };
   const renders = [
     mountStatus(root),
-    mountClasses(view("classes"), seam, thumbnails),
-    mountCamera(view("camera"), seam),
-    mountSettings(view("settings"), seam),
-    mountTraining(view("training"), seam),
-    mountPrediction(view("prediction"), seam, thumbnails),
-    mountProject(view("project"), seam),
-    mountApproval(view("approval"), seam),
-    mountUndo(view("undo"), seam),
+    mounted("classes", mountClasses, thumbnails),
+    mounted("camera", mountCamera),
+    mounted("settings", mountSettings),
+    mounted("training", mountTraining),
+    mounted("prediction", mountPrediction, thumbnails),
+    mounted("project", mountProject),
+    mounted("approval", mountApproval),
+    mounted("undo", mountUndo),
   ];
   const render = (state, previous) => {
     for (const renderView of renders) renderView(state, previous);
