@@ -352,6 +352,7 @@ def test_single_file_build_from_the_project_file(tmp_path, tiny_keras_model, own
         "embed.js",
         "leaf-types.html",
         "manifest.json",
+        "teachkit-classifier.js",
     ]
     summary, preview = result.output.strip().splitlines()[-2:]
     assert summary.startswith(f"Built {page} in ")

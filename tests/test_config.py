@@ -679,6 +679,7 @@ def test_minimal_file_loads_with_defaults(tmp_path):
             "intro": "",
             "footer": "",
         },
+        "page": {"mode": "teach"},
         "embed": {"allowed_origins": []},
         "output": {"mode": "hosted", "dir": tmp_path.resolve() / "dist"},
     }
@@ -745,9 +746,11 @@ def test_page_config_is_json_without_paths(tmp_path):
         "training",
         "capture",
         "theme",
+        "page",
         "embed",
         "settings",
     }
+    assert config["page"] == {"mode": "teach"}
     assert config["embed"] == {"allowed_origins": []}
     assert config["settings"] == settings_spec()
     assert config["theme"] == {
@@ -927,7 +930,7 @@ def test_json_schema_describes_every_table_and_key():
     json.dumps(schema)
     assert schema["type"] == "object" and schema["additionalProperties"] is False
     assert schema["required"] == ["classes"]
-    tables = {"model", "head", "training", "capture", "theme", "embed", "output"}
+    tables = {"model", "head", "training", "capture", "theme", "page", "embed", "output"}
     assert tables | {"title", "description", "classes"} == set(schema["properties"])
     for name in tables:
         table = schema["$defs"][schema["properties"][name]["$ref"].rsplit("/", 1)[1]]

@@ -307,3 +307,20 @@ def test_content_security_policy_blocks_other_origins(
 
     assert result == {"outcome": "refused: TypeError", "directive": "connect-src"}
     assert target not in session.requests
+
+
+def test_a_hosted_page_opened_as_a_file_says_what_to_do(surfaces_site, browser):
+    """Double-clicking dist/index.html gives a plain explanation with both fixes, not "Failed to fetch"."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto((surfaces_site / "index.html").as_uri())
+        expect(page.locator('[data-testid="status"]')).to_have_attribute(
+            "data-state", "error", timeout=60_000
+        )
+        message = page.locator('[data-testid="message"]')
+        expect(message).to_contain_text("needs a web server")
+        expect(message).to_contain_text("teachkit serve")
+        expect(message).to_contain_text("--single-file")
+    finally:
+        context.close()

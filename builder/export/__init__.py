@@ -55,6 +55,11 @@ FORMATS: dict[str, ExportFormat] = {
     "tensorboard": ExportFormat(
         "data", "builder.export.tensorboard:export_tensorboard", "TensorBoard logs of the training"
     ),
+    "tm": ExportFormat(
+        "data",
+        "builder.export.tm:export_tm",
+        "a Teachable Machine image model (TF.js layers model + metadata.json) that ml5 loads too",
+    ),
 }
 
 
