@@ -80,7 +80,8 @@ def _staging_dir(output: Path) -> Path:
         ) from error
 
 
-def _swap_into_place(staging: Path, output: Path) -> None:
+def swap_into_place(staging: Path, output: Path) -> None:
+    """Moves `staging` to `output`, replacing what was there only once the new one is in place."""
     if not output.exists():
         os.replace(staging, output)
         return
@@ -160,7 +161,7 @@ def build_site(
             total = sum(path.stat().st_size for path in site.rglob("*") if path.is_file())
             built = output
         try:
-            _swap_into_place(site, output)
+            swap_into_place(site, output)
         except OSError as error:
             raise BuildError(f"cannot replace {output}: {error.strerror or error}.") from error
         progress.advance()

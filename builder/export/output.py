@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -77,17 +76,9 @@ def staged_output(output: Path) -> Iterator[Path]:
 
 
 def _swap_into_place(staging: Path, output: Path) -> None:
+    from ..build import swap_into_place
+
     try:
-        if not output.exists():
-            os.replace(staging, output)
-            return
-        previous = output.with_name(f".{output.name}.previous-{os.getpid()}")
-        os.replace(output, previous)
-        try:
-            os.replace(staging, output)
-        except OSError:
-            os.replace(previous, output)
-            raise
-        shutil.rmtree(previous, ignore_errors=True)
+        swap_into_place(staging, output)
     except OSError as error:
         raise ExportError(f"cannot replace {output}: {error.strerror or error}.") from error
