@@ -174,8 +174,9 @@ EXPORT_FORMATS = available_formats()
 @verbosity_options
 @reports_errors
 def export(project_file: Path, format_name: str, output: Path, base_model: Path | None) -> None:
-    """Export what a visitor trained in the page, from the project file the page saved
-    (PROJECT_FILE, a .teachkit.zip), as a model or data that other tools read."""
+    """Export what a visitor trained in the page, from the file the page saved (PROJECT_FILE: a
+    project file, .teachkit.zip, or a model download, .teachkit-model.zip), as a model or data
+    that other tools read."""
     from .export.pipeline import export_project
 
     with command_output(verbosity()) as console, progress_for(verbosity(), console) as progress:
