@@ -312,7 +312,17 @@ def test_tensorboard_shows_the_runs_the_image_and_the_projector(exported, tmp_pa
     log = tmp_path / "tensorboard.log"
     with log.open("w") as output:
         server = subprocess.Popen(
-            [str(binary), "--logdir", str(result.folder), "--host", "127.0.0.1", "--port", str(port)],
+            # The Python loader: the experimental Rust data server can keep requests waiting for long.
+            [
+                str(binary),
+                "--logdir",
+                str(result.folder),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--load_fast=false",
+            ],
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: its data server ends with it
