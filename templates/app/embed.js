@@ -80,6 +80,7 @@ function handshake(iframe, origin, methods, timeout) {
           if (settled || connection !== current) return;
           settled = true;
           clearTimeout(timer);
+          window.removeEventListener("message", listen);
           resolve(connection);
         },
         () => {},
@@ -88,9 +89,17 @@ function handshake(iframe, origin, methods, timeout) {
     const timer = setTimeout(() => {
       settled = true;
       current.destroy();
+      window.removeEventListener("message", listen);
       reject(new Error(`no answer within ${timeout} ms`));
     }, timeout);
-    iframe.addEventListener("load", () => settled || attempt(), { once: true });
+    // Restarting a handshake that is under way would only race it: restart only if the page has
+    // said nothing at all so far.
+    let heard = false;
+    const listen = (event) => {
+      if (event.source === iframe.contentWindow && event.data?.namespace === "penpal") heard = true;
+    };
+    window.addEventListener("message", listen);
+    iframe.addEventListener("load", () => settled || heard || attempt(), { once: true });
     attempt();
   });
 }
