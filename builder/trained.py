@@ -32,7 +32,14 @@ EMBEDDINGS = "embeddings.f32"
 ALLOWED = re.compile(r"^(teachkit-project\.json|embeddings\.f32|(images|thumbs)/[A-Za-z0-9-]{1,64}\.jpg)$")
 MAX_ENTRIES = 50_000
 MAX_TOTAL = 1024**3
-MAX_ENTRY = {MANIFEST: 64 * 1024**2, EMBEDDINGS: 512 * 1024**2}
+# Per entry; anything not named is a picture. The model download's entries are here too.
+MAX_ENTRY = {
+    MANIFEST: 64 * 1024**2,
+    EMBEDDINGS: 512 * 1024**2,
+    "base/weights.bin": 512 * 1024**2,
+    "head/weights.bin": 512 * 1024**2,
+    "knn/embeddings.f32": 512 * 1024**2,
+}
 MAX_PICTURE = 8 * 1024**2
 
 
@@ -114,25 +121,33 @@ def _megabytes(size: int) -> str:
     return f"{round(size / 1024**2)} MB"
 
 
-def _open(path: Path) -> zipfile.ZipFile:
+def _open_zip(path: Path) -> zipfile.ZipFile:
     try:
-        archive = zipfile.ZipFile(path)
+        return zipfile.ZipFile(path)
     except FileNotFoundError:
         raise TrainedFileError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise TrainedFileError(f"{path} is a folder; expected a project file saved by the page.") from None
     except (zipfile.BadZipFile, OSError) as error:
         raise TrainedFileError(
             f"{path}: not a teachkit project file, or it is damaged ({error}).\n"
             "Hint: save it again with Save project file in the page."
         ) from None
+
+
+def _open(
+    path: Path, allowed: re.Pattern[str] = ALLOWED, kind: str = "a teachkit project file"
+) -> zipfile.ZipFile:
+    """The zip, judged from its directory before anything is unpacked: only `allowed` names, and
+    sizes within the limits."""
+    archive = _open_zip(path)
     infos = archive.infolist()
     if len(infos) > MAX_ENTRIES:
-        raise TrainedFileError(f"{path}: the project file has more than {MAX_ENTRIES} entries.")
+        raise TrainedFileError(f"{path}: the file has more than {MAX_ENTRIES} entries.")
     total = 0
     for info in infos:
-        if not ALLOWED.match(info.filename):
-            raise TrainedFileError(
-                f'{path}: contains "{info.filename}", which does not belong in a teachkit project file.'
-            )
+        if not allowed.match(info.filename):
+            raise TrainedFileError(f'{path}: contains "{info.filename}", which does not belong in {kind}.')
         limit = MAX_ENTRY.get(info.filename, MAX_PICTURE)
         total += info.file_size
         if info.file_size > limit or total > MAX_TOTAL:
@@ -281,12 +296,7 @@ def read_model_download(path: Path) -> TrainedProject:
     """Reads a model download (the page's Download model): the head and the base's identity; a
     kNN head brings its samples' embeddings (no pictures)."""
     path = Path(path)
-    with zipfile.ZipFile(path) as archive:
-        for name in archive.namelist():
-            if not MODEL_ENTRIES.match(name):
-                raise TrainedFileError(
-                    f'{path}: contains "{name}", which does not belong in a model download.'
-                )
+    with _open(path, MODEL_ENTRIES, "a model download") as archive:
         try:
             metadata = ModelMetadata.model_validate(_json(archive, MODEL_METADATA, path))
         except ValidationError as error:
@@ -342,18 +352,8 @@ def read_trained(path: Path) -> TrainedProject:
     """Reads any file the page saves about what a visitor trained, telling the kinds apart by the
     entries of the zip; any problem (not a zip, damaged, foreign) raises TrainedFileError."""
     path = Path(path)
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-    except FileNotFoundError:
-        raise TrainedFileError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise TrainedFileError(f"{path} is a folder; expected a project file saved by the page.") from None
-    except (zipfile.BadZipFile, OSError) as error:
-        raise TrainedFileError(
-            f"{path}: not a teachkit project file, or it is damaged ({error}).\n"
-            "Hint: save it again with Save project file in the page."
-        ) from None
+    with _open_zip(path) as archive:
+        names = archive.namelist()
     for _, marker, reader in TRAINED_KINDS:
         if marker in names:
             return reader(path)
