@@ -68,11 +68,27 @@ async function baseModelFiles(source) {
   };
 }
 
-function readme({ title, labels, inputSize, kind }) {
+function readme({ title, labels, inputSize, kind, k }) {
   const head =
     kind === "dense"
       ? 'const head = await tf.loadLayersModel("head/model.json");'
-      : "// A k-nearest-neighbour head: knn/embeddings.f32 and knn/labels.json hold its samples.";
+      : `// A k-nearest-neighbour head: the samples' embeddings vote, the k most similar (cosine).
+const samples = new Float32Array(await (await fetch("knn/embeddings.f32")).arrayBuffer());
+const sampleLabels = await (await fetch("knn/labels.json")).json();
+const k = ${k};
+const head = {
+  predict(embedding) {
+    const e = embedding.dataSync();
+    const norm = (v) => Math.hypot(...v) || 1;
+    const similar = sampleLabels.map((label, i) => {
+      const s = samples.subarray(i * e.length, (i + 1) * e.length);
+      return [s.reduce((sum, x, j) => sum + x * e[j], 0) / (norm(s) * norm(e)), label];
+    });
+    const votes = new Array(labels.length).fill(0);
+    similar.sort((a, b) => b[0] - a[0]).slice(0, k).forEach(([, label]) => (votes[label] += 1 / k));
+    return tf.tensor1d(votes);
+  },
+};`;
   return `# ${title}: a model trained with teachkit
 
 Classes, in the order of the model's outputs: ${labels.join(", ")}.
@@ -158,6 +174,8 @@ export async function modelDownload({
   };
   files["metadata.json"] = strToU8(JSON.stringify(metadata, null, 1));
   files["labels.txt"] = strToU8(`${labels.join("\n")}\n`);
-  files["README.md"] = strToU8(readme({ title, labels, inputSize: identity.input_size, kind }));
+  files["README.md"] = strToU8(
+    readme({ title, labels, inputSize: identity.input_size, kind, k: record.model.config.k }),
+  );
   return new Blob([zipSync(files, { level: 6 })], { type: "application/zip" });
 }
