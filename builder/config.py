@@ -680,6 +680,72 @@ class EmbedSection(_Table):
         return problems
 
 
+CLOUD_EXAMPLE = 'a web address like "https://models.example.edu/teachkit/"'
+_LOOPBACK_NAMES = {"localhost", "[::1]"}
+
+
+def _is_loopback(host: str) -> bool:
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.IPv4Address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_cloud_url(value: str) -> str:
+    """The receiver's base URL, as the page resolves "models/…" against it: https (http only on
+    this computer, for testing), no user name, query or fragment, and a path ending in "/" (added
+    when missing)."""
+    url = _URL.fullmatch(value)
+    if url is None or url.group(1).lower() not in DEFAULT_PORTS:
+        raise _problem("must start with https://", _show(value), CLOUD_EXAMPLE)
+    scheme, authority, rest = url.groups()
+    if "?" in rest or "#" in rest:
+        what = 'must not contain a query or fragment: drop everything from the "?" or "#"'
+        raise _problem(what, _show(value), CLOUD_EXAMPLE)
+    path = rest if rest.endswith("/") else f"{rest}/"
+    try:
+        origin = _check_origin(f"{scheme}://{authority}")
+    except PydanticCustomError as problem:
+        # The origin's own message, with the path kept in what is expected.
+        context = problem.context or {}
+        expected = context.get("expected", CLOUD_EXAMPLE)
+        if expected.startswith('"http'):
+            expected = _show(json.loads(expected) + path)
+        raise _problem(context.get("what", "not a valid address"), _show(value), expected) from None
+    host = _AUTHORITY.fullmatch(authority).group(2)  # type: ignore[union-attr]
+    if scheme == "http" and not _is_loopback(host):
+        raise _problem(
+            "must use https:// (http:// only for a receiver on this computer, for testing)",
+            _show(value),
+            _show(f"https://{authority}{path}"),
+        )
+    return origin + path
+
+
+CloudUrl = Annotated[str, AfterValidator(_check_cloud_url), Expect(CLOUD_EXAMPLE)]
+
+
+class CloudSection(_Table):
+    """Where the page keeps copies of trained models in the cloud: a receiver (teachkit receive)."""
+
+    url: CloudUrl | None = Field(
+        None,
+        description='Base web address of the receiver, like "https://models.example.edu/teachkit/": the '
+        "page may send the trained model there (never the images, unless the visitor ticks the box) and "
+        "open models from there. https only, or http://127.0.0.1 for testing. Leave it out for no cloud.",
+    )
+
+    @property
+    def origin(self) -> str | None:
+        """The one origin the page's Content-Security-Policy lets it connect to for the cloud."""
+        if self.url is None:
+            return None
+        scheme, rest = self.url.split("://", 1)
+        return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
 class OutputSection(_Table):
     """What `teachkit build` writes, and where."""
 
@@ -721,6 +787,7 @@ class Project(_Table):
     theme: ThemeSection = _table(ThemeSection)
     page: PageSection = _table(PageSection)
     embed: EmbedSection = _table(EmbedSection)
+    cloud: CloudSection = _table(CloudSection)
     output: OutputSection = _table(OutputSection)
 
     _project_file: Path | None = PrivateAttr(None)
@@ -780,6 +847,7 @@ class Project(_Table):
             ),
             "page": self.page.model_dump(mode="json"),
             "embed": self.embed.model_dump(mode="json"),
+            "cloud": self.cloud.model_dump(mode="json"),
             "settings": settings_spec(),
         }
 

@@ -25,8 +25,11 @@ PREPROCESSING = {"crop": "center square", "resize": "bilinear", "pixel_range": "
 SINGLE_FILE_WASM = ("tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm.wasm")
 
 
-def content_security_policy(script_sources: str, connect_sources: str) -> str:
-    """No connection may leave the page's own origin; WebAssembly needs 'wasm-unsafe-eval'."""
+def content_security_policy(script_sources: str, connect_sources: str, cloud_origin: str | None) -> str:
+    """No connection may leave the page's own origin but to the project's cloud receiver, if it has
+    one; WebAssembly needs 'wasm-unsafe-eval'."""
+    if cloud_origin:
+        connect_sources = f"{connect_sources} {cloud_origin}"
     return "; ".join(
         [
             "default-src 'none'",
@@ -140,7 +143,9 @@ def render_hosted(inputs: SiteInputs, site: Path) -> None:
         logo_src = f"logo{logo.suffix.lower()}"
         shutil.copyfile(logo, site / logo_src)
     # blob: lets the threaded WASM build's workers load TF.js's own glue code, made in-page.
-    html = _render_page(inputs, logo_src, content_security_policy("'self' blob:", "'self'"), None)
+    html = _render_page(
+        inputs, logo_src, content_security_policy("'self' blob:", "'self'", inputs.project.cloud.origin), None
+    )
     (site / "index.html").write_text(html, encoding="utf-8")
     (site / "manifest.json").write_text(json.dumps(manifest(inputs, site), indent=1))
 
@@ -182,7 +187,7 @@ def render_single_file(inputs: SiteInputs, site: Path) -> Path:
         "weights": _base64(weights),
         "wasm": wasm,
     }
-    csp = content_security_policy(f"'sha256-{script_hash}'", "blob:")
+    csp = content_security_policy(f"'sha256-{script_hash}'", "blob:", inputs.project.cloud.origin)
     html = _render_page(inputs, _logo_data_url(logo) if logo else None, csp, single_file)
     path = site / single_file_name(inputs.project.title)
     path.write_text(html, encoding="utf-8")
