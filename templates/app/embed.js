@@ -39,6 +39,12 @@ const METHODS = [
   "exportProject",
   "downloadModel",
   "importProject",
+  "publish",
+  "openPublished",
+  "closePublished",
+  "published",
+  "deletePublished",
+  "cloudModels",
 ];
 
 // Only some images survive postMessage as they are; elements are sent as ImageBitmaps.

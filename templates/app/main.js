@@ -13,6 +13,7 @@ import { readEmbeddedAssets } from "./embedded.js";
 import * as approval from "./features/approval.js";
 import * as capture from "./features/capture.js";
 import * as classes from "./features/classes.js";
+import * as cloud from "./features/cloud.js";
 import { createWriter } from "./features/dataset_writes.js";
 import * as modelExport from "./features/model_export.js";
 import * as prediction from "./features/prediction.js";
@@ -33,6 +34,7 @@ const FEATURES = [
   prediction,
   projectFile,
   modelExport,
+  cloud,
   approval,
 ];
 const THUMB_SIZE = 64;
@@ -114,12 +116,16 @@ function main() {
     can: context.actions.can,
     dispatch: (name, args = []) => context.actions.dispatch(name, args, { source: "ui" }),
   });
-  const ready = session.boot(context).then(
-    () => context.events.emit("ready", {}),
-    (error) => {
-      throw new TeachkitError("not_ready", `The model could not be loaded: ${error.message}`);
-    },
-  );
+  const ready = session
+    .boot(context)
+    // What each feature does once the page is ready (cloud: what this browser published).
+    .then(() => Promise.all(FEATURES.map((feature) => feature.start?.(context))))
+    .then(
+      () => context.events.emit("ready", {}),
+      (error) => {
+        throw new TeachkitError("not_ready", `The model could not be loaded: ${error.message}`);
+      },
+    );
   ready.catch(() => {}); // reported on the page; a caller awaiting `ready` hears it too
   const api = createPageApi({ ...context, ready });
   window.teachkit = api;

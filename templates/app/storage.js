@@ -118,11 +118,22 @@ export class Storage {
     });
   }
 
+  // What this browser published to the cloud (features/cloud.js): a list kept apart from the
+  // session, so replacing the session never forgets a copy the visitor may want to delete.
+  savePublished(published) {
+    return this.write(["meta"], (stores) => stores.meta.put(published, "published"));
+  }
+
+  async loadPublished() {
+    const transaction = this.database.transaction(["meta"], "readonly");
+    return (await promised(transaction.objectStore("meta").get("published"))) ?? [];
+  }
+
   replaceAll({ classes, samples, head, modelKey, settings = null }) {
     return this.write(["classes", "samples", "meta"], (stores) => {
       stores.classes.clear();
       stores.samples.clear();
-      stores.meta.clear();
+      for (const key of ["head", "settings", "modelKey"]) stores.meta.delete(key);
       classes.forEach(({ id, name }, order) => stores.classes.put({ id, name, order }));
       for (const sample of samples) stores.samples.put(storedSample(sample));
       if (head) stores.meta.put(head, "head");

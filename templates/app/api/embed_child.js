@@ -58,6 +58,27 @@ function hostMethods(api, context, hostOrigin) {
       await consent("download your project file (your example images and the trained model)");
       return api.exportProject();
     },
+    // The visitor's model leaves for the cloud only with their consent when a host asks; with the
+    // example images (or a k-nearest-neighbour model's embeddings) the question says so.
+    publish: async (options = {}) => {
+      const knn = context.store.get().headRecord?.model.kind === "knn";
+      const what =
+        options?.includeSamples === true
+          ? "send your trained model and your example images to the cloud"
+          : knn
+            ? "send your trained model, which holds your examples' embeddings, to the cloud"
+            : "send your trained model to the cloud";
+      await consent(what);
+      return api.publish(options);
+    },
+    openPublished: (linkOrId) => api.openPublished(linkOrId),
+    closePublished: () => api.closePublished(),
+    published: () => api.published(),
+    deletePublished: async (id) => {
+      await consent("delete a copy of your model from the cloud");
+      return api.deletePublished(id);
+    },
+    cloudModels: () => api.cloudModels(),
     importProject: async (blob) => {
       await consent("replace your classes and examples with a project file");
       return api.importProject(blob);

@@ -2,9 +2,10 @@
 // script or a host page may do goes through the same actions as the page's own controls; class
 // names stand for the page's internal class ids.
 import { TeachkitError } from "../core/errors.js";
+import { describePublished } from "../features/cloud.js";
 import { describeEvaluation } from "../features/training.js";
 
-export const API_VERSION = "1.0.0";
+export const API_VERSION = "1.1.0";
 export const EVENTS = ["ready", "samples", "epoch", "trained", "prediction", "error", "notice"];
 
 export function classCounts(dataset) {
@@ -53,6 +54,12 @@ export function createPageApi({ store, actions, events, ready }) {
         predictions: state.predictionCount,
         // The last delete while it can be taken back: {text, expiresAt} (ms since the epoch).
         undo: state.undo && { text: state.undo.text, expiresAt: state.undo.expiresAt },
+        // The model opened from the cloud that answers predictions: {id, title, labels}, or null.
+        opened: state.openedModel && {
+          id: state.openedModel.id,
+          title: state.openedModel.title,
+          labels: [...state.openedModel.labels],
+        },
       };
     },
     classes: () => Object.entries(classCounts(store.get().dataset)).map(([name, count]) => ({ name, count })),
@@ -94,6 +101,17 @@ export function createPageApi({ store, actions, events, ready }) {
     // The trained model alone (see README, "Exports"): a zip for embed.js load(), TF.js and Python.
     downloadModel: async () => (await call("downloadModel")).blob,
     importProject: (blob) => call("importProject", blob),
+    // The cloud copy (README, "A copy in the cloud"); only in a page whose project has [cloud] url.
+    // publish({title, note, includeSamples}) → {id, url, link}; the images go only with
+    // includeSamples: true.
+    publish: (options) => call("publish", options ?? {}),
+    openPublished: (linkOrId) => call("openPublished", linkOrId),
+    closePublished: () => call("closePublished"),
+    // What this browser published: [{id, title, url, link, created, withSamples}].
+    published: () => describePublished(store.get().cloud.published),
+    deletePublished: (id) => call("deletePublished", id),
+    // The receiver's list of models, or null when it does not list them.
+    cloudModels: () => call("listPublished"),
     on(name, handler) {
       if (!EVENTS.includes(name))
         throw new TeachkitError(

@@ -16,6 +16,9 @@ export const ERROR_CODES = [
   "storage", // the browser's storage refused a write
   "forbidden", // the visitor denied a host page's request
   "no_connection", // embed.js: the page in the iframe did not answer this host
+  "cloud_unreachable", // the cloud receiver is offline, down or did not answer in time: try again
+  "cloud_refused", // the cloud receiver answered with an error (its message says why)
+  "other_base_model", // a model made with another base model than this page runs
   "failed", // anything else, with the reason in the message
 ];
 

@@ -21,6 +21,8 @@ export function whenIdle(state) {
 export function whenTrained(state) {
   return (
     whenReady(state) ??
-    (state.head ? null : refusal("not_trained", "Train the model before asking it about an image."))
+    (state.head || state.openedModel
+      ? null
+      : refusal("not_trained", "Train the model before asking it about an image."))
   );
 }

@@ -12,24 +12,31 @@ function fileName(title) {
   return `${slug || "teachkit"}.teachkit-model.zip`;
 }
 
+// The trained model as the download's zip (a Blob): what "Download model" saves and what the
+// cloud copy sends.
+export function trainedModelPackage({ store, project, options }, title = project.title) {
+  const { dataset, headRecord } = store.get();
+  return modelDownload({
+    title,
+    record: headRecord,
+    classNames: new Map(dataset.classes.map((item) => [item.id, item.name])),
+    identity: project.model.identity,
+    embeddingSize: project.model.embedding_size,
+    modelSource: options.model,
+    teachkitVersion: project.teachkit,
+    samples: dataset.samples,
+  });
+}
+
 export const actions = {
   // Resolves to {blob, name}.
   downloadModel: {
     can: (state) =>
       whenReady(state) ??
       (state.head ? null : refusal("not_trained", "Train the model before downloading it.")),
-    async run({ store, project, options, notify }) {
-      const { dataset, headRecord } = store.get();
-      const blob = await modelDownload({
-        title: project.title,
-        record: headRecord,
-        classNames: new Map(dataset.classes.map((item) => [item.id, item.name])),
-        identity: project.model.identity,
-        embeddingSize: project.model.embedding_size,
-        modelSource: options.model,
-        teachkitVersion: project.teachkit,
-        samples: dataset.samples,
-      });
+    async run(context) {
+      const { project, notify } = context;
+      const blob = await trainedModelPackage(context);
       notify(`Saved the trained model (${(blob.size / 1e6).toFixed(1)} MB).`);
       return { blob, name: fileName(project.title) };
     },

@@ -32,22 +32,40 @@ export function describePrediction(prediction) {
   };
 }
 
+// The model that answers: a model opened from the cloud (features/cloud.js) while it is open, which
+// brings no example images, or the page's own, with its samples.
+export function answeringHead(state) {
+  return state.openedModel?.head ?? state.head;
+}
+
+function answeringModel({ openedModel, head, dataset }) {
+  if (openedModel)
+    return {
+      head: openedModel.head,
+      name: (classId) => openedModel.names.get(classId) ?? "?",
+      dataset: null,
+    };
+  return { head, name: (classId) => dataset.classById(classId)?.name ?? "?", dataset };
+}
+
 // `image` is a JPEG of what was classified (a file), or null (a camera frame: it is on screen).
 function showPrediction({ store, events }, embedding, origin, started, image = null) {
-  const { dataset, head } = store.get();
+  const { head, name, dataset } = answeringModel(store.get());
   const probabilities = head.predict(embedding);
   const scores = head.classIds.map((classId, index) => ({
     classId,
-    name: dataset.classById(classId)?.name ?? "?",
+    name: name(classId),
     probability: probabilities[index],
   }));
   const best = scores.reduce((a, b) => (b.probability > a.probability ? b : a));
-  const neighbors = nearest(dataset.samples, embedding, 3).map(({ sample, similarity }) => ({
-    sample,
-    className: dataset.classById(sample.classId)?.name ?? "?",
-    similarity,
-  }));
-  const typical = typicalSimilarity(dataset, best.classId);
+  const neighbors = dataset
+    ? nearest(dataset.samples, embedding, 3).map(({ sample, similarity }) => ({
+        sample,
+        className: name(sample.classId),
+        similarity,
+      }))
+    : [];
+  const typical = dataset ? typicalSimilarity(dataset, best.classId) : null;
   const prediction = {
     label: best.name,
     classId: best.classId,
@@ -72,7 +90,7 @@ async function runLive(context, video) {
   let taken = 0;
   let shown = 0; // with two workers an older frame can finish last; it is not shown
   let failure = null;
-  const going = () => store.get().live && store.get().head && !failure;
+  const going = () => store.get().live && answeringHead(store.get()) && !failure;
   let nextFrame = nextVideoFrame(video);
   while (going()) {
     await services.embedder.whenIdle();
@@ -84,7 +102,7 @@ async function runLive(context, video) {
     const started = performance.now();
     embedSource(context, video)
       .then((embedding) => {
-        if (!store.get().live || !store.get().head || frame < shown) return;
+        if (!store.get().live || !answeringHead(store.get()) || frame < shown) return;
         shown = frame;
         showPrediction(context, embedding, "camera", started);
         frames += 1;

@@ -33,26 +33,33 @@ async function readImport(context, file) {
   return { imported, head };
 }
 
+// The whole session as a project file (a Blob): what "Save project file" saves, and what a cloud
+// copy sends only when the visitor ticks "include my example images".
+export async function projectFile({ store, project }) {
+  const { dataset, settings, headRecord } = store.get();
+  try {
+    return await exportProject({
+      title: project.title,
+      dataset,
+      settings,
+      head: headRecord,
+      modelFingerprint: project.model.fingerprint,
+      base: project.model.identity,
+      embeddingSize: project.model.embedding_size,
+    });
+  } catch (error) {
+    throw new TeachkitError("failed", `The project file could not be made: ${error.message}`);
+  }
+}
+
 export const actions = {
   // Resolves to {blob, name}: the project file and the name to save it under.
   exportProject: {
     can: whenIdle,
-    async run({ store, project, notify }) {
-      const { dataset, settings, headRecord } = store.get();
-      let blob;
-      try {
-        blob = await exportProject({
-          title: project.title,
-          dataset,
-          settings,
-          head: headRecord,
-          modelFingerprint: project.model.fingerprint,
-          base: project.model.identity,
-          embeddingSize: project.model.embedding_size,
-        });
-      } catch (error) {
-        throw new TeachkitError("failed", `The project file could not be made: ${error.message}`);
-      }
+    async run(context) {
+      const { store, project, notify } = context;
+      const { dataset } = store.get();
+      const blob = await projectFile(context);
       notify(`Saved ${dataset.samples.length} samples to a project file.`);
       return { blob, name: fileName(project.title) };
     },

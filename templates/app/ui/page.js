@@ -3,6 +3,7 @@
 import { mountApproval } from "./approval.js";
 import { mountCamera } from "./camera.js";
 import { mountClasses } from "./classes.js";
+import { mountCloudOpen, mountCloudPublish } from "./cloud.js";
 import { byTestId } from "./dom.js";
 import { mountPrediction } from "./prediction.js";
 import { mountProject } from "./project.js";
@@ -59,6 +60,8 @@ export function mountPage(root, { store, can, dispatch }) {
     mounted("training", mountTraining),
     mounted("prediction", mountPrediction, thumbnails),
     mounted("project", mountProject),
+    mounted("cloud-publish", mountCloudPublish),
+    mounted("cloud-open", mountCloudOpen),
     mounted("approval", mountApproval),
     mounted("undo", mountUndo),
   ];
