@@ -693,10 +693,12 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _check_cloud_url(value: str) -> str:
+def _check_cloud_url(value: str | None) -> str | None:
     """The receiver's base URL, as the page resolves "models/…" against it: https (http only on
     this computer, for testing), no user name, query or fragment, and a path ending in "/" (added
     when missing)."""
+    if value is None:
+        return None
     url = _URL.fullmatch(value)
     if url is None or url.group(1).lower() not in DEFAULT_PORTS:
         raise _problem("must start with https://", _show(value), CLOUD_EXAMPLE)
@@ -724,13 +726,12 @@ def _check_cloud_url(value: str) -> str:
     return origin + path
 
 
-CloudUrl = Annotated[str, AfterValidator(_check_cloud_url), Expect(CLOUD_EXAMPLE)]
 
 
 class CloudSection(_Table):
     """Where the page keeps copies of trained models in the cloud: a receiver (teachkit receive)."""
 
-    url: CloudUrl | None = Field(
+    url: Annotated[str | None, AfterValidator(_check_cloud_url), Expect(CLOUD_EXAMPLE)] = Field(
         None,
         description='Base web address of the receiver, like "https://models.example.edu/teachkit/": the '
         "page may send the trained model there (never the images, unless the visitor ticks the box) and "

@@ -601,6 +601,48 @@ CASES.update(
 )
 
 
+def cloud_case(url: str, *lines: str) -> tuple[str, dict, list[str]]:
+    """A case of `[cloud] url = <url>` (TOML text) and the expected problems."""
+    return (TWO + f"[cloud]\nurl = {url}\n", {}, problems(*lines))
+
+
+CASES.update(
+    {
+        "cloud over plain http": cloud_case(
+            '"http://models.example.edu/teachkit/"',
+            "cloud.url: must use https:// (http:// only for a receiver on this computer, for testing) "
+            '(got "http://models.example.edu/teachkit/"; expected "https://models.example.edu/teachkit/")',
+        ),
+        "cloud without a scheme": cloud_case(
+            '"models.example.edu/teachkit/"',
+            'cloud.url: must start with https:// (got "models.example.edu/teachkit/"; expected a web '
+            'address like "https://models.example.edu/teachkit/")',
+        ),
+        "cloud with a query": cloud_case(
+            '"https://models.example.edu/teachkit/?key=1"',
+            'cloud.url: must not contain a query or fragment: drop everything from the "?" or "#" (got '
+            '"https://models.example.edu/teachkit/?key=1"; expected a web address like '
+            '"https://models.example.edu/teachkit/")',
+        ),
+        "cloud with a password": cloud_case(
+            '"https://ann:secret@models.example.edu/"',
+            "cloud.url: must not contain a user name or password "
+            '(got "https://ann:secret@models.example.edu/"; expected "https://models.example.edu/")',
+        ),
+        "cloud with a capital host": cloud_case(
+            '"https://Models.example.edu/teachkit/"',
+            "cloud.url: must be lowercase: the browser reports the scheme and host in lowercase "
+            '(got "https://Models.example.edu/teachkit/"; expected "https://models.example.edu/teachkit/")',
+        ),
+        "cloud is no text": cloud_case(
+            "443",
+            "cloud.url: must be text in quotes (got 443; expected a web address like "
+            '"https://models.example.edu/teachkit/")',
+        ),
+    }
+)
+
+
 @pytest.mark.parametrize("text, files, expected", list(CASES.values()), ids=list(CASES))
 def test_malformed_project_file(tmp_path, text, files, expected):
     project_file = tmp_path / "project.toml"
@@ -681,6 +723,7 @@ def test_minimal_file_loads_with_defaults(tmp_path):
         },
         "page": {"mode": "teach"},
         "embed": {"allowed_origins": []},
+        "cloud": {"url": None},
         "output": {"mode": "hosted", "dir": tmp_path.resolve() / "dist"},
     }
 
@@ -748,10 +791,12 @@ def test_page_config_is_json_without_paths(tmp_path):
         "theme",
         "page",
         "embed",
+        "cloud",
         "settings",
     }
     assert config["page"] == {"mode": "teach"}
     assert config["embed"] == {"allowed_origins": []}
+    assert config["cloud"] == {"url": None}
     assert config["settings"] == settings_spec()
     assert config["theme"] == {
         "primary_color": "#1f6feb",
@@ -769,6 +814,43 @@ def test_good_embed_table_reaches_the_page(tmp_path):
     project = load_project(tmp_path / "project.toml")
     assert project.embed.allowed_origins == origins
     assert project.page_config()["embed"] == {"allowed_origins": origins}
+
+
+@pytest.mark.parametrize(
+    "url, stored, origin",
+    [
+        (
+            "https://models.example.edu/teachkit/",
+            "https://models.example.edu/teachkit/",
+            "https://models.example.edu",
+        ),
+        (
+            "https://models.example.edu/teachkit",
+            "https://models.example.edu/teachkit/",
+            "https://models.example.edu",
+        ),
+        (
+            "https://models.example.edu:8443",
+            "https://models.example.edu:8443/",
+            "https://models.example.edu:8443",
+        ),
+        ("http://127.0.0.1:8700/", "http://127.0.0.1:8700/", "http://127.0.0.1:8700"),
+        ("http://localhost:8700/models/", "http://localhost:8700/models/", "http://localhost:8700"),
+        ("http://[::1]:8700/", "http://[::1]:8700/", "http://[::1]:8700"),
+    ],
+)
+def test_good_cloud_url_reaches_the_page_ending_in_a_slash(tmp_path, url, stored, origin):
+    (tmp_path / "project.toml").write_text(TWO + f'[cloud]\nurl = "{url}"\n')
+    project = load_project(tmp_path / "project.toml")
+    assert project.page_config()["cloud"] == {"url": stored}
+    assert project.cloud.origin == origin
+
+
+def test_without_cloud_the_page_gets_none(tmp_path):
+    (tmp_path / "project.toml").write_text(TWO)
+    project = load_project(tmp_path / "project.toml")
+    assert project.page_config()["cloud"] == {"url": None}
+    assert project.cloud.origin is None
 
 
 SPEC_KEYS = ["section", "key", "label", "kind"]
@@ -898,7 +980,7 @@ def test_example_project_loads_and_shows_the_defaults(tmp_path):
     assert example.classes == ["Rock", "Paper", "Scissors"]
     (tmp_path / "project.toml").write_text('classes = ["Rock", "Paper", "Scissors"]\n')
     defaults = load_project(tmp_path / "project.toml")
-    for table in ("model", "head", "training", "capture", "embed"):
+    for table in ("model", "head", "training", "capture", "embed", "cloud"):
         assert getattr(example, table) == getattr(defaults, table), table
     assert example.theme.model_dump() == defaults.theme.model_dump()
     assert example.output.mode == defaults.output.mode and example.output.dir.name == "dist"
@@ -930,7 +1012,7 @@ def test_json_schema_describes_every_table_and_key():
     json.dumps(schema)
     assert schema["type"] == "object" and schema["additionalProperties"] is False
     assert schema["required"] == ["classes"]
-    tables = {"model", "head", "training", "capture", "theme", "page", "embed", "output"}
+    tables = {"model", "head", "training", "capture", "theme", "page", "embed", "cloud", "output"}
     assert tables | {"title", "description", "classes"} == set(schema["properties"])
     for name in tables:
         table = schema["$defs"][schema["properties"][name]["$ref"].rsplit("/", 1)[1]]
