@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -212,10 +213,13 @@ def test_corrupt_keras_weights_file(tmp_path, own_cache):
     )
 
 
-def test_keras_weights_offline_name_the_file_to_fetch(tmp_path, own_cache, monkeypatch):
+def test_keras_weights_offline_name_the_file_to_fetch(tmp_path, own_cache, monkeypatch, request):
     # No network here; a proxy on a closed local port makes the download fail at once everywhere.
     for variable in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
         monkeypatch.setenv(variable, "http://127.0.0.1:9")
+    # urllib's global opener keeps the proxy it first saw: forget it afterwards, or every later
+    # urlopen in this test session goes to that closed port.
+    request.addfinalizer(lambda: urllib.request.install_opener(None))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
     project = write_project(tmp_path, 'classes = ["a", "b"]\n[model]\nbase = "mobilenet_v2"\nalpha = 0.35\n')
     result = run_cli("build", project)

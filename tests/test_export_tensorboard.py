@@ -288,7 +288,9 @@ def test_a_file_without_a_trained_model_or_history_is_refused(exported, tmp_path
 
 
 def get(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=30) as response:
+    # A fresh opener without proxies: urllib's global one keeps whatever proxy it first saw.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url, timeout=30) as response:
         return response.read()
 
 
