@@ -23,6 +23,7 @@ from playwright.sync_api import expect
 from .conftest import build_project, record_traffic
 from .pagekit import PROJECT, predict, wait_ready
 from .receivers import moto_s3, start_receiver
+from .test_layout import violations
 
 
 def free_port() -> int:
@@ -143,10 +144,10 @@ class RecordingRelay:
 
 
 @contextlib.contextmanager
-def relayed_receiver(store: str, origins: list[str], port: int, env: dict | None = None):
+def relayed_receiver(store: str, origins: list[str], port: int, env: dict | None = None, **options):
     """The real receiver, reached through a RecordingRelay on `port` (where the page's [cloud] url
-    points)."""
-    with start_receiver(store, origins, env=env) as receiver:
+    points); `options` go to start_receiver."""
+    with start_receiver(store, origins, env=env, **options) as receiver:
         relay = RecordingRelay(port, int(receiver.url.rsplit(":", 1)[1].strip("/")))
         try:
             yield receiver, relay
@@ -257,14 +258,26 @@ def test_published_model_opens_by_its_link_in_a_fresh_profile_and_is_deleted_wit
 def test_the_example_images_go_only_with_the_box_ticked(browser, site, receiver_port, page_trained, tmp_path):
     trained = page_trained()
     store = tmp_path / "store"
-    with relayed_receiver(str(store), [origin(site.url)], receiver_port) as (_, relay):
+    with relayed_receiver(str(store), [origin(site.url)], receiver_port, list_models=True) as (_, relay):
         context, student = open_trained(browser, site.url, trained.project_file)
+        page = student.page
         try:
-            publish(student.page, "With the pictures", include_samples=True)
-            published_link(student.page)
-            copies = student.page.evaluate("() => window.teachkit.published()")
+            publish(page, "With the pictures", include_samples=True)
+            published_link(page)
+            copies = page.evaluate("() => window.teachkit.published()")
             # The box is for one upload: it is unticked again afterwards.
-            expect(student.page.locator('[data-testid="cloud-include-samples"]')).not_to_be_checked()
+            expect(page.locator('[data-testid="cloud-include-samples"]')).not_to_be_checked()
+            # This receiver lists its models: the open panel offers them.
+            page.locator('[data-testid="cloud-open-panel"] summary').click()
+            listed = page.locator('[data-testid="cloud-list"] li')
+            expect(listed).to_have_count(1, timeout=30_000)
+            expect(listed).to_contain_text("With the pictures")
+            assert violations(page) == []  # both cloud panels open, the link shown
+            listed.locator("button").click()
+            expect(page.locator('[data-testid="cloud-opened-title"]')).to_have_text("With the pictures")
+            page.click('[data-testid="cloud-close"]')
+            expect(page.locator('[data-testid="cloud-opened"]')).to_be_hidden()
+            assert page.evaluate("() => window.teachkit.status().opened") is None
         finally:
             context.close()
     fields = relay.form_fields()
