@@ -7,12 +7,17 @@ that unpacks to gigabytes is refused), and its manifest is validated as a typed 
 problem is a `TrainedFileError` that says what is wrong.
 
 `read_trained` is the entry for commands that take "whatever the page saved": it tells the kinds of
-file apart by what the zip holds (today only project files; the page's model download is to come)
-and hands each to its reader.
+file apart by what the zip holds (project files and the page's model downloads) and hands each to
+its reader.
+
+Every reader takes a path or an `InMemoryFile` (bytes with a label that messages show instead of a
+path: an upload to `teachkit receive`, whose messages must never show a server's path).
 """
 
 from __future__ import annotations
 
+import copy
+import io
 import json
 import re
 import zipfile
@@ -114,33 +119,59 @@ class TrainedProject:
     samples: list[Sample]
     settings: dict[str, Any]
     head: TrainedHead | None
-    source: Path | None = None  # the file it was read from, for messages
+    source: Path | InMemoryFile | None = None  # the file it was read from, for messages
+
+
+@dataclass(frozen=True)
+class InMemoryFile:
+    """A file's bytes, and what messages call it instead of a path (e.g. "the uploaded package")."""
+
+    data: bytes
+    label: str
+
+    def __str__(self) -> str:
+        return self.label
+
+
+Source = Path | InMemoryFile  # what the readers read: a file on disk, or bytes received
+
+
+def _source(path: Path | str | InMemoryFile) -> Source:
+    return path if isinstance(path, InMemoryFile) else Path(path)
 
 
 def _megabytes(size: int) -> str:
     return f"{round(size / 1024**2)} MB"
 
 
-def _open_zip(path: Path) -> zipfile.ZipFile:
+def open_zip(
+    path: Source,
+    kind: str = "a teachkit project file",
+    hint: str = "save it again with Save project file in the page",
+) -> zipfile.ZipFile:
+    """The zip itself, unjudged; a file that is missing or no zip raises TrainedFileError that
+    calls the file `kind` and ends with `hint`."""
     try:
-        return zipfile.ZipFile(path)
+        return zipfile.ZipFile(io.BytesIO(path.data) if isinstance(path, InMemoryFile) else path)
     except FileNotFoundError:
         raise TrainedFileError(f"{path}: file not found") from None
     except IsADirectoryError:
         raise TrainedFileError(f"{path} is a folder; expected a project file saved by the page.") from None
-    except (zipfile.BadZipFile, OSError) as error:
-        raise TrainedFileError(
-            f"{path}: not a teachkit project file, or it is damaged ({error}).\n"
-            "Hint: save it again with Save project file in the page."
-        ) from None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        raise TrainedFileError(f"{path}: not {kind}, or it is damaged ({error}).\nHint: {hint}.") from None
 
 
-def _open(
-    path: Path, allowed: re.Pattern[str] = ALLOWED, kind: str = "a teachkit project file"
+def entry_limit(name: str) -> int:
+    """The most bytes the entry `name` may unpack to."""
+    return MAX_ENTRY.get(name, MAX_PICTURE)
+
+
+def open_judged(
+    path: Source, allowed: re.Pattern[str] = ALLOWED, kind: str = "a teachkit project file"
 ) -> zipfile.ZipFile:
     """The zip, judged from its directory before anything is unpacked: only `allowed` names, and
     sizes within the limits."""
-    archive = _open_zip(path)
+    archive = open_zip(path)
     infos = archive.infolist()
     if len(infos) > MAX_ENTRIES:
         raise TrainedFileError(f"{path}: the file has more than {MAX_ENTRIES} entries.")
@@ -148,7 +179,7 @@ def _open(
     for info in infos:
         if not allowed.match(info.filename):
             raise TrainedFileError(f'{path}: contains "{info.filename}", which does not belong in {kind}.')
-        limit = MAX_ENTRY.get(info.filename, MAX_PICTURE)
+        limit = entry_limit(info.filename)
         total += info.file_size
         if info.file_size > limit or total > MAX_TOTAL:
             raise TrainedFileError(
@@ -158,18 +189,34 @@ def _open(
     return archive
 
 
-def _read(archive: zipfile.ZipFile, name: str, path: Path) -> bytes:
+def read_entry(archive: zipfile.ZipFile, name: str, path: Source, kind: str = "the project file") -> bytes:
+    """One entry's bytes, never more than its limit or than the zip's directory says: an entry
+    that unpacks to more than it claims (a zip bomb's trick) is refused after one byte more.
+    Messages call the zip `kind`."""
+    limit = entry_limit(name)
     try:
-        return archive.read(name)
+        info = archive.getinfo(name)
+        declared = min(info.file_size, limit)
+        probe = copy.copy(info)
+        probe.file_size = declared + 1  # read on one byte; the CRC then fails if it was there
+        with archive.open(probe) as entry:
+            data = entry.read(declared + 1)
     except KeyError:
-        raise TrainedFileError(f"{path}: the project file has no {name}.") from None
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
-        raise TrainedFileError(f"{path}: {name} in the project file is damaged ({error}).") from None
+        raise TrainedFileError(f"{path}: {kind} has no {name}.") from None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as error:
+        # RuntimeError: an encrypted entry
+        raise TrainedFileError(f"{path}: {name} in {kind} is damaged ({error}).") from None
+    if len(data) > declared:
+        raise TrainedFileError(
+            f'{path}: "{name}" unpacks to more than its zip directory says (at most '
+            f"{_megabytes(limit)} is read); it was refused."
+        )
+    return data
 
 
-def _manifest(archive: zipfile.ZipFile, path: Path) -> Manifest:
+def _manifest(archive: zipfile.ZipFile, path: Source) -> Manifest:
     try:
-        data = json.loads(_read(archive, MANIFEST, path))
+        data = json.loads(read_entry(archive, MANIFEST, path))
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise TrainedFileError(f"{path}: the project file's {MANIFEST} cannot be read.") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -186,7 +233,7 @@ def _manifest(archive: zipfile.ZipFile, path: Path) -> Manifest:
         raise TrainedFileError(f"{path}: the project file is damaged ({where}: {first['msg']}).") from None
 
 
-def _head(manifest: Manifest, names: dict[str, str], path: Path) -> TrainedHead | None:
+def _head(manifest: Manifest, names: dict[str, str], path: Source) -> TrainedHead | None:
     record = manifest.head
     if record is None:
         return None
@@ -215,14 +262,14 @@ def _head(manifest: Manifest, names: dict[str, str], path: Path) -> TrainedHead 
     )
 
 
-def read_project_file(path: Path) -> TrainedProject:
+def read_project_file(path: Path | InMemoryFile) -> TrainedProject:
     """Reads and checks a project file saved by the page; any problem raises TrainedFileError."""
-    path = Path(path)
-    with _open(path) as archive:
+    path = _source(path)
+    with open_judged(path) as archive:
         manifest = _manifest(archive, path)
         names = {item.id: item.name for item in manifest.classes}
         size = manifest.embeddingSize
-        raw = _read(archive, EMBEDDINGS, path)
+        raw = read_entry(archive, EMBEDDINGS, path)
         if len(raw) != len(manifest.samples) * size * 4:
             raise TrainedFileError(f"{path}: the project file's embeddings are incomplete.")
         embeddings = np.frombuffer(raw, dtype="<f4").reshape(len(manifest.samples), size)
@@ -235,8 +282,8 @@ def read_project_file(path: Path) -> TrainedProject:
                     id=entry.id,
                     class_name=names[entry.classId],
                     embedding=embeddings[index].copy(),
-                    image=_read(archive, f"images/{entry.id}.jpg", path),
-                    thumb=_read(archive, f"thumbs/{entry.id}.jpg", path),
+                    image=read_entry(archive, f"images/{entry.id}.jpg", path),
+                    thumb=read_entry(archive, f"thumbs/{entry.id}.jpg", path),
                 )
             )
         return TrainedProject(
@@ -267,17 +314,17 @@ class ModelMetadata(_Loose):
     head: dict[str, Any]
 
 
-def _json(archive: zipfile.ZipFile, name: str, path: Path) -> Any:
+def _json(archive: zipfile.ZipFile, name: str, path: Source) -> Any:
     try:
-        return json.loads(_read(archive, name, path))
+        return json.loads(read_entry(archive, name, path))
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise TrainedFileError(f"{path}: {name} in the model download cannot be read.") from None
 
 
-def _layers_weights(archive: zipfile.ZipFile, path: Path) -> list[np.ndarray]:
+def _layers_weights(archive: zipfile.ZipFile, path: Source) -> list[np.ndarray]:
     """The dense head's kernels and biases, in order, from its TF.js layers model."""
     model = _json(archive, "head/model.json", path)
-    data = _read(archive, "head/weights.bin", path)
+    data = read_entry(archive, "head/weights.bin", path)
     weights, offset = [], 0
     try:
         specs = [spec for group in model["weightsManifest"] for spec in group["weights"]]
@@ -292,11 +339,11 @@ def _layers_weights(archive: zipfile.ZipFile, path: Path) -> list[np.ndarray]:
     return weights
 
 
-def read_model_download(path: Path) -> TrainedProject:
+def read_model_download(path: Path | InMemoryFile) -> TrainedProject:
     """Reads a model download (the page's Download model): the head and the base's identity; a
     kNN head brings its samples' embeddings (no pictures)."""
-    path = Path(path)
-    with _open(path, MODEL_ENTRIES, "a model download") as archive:
+    path = _source(path)
+    with open_judged(path, MODEL_ENTRIES, "a model download") as archive:
         try:
             metadata = ModelMetadata.model_validate(_json(archive, MODEL_METADATA, path))
         except ValidationError as error:
@@ -312,7 +359,7 @@ def read_model_download(path: Path) -> TrainedProject:
         if head.get("kind") == "dense":
             weights = _layers_weights(archive, path)
         elif head.get("kind") == "knn":
-            embeddings = np.frombuffer(_read(archive, "knn/embeddings.f32", path), "<f4")
+            embeddings = np.frombuffer(read_entry(archive, "knn/embeddings.f32", path), "<f4")
             labels = _json(archive, "knn/labels.json", path)
             if not size or embeddings.size != len(labels) * size:
                 raise TrainedFileError(f"{path}: the model download's samples are incomplete.")
@@ -348,11 +395,11 @@ TRAINED_KINDS = (
 )
 
 
-def read_trained(path: Path) -> TrainedProject:
+def read_trained(path: Path | InMemoryFile) -> TrainedProject:
     """Reads any file the page saves about what a visitor trained, telling the kinds apart by the
     entries of the zip; any problem (not a zip, damaged, foreign) raises TrainedFileError."""
-    path = Path(path)
-    with _open_zip(path) as archive:
+    path = _source(path)
+    with open_zip(path) as archive:
         names = archive.namelist()
     for _, marker, reader in TRAINED_KINDS:
         if marker in names:
