@@ -209,6 +209,76 @@ def serve(site: Path, host: str, port: int, isolated: bool) -> None:
 
 
 @main.command()
+@click.option(
+    "--store",
+    required=True,
+    help="Where models are kept: a folder (created if missing) or s3://BUCKET/PREFIX (credentials, "
+    "AWS_ENDPOINT_URL and region the standard AWS way).",
+)
+@click.option(
+    "--allow-origin",
+    "origins",
+    multiple=True,
+    required=True,
+    metavar="ORIGIN",
+    help="The origin (scheme://host[:port]) of a page that may publish, or null for pages opened from "
+    "file://; repeat for several.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8700, show_default=True, help="Port (0 picks a free one).")
+@click.option(
+    "--max-mb", default=50, show_default=True, type=click.IntRange(min=1), help="Largest upload, in MB."
+)
+@click.option(
+    "--list", "listing", is_flag=True, help="Answer GET models with every model (off: by link only)."
+)
+@click.option(
+    "--public-url",
+    metavar="URL",
+    help="The base of the links it answers (default: the URL each request came to, as the proxy says).",
+)
+@click.option(
+    "--rate",
+    default=120,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Requests per minute per client address.",
+)
+@verbosity_options
+@reports_errors
+def receive(
+    store: str,
+    origins: tuple[str, ...],
+    host: str,
+    port: int,
+    max_mb: int,
+    listing: bool,
+    public_url: str | None,
+    rate: int,
+) -> None:
+    """Receive the models that visitors publish from a page (its project's cloud.url): store them and
+    answer links anyone can open."""
+    from .receiver import make_settings, open_receiver
+
+    settings = make_settings(
+        store=store,
+        origins=origins,
+        host=host,
+        port=port,
+        max_mb=max_mb,
+        listing=listing,
+        public_url=public_url,
+        rate=rate,
+    )
+    receiver = open_receiver(settings)
+    click.echo(receiver.start_line())
+    try:
+        receiver.run()
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+
+
+@main.command()
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout.")
 @verbosity_options
 @reports_errors
