@@ -726,8 +726,6 @@ def _check_cloud_url(value: str | None) -> str | None:
     return origin + path
 
 
-
-
 class CloudSection(_Table):
     """Where the page keeps copies of trained models in the cloud: a receiver (teachkit receive)."""
 
