@@ -222,6 +222,10 @@ def test_published_model_opens_by_its_link_in_a_fresh_profile_and_is_deleted_wit
             expect(teacher.page.locator('[data-testid="cloud-opened-title"]')).to_have_text(
                 "Surfaces of 7b", timeout=60_000
             )
+            # Nothing to train in this profile: the opened model is ready to answer.
+            expect(teacher.page.locator('[data-testid="prediction-label"]')).to_have_text(
+                "Show the camera an example or choose an image."
+            )
             for photo, label, _ in trained.predictions[::3]:
                 assert predict(teacher.page, photo)[0] == label, photo.name
 

@@ -34,7 +34,7 @@ export function describePrediction(prediction) {
 
 // The model that answers: a model opened from the cloud (features/cloud.js) while it is open, which
 // brings no example images, or the page's own, with its samples.
-export function answeringHead(state) {
+function answeringHead(state) {
   return state.openedModel?.head ?? state.head;
 }
 

@@ -54,9 +54,10 @@ export function mountPrediction(root, { can, dispatch }, thumbnails) {
       output.dataset.confidence = "";
       output.dataset.sure = "";
       const step = nextStep(state).step;
-      label.textContent = ["try", "retrain"].includes(step)
-        ? "Show the camera an example or choose an image."
-        : "Train the model first.";
+      label.textContent =
+        state.openedModel || ["try", "retrain"].includes(step)
+          ? "Show the camera an example or choose an image."
+          : "Train the model first.";
       unsure.hidden = true;
       bars.replaceChildren();
       neighbors.replaceChildren();
@@ -115,7 +116,10 @@ export function mountPrediction(root, { can, dispatch }, thumbnails) {
       state.live !== previous?.live
     )
       showInput(state);
-    const settled = state.head === previous?.head && state.dataset === previous?.dataset;
+    const settled =
+      state.head === previous?.head &&
+      state.dataset === previous?.dataset &&
+      state.openedModel === previous?.openedModel;
     if (state.prediction === previous?.prediction && settled && state.status === previous?.status) return;
     showResult(state);
   };
