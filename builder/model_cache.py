@@ -17,6 +17,7 @@ import numpy as np
 from . import __version__
 from .convert import ConversionResult, Probes, convert_and_quantize, tfjs_embedder
 from .errors import ConversionError
+from .imagenet import write_classifier
 from .jstools import JsToolchain, cache_root
 from .models import build_embedding_model, model_identity
 from .probes import PROBE_PHOTOS, probe_pixels
@@ -26,7 +27,8 @@ from .scaffold import templates_dir
 log = logging.getLogger(__name__)
 
 # Bump when the conversion itself changes in a way that alters the output for the same inputs.
-CONVERSION_FORMAT = 5  # 4: Lite0 with batch norms folded in Python; 5: auto orders by channel error
+# 4: Lite0 with batch norms folded in Python; 5: auto orders by channel error; 6: the ImageNet classifier
+CONVERSION_FORMAT = 6
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class PreparedModel:
     conversion: ConversionResult
     probe_embeddings: dict[str, list[float]]  # float Keras embeddings of the probe photos
     from_cache: bool
+    imagenet: Path | None = None  # the base model's own ImageNet classifier (builder/imagenet.py)
 
     @property
     def size_bytes(self) -> int:
@@ -83,6 +86,7 @@ def prepare_model(
         conversion=ConversionResult.from_json(info["conversion"]),
         probe_embeddings=info["probe_embeddings"],
         from_cache=from_cache,
+        imagenet=entry / "imagenet" if (entry / "imagenet").is_dir() else None,
     )
     _check_fidelity(prepared, model_config, allow_lossy)
     return prepared
@@ -124,6 +128,8 @@ def _convert_into(entry: Path, model_config: object, toolchain: JsToolchain, pro
             tfjs_embedder(toolchain, templates_dir() / "tools" / "embed_node.mjs"),
             progress,
         )
+        if embedding_model.classifier is not None:
+            write_classifier(embedding_model.classifier, float_embeddings, staging / "imagenet")
         info = {
             "input_size": embedding_model.input_size,
             "embedding_size": embedding_model.embedding_size,

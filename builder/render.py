@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from . import __version__
+from .imagenet import CLASSIFIER_BIN, CLASSIFIER_JSON
 from .model_cache import PreparedModel
 from .scaffold import templates_dir
 
@@ -81,6 +82,8 @@ def page_config(inputs: SiteInputs) -> dict:
             "fingerprint": model_fingerprint(inputs.model.directory),
             # Travels in project files, so `teachkit export` can rebuild the same base model.
             "identity": base_identity(inputs.model),
+            # The base model's own ImageNet classifier ships beside it (builder/imagenet.py).
+            "imagenet": inputs.model.imagenet is not None,
         },
     }
 
@@ -93,6 +96,18 @@ def base_identity(model: PreparedModel) -> dict:
         "embedding_size": model.embedding_size,
         "preprocessing": {**PREPROCESSING, "input_size": model.input_size},
         "model_json_sha256": hashlib.sha256((model.directory / "model.json").read_bytes()).hexdigest(),
+    }
+
+
+def _imagenet_files(model: PreparedModel) -> dict[str, bytes]:
+    """The "What the base model sees" panel's files: the classifier, the synsets and WordNet's
+    licence (which must travel with its data)."""
+    synsets = (templates_dir() / "data" / "imagenet_synsets.json").read_bytes()
+    return {
+        CLASSIFIER_JSON: (model.imagenet / CLASSIFIER_JSON).read_bytes(),
+        CLASSIFIER_BIN: (model.imagenet / CLASSIFIER_BIN).read_bytes(),
+        "synsets.json": synsets,
+        "WORDNET-LICENSE.txt": json.loads(synsets)["licence"].encode(),
     }
 
 
@@ -130,6 +145,10 @@ def _base64(data: bytes) -> str:
 def render_hosted(inputs: SiteInputs, site: Path) -> None:
     page = templates_dir() / "page"
     shutil.copytree(inputs.model.directory, site / "model")
+    if inputs.model.imagenet is not None:
+        (site / "imagenet").mkdir()
+        for name, data in _imagenet_files(inputs.model).items():
+            (site / "imagenet" / name).write_bytes(data)
     (site / "wasm").mkdir()
     for binary in inputs.wasm_binaries:
         shutil.copyfile(binary, site / "wasm" / binary.name)
@@ -186,6 +205,12 @@ def render_single_file(inputs: SiteInputs, site: Path) -> Path:
         | {"weightSpecs": weight_specs},
         "weights": _base64(weights),
         "wasm": wasm,
+        # Read by the page only when the panel opens.
+        "imagenet": (
+            {name: _base64(data) for name, data in _imagenet_files(inputs.model).items()}
+            if inputs.model.imagenet is not None
+            else None
+        ),
     }
     csp = content_security_policy(f"'sha256-{script_hash}'", "blob:", inputs.project.cloud.origin)
     html = _render_page(inputs, _logo_data_url(logo) if logo else None, csp, single_file)

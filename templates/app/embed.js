@@ -45,6 +45,7 @@ const METHODS = [
   "published",
   "deletePublished",
   "cloudModels",
+  "baseModelTopK",
 ];
 
 // Only some images survive postMessage as they are; elements are sent as ImageBitmaps.
@@ -157,6 +158,7 @@ export async function connect(iframe, { timeout = 15000, resize = true } = {}) {
     unwrap(await remote.addImages(className, await Promise.all(Array.from(images, sendable))));
   client.predict = async (image) => unwrap(await remote.predict(await sendable(image)));
   client.embed = async (image) => unwrap(await remote.embed(await sendable(image)));
+  client.baseModelTopK = async (image, k) => unwrap(await remote.baseModelTopK(await sendable(image), k));
   client.ready = remote.whenReady().then(unwrap);
   client.on = (name, handler) => {
     if (!handlers.has(name)) handlers.set(name, new Set());

@@ -14,6 +14,7 @@ import * as approval from "./features/approval.js";
 import * as capture from "./features/capture.js";
 import * as classes from "./features/classes.js";
 import * as cloud from "./features/cloud.js";
+import * as imagenet from "./features/imagenet.js";
 import { createWriter } from "./features/dataset_writes.js";
 import * as modelExport from "./features/model_export.js";
 import * as prediction from "./features/prediction.js";
@@ -35,6 +36,7 @@ const FEATURES = [
   projectFile,
   modelExport,
   cloud,
+  imagenet,
   approval,
 ];
 const THUMB_SIZE = 64;
@@ -80,6 +82,8 @@ function createContext(project) {
       model: embedded?.model ?? new URL("model/model.json", document.baseURI).href,
       workerUrl: embedded ? embedded.workerUrl : new URL("embed-worker.js", document.baseURI).href,
       storeName: storeName(),
+      // The base model's ImageNet classifier: the site's imagenet/ folder, or in the single file.
+      imagenet: embedded ? document : new URL("imagenet/", document.baseURI).href,
     },
     // Filled in at boot: embedder (the base model), storage (IndexedDB) and sync (other tabs).
     services: {
@@ -91,6 +95,7 @@ function createContext(project) {
       writer: createWriter(), // the queue of stored changes (features/dataset_writes.js)
       sync: null,
       approvalAnswers: new Map(),
+      imagenet: null, // the ImageNet classifier, once the panel has opened (features/imagenet.js)
     },
     // `about` ({action, subject}) is set for an action's own messages (core/actions.js).
     notify(text, kind = "info", about = {}) {

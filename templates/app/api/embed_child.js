@@ -79,6 +79,7 @@ function hostMethods(api, context, hostOrigin) {
       return api.deletePublished(id);
     },
     cloudModels: () => api.cloudModels(),
+    baseModelTopK: (image, k) => api.baseModelTopK(image, k),
     importProject: async (blob) => {
       await consent("replace your classes and examples with a project file");
       return api.importProject(blob);

@@ -112,6 +112,9 @@ export function createPageApi({ store, actions, events, ready }) {
     deletePublished: (id) => call("deletePublished", id),
     // The receiver's list of models, or null when it does not list them.
     cloudModels: () => call("listPublished"),
+    // What the base model itself sees: its ImageNet top k, [{synset, name, definition, path,
+    // probability}] (only for base models with an ImageNet classifier).
+    baseModelTopK: (image, k = 5) => call("baseModelTopK", image, k),
     on(name, handler) {
       if (!EVENTS.includes(name))
         throw new TeachkitError(

@@ -4,6 +4,7 @@ import { mountApproval } from "./approval.js";
 import { mountCamera } from "./camera.js";
 import { mountClasses } from "./classes.js";
 import { mountCloudOpen, mountCloudPublish } from "./cloud.js";
+import { mountImagenet } from "./imagenet.js";
 import { byTestId } from "./dom.js";
 import { mountPrediction } from "./prediction.js";
 import { mountProject } from "./project.js";
@@ -62,6 +63,7 @@ export function mountPage(root, { store, can, dispatch }) {
     mounted("project", mountProject),
     mounted("cloud-publish", mountCloudPublish),
     mounted("cloud-open", mountCloudOpen),
+    mounted("imagenet", mountImagenet),
     mounted("approval", mountApproval),
     mounted("undo", mountUndo),
   ];
