@@ -5,7 +5,7 @@ import { TeachkitError } from "../core/errors.js";
 import { describePublished } from "../features/cloud.js";
 import { describeEvaluation } from "../features/training.js";
 
-export const API_VERSION = "1.1.0";
+export const API_VERSION = "1.2.0";
 export const EVENTS = ["ready", "samples", "epoch", "trained", "prediction", "error", "notice"];
 
 export function classCounts(dataset) {
