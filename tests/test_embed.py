@@ -90,6 +90,10 @@ ASK = """(method) => {
   );
 }"""
 
+ASK_IDS = """() => {
+  window.pending = window.clients[0].samples().then((samples) => samples.map((sample) => sample.id));
+}"""
+
 # Images for a host's calls: a canvas of one flat colour per class is enough to tell them apart.
 ADD_COLOURS = """async ({ index, classes }) => {
   const results = {};
@@ -236,6 +240,15 @@ def test_the_visitor_decides_whether_the_host_gets_their_images(open_page, hosts
         "name": "Brick",
         "count": 6,
     }
+    # Allowed, the host gets the ids: it may delete one sample, and take the delete back.
+    page.evaluate(ASK_IDS)
+    frame.locator('[data-testid="approval-allow"]').click()
+    first = page.evaluate("() => window.pending")[0]
+    assert page.evaluate(CALL, {"index": 0, "method": "deleteSample", "args": [first]}).get("error") is None
+    counts = lambda: page.evaluate(CALL, {"index": 0, "method": "classes", "args": []})["value"][0]["count"]  # noqa: E731
+    assert counts() == 5
+    assert page.evaluate(CALL, {"index": 0, "method": "undo", "args": []}).get("error") is None
+    assert counts() == 6
 
 
 def test_two_iframes_on_one_host_do_not_cross_talk(open_page, hosts, embeddable):

@@ -23,6 +23,8 @@ const METHODS = [
   "renameClass",
   "deleteClass",
   "clearClass",
+  "deleteSample",
+  "undo",
   "addImages",
   "samples",
   "settings",

@@ -31,6 +31,8 @@ function hostMethods(api, context, hostOrigin) {
     renameClass: (name, newName) => api.renameClass(name, newName),
     deleteClass: (name) => api.deleteClass(name),
     clearClass: (name) => api.clearClass(name),
+    deleteSample: (id) => api.deleteSample(id),
+    undo: () => api.undo(),
     addImages: (name, images) => api.addImages(name, images),
     settings: () => api.settings(),
     setSettings: (change) => api.setSettings(change),
