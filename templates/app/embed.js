@@ -45,6 +45,7 @@ const METHODS = [
   "published",
   "deletePublished",
   "cloudModels",
+  "embeddingMap",
 ];
 
 // Only some images survive postMessage as they are; elements are sent as ImageBitmaps.

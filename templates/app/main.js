@@ -15,6 +15,7 @@ import * as capture from "./features/capture.js";
 import * as classes from "./features/classes.js";
 import * as cloud from "./features/cloud.js";
 import { createWriter } from "./features/dataset_writes.js";
+import * as embeddingMap from "./features/embedding_map.js";
 import * as modelExport from "./features/model_export.js";
 import * as prediction from "./features/prediction.js";
 import * as projectFile from "./features/project.js";
@@ -36,6 +37,7 @@ const FEATURES = [
   modelExport,
   cloud,
   approval,
+  embeddingMap,
 ];
 const THUMB_SIZE = 64;
 
@@ -79,6 +81,7 @@ function createContext(project) {
       wasmBinaries: embedded?.wasmBinaries ?? {},
       model: embedded?.model ?? new URL("model/model.json", document.baseURI).href,
       workerUrl: embedded ? embedded.workerUrl : new URL("embed-worker.js", document.baseURI).href,
+      umapWorkerUrl: embedded ? embedded.umapWorkerUrl : new URL("umap-worker.js", document.baseURI).href,
       storeName: storeName(),
     },
     // Filled in at boot: embedder (the base model), storage (IndexedDB) and sync (other tabs).

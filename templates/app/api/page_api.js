@@ -5,7 +5,7 @@ import { TeachkitError } from "../core/errors.js";
 import { describePublished } from "../features/cloud.js";
 import { describeEvaluation } from "../features/training.js";
 
-export const API_VERSION = "1.1.0";
+export const API_VERSION = "1.2.0";
 export const EVENTS = ["ready", "samples", "epoch", "trained", "prediction", "error", "notice"];
 
 export function classCounts(dataset) {
@@ -86,6 +86,9 @@ export function createPageApi({ store, actions, events, ready }) {
         heldOut: heldOut.has(sample.id),
       }));
     },
+    // The map of the examples (README, "The map of the examples"): every sample's embedding in two
+    // dimensions, {points: [{x, y, sampleId, className, heldOut}], method, current: {x, y} | null}.
+    embeddingMap: (options) => call("embeddingMap", options ?? {}),
     settings: () => structuredClone(store.get().settings),
     setSettings: async (change) => structuredClone(await call("changeSettings", change)),
     train: (change) => call("train", change ?? null),

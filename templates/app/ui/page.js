@@ -5,6 +5,7 @@ import { mountCamera } from "./camera.js";
 import { mountClasses } from "./classes.js";
 import { mountCloudOpen, mountCloudPublish } from "./cloud.js";
 import { byTestId } from "./dom.js";
+import { mountEmbeddingMap } from "./embedding_map.js";
 import { mountPrediction } from "./prediction.js";
 import { mountProject } from "./project.js";
 import { mountSettings } from "./settings.js";
@@ -59,6 +60,7 @@ export function mountPage(root, { store, can, dispatch }) {
     mounted("settings", mountSettings),
     mounted("training", mountTraining),
     mounted("prediction", mountPrediction, thumbnails),
+    mounted("embedding-map", mountEmbeddingMap, thumbnails),
     mounted("project", mountProject),
     mounted("cloud-publish", mountCloudPublish),
     mounted("cloud-open", mountCloudOpen),
