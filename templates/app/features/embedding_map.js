@@ -173,11 +173,15 @@ function runUmap(context, dataset) {
 
 const runs = new WeakMap(); // store → {key, promise}: one UMAP at a time, shared by its callers
 
-// The UMAP of the current samples: the last one if it is of them, otherwise a new run.
-async function ensureUmap(context) {
+// The UMAP of the current samples: the last one if it is of them, otherwise a new run. `change`
+// (to the map's state) is made together with storing it: one redraw of the map, not two.
+async function ensureUmap(context, change = {}) {
   const { store } = context;
   const current = currentUmap(store.get());
-  if (current) return current;
+  if (current) {
+    if (Object.keys(change).length) setMap(context, change);
+    return current;
+  }
   const { dataset } = store.get();
   const key = samplesKey(dataset);
   let run = runs.get(store);
@@ -187,7 +191,7 @@ async function ensureUmap(context) {
   }
   try {
     const umap = await run.promise;
-    if (store.get().embeddingMap.umap?.key !== umap.key) setMap(context, { umap });
+    setMap(context, { umap, ...change });
     return umap;
   } catch (error) {
     throw new TeachkitError("failed", `The map could not be refined with UMAP: ${error.message}`);
@@ -243,13 +247,11 @@ export const actions = {
         ? refusal("busy", "The map is being refined; wait a moment.")
         : null),
     async run(context, method) {
-      if (method === "umap") {
-        await ensureUmap(context);
-        context.notify(
-          "The map is refined with UMAP: close neighbours stay close, distances far apart mean less.",
-        );
-      }
-      setMap(context, { shown: method });
+      if (method === "pca") return setMap(context, { shown: "pca" });
+      await ensureUmap(context, { shown: "umap" });
+      context.notify(
+        "The map is refined with UMAP: close neighbours stay close, distances far apart mean less.",
+      );
     },
   },
 
