@@ -125,12 +125,13 @@ def build_site(
         check_same_base(trained, base_identity(model))
     staging = _staging_dir(output)
     try:
-        progress.start("Bundling the page", 5)  # four scripts, then the site itself
+        progress.start("Bundling the page", 5)  # four groups of scripts, then the site itself
         site = staging / "site"
         site.mkdir()
         toolchain.esbuild(templates_dir() / "app" / "main.js", staging / "app.js")
         progress.advance()
         toolchain.esbuild(templates_dir() / "app" / "embed_worker.js", staging / "embed-worker.js")
+        toolchain.esbuild(templates_dir() / "app" / "umap_worker.js", staging / "umap-worker.js")
         progress.advance()
         # For host pages: an ES module, and a classic script for hosts opened from file://.
         embed_entry = templates_dir() / "app" / "embed.js"
@@ -146,6 +147,7 @@ def build_site(
             model=model,
             app_script=staging / "app.js",
             worker_script=staging / "embed-worker.js",
+            umap_worker_script=staging / "umap-worker.js",
             host_scripts=[staging / "embed.js", staging / "embed-classic.js", classifier],
             wasm_binaries=toolchain.wasm_binaries(),
             tfjs_version=toolchain.package_version("@tensorflow/tfjs-core"),

@@ -53,6 +53,7 @@ class SiteInputs:
     model: PreparedModel
     app_script: Path
     worker_script: Path  # runs the base model off the page's thread
+    umap_worker_script: Path  # refines the map of the examples with UMAP, off the page's thread
     host_scripts: list[Path]  # embed.js and embed-classic.js, for pages that embed this one
     wasm_binaries: list[Path]
     tfjs_version: str
@@ -154,6 +155,7 @@ def render_hosted(inputs: SiteInputs, site: Path) -> None:
         shutil.copyfile(binary, site / "wasm" / binary.name)
     shutil.copyfile(inputs.app_script, site / "app.js")
     shutil.copyfile(inputs.worker_script, site / "embed-worker.js")
+    shutil.copyfile(inputs.umap_worker_script, site / "umap-worker.js")
     _copy_host_scripts(inputs, site)
     shutil.copyfile(page / "style.css", site / "style.css")
     logo = inputs.project.theme.logo
@@ -201,6 +203,7 @@ def render_single_file(inputs: SiteInputs, site: Path) -> Path:
         "script": Markup(script),
         # Not run by the page: it becomes the workers' script (a blob URL, allowed by worker-src).
         "worker": Markup(_inline_script(inputs.worker_script.read_text(encoding="utf-8"))),
+        "umap_worker": Markup(_inline_script(inputs.umap_worker_script.read_text(encoding="utf-8"))),
         "model": {key: value for key, value in model_json.items() if key != "weightsManifest"}
         | {"weightSpecs": weight_specs},
         "weights": _base64(weights),

@@ -48,6 +48,7 @@ const METHODS = [
   "deletePublished",
   "cloudModels",
   "baseModelTopK",
+  "embeddingMap",
 ];
 
 // Only some images survive postMessage as they are; elements are sent as ImageBitmaps.

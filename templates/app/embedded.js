@@ -14,7 +14,7 @@ export function blobUrl(content, type) {
 }
 
 // Returns {model: model artifacts, wasmUrls: {file name: blob URL}, wasmBinaries: {file name:
-// bytes}, workerUrl} or null for a hosted build. Workers get the artifacts and bytes themselves: a
+// bytes}, workerUrl, umapWorkerUrl} or null for a hosted build. Workers get the artifacts and bytes themselves: a
 // page opened from file:// has no origin, and its workers may not fetch its blob URLs.
 export function readEmbeddedAssets(page) {
   const modelElement = page.getElementById("teachkit-model");
@@ -29,5 +29,8 @@ export function readEmbeddedAssets(page) {
   }
   const worker = page.getElementById("teachkit-worker");
   const workerUrl = worker ? blobUrl(worker.textContent, "text/javascript") : null;
-  return { model, wasmUrls, wasmBinaries, workerUrl };
+  // UMAP's worker runs only when the visitor asks for the refined map.
+  const umap = page.getElementById("teachkit-umap-worker");
+  const umapWorkerUrl = umap ? blobUrl(umap.textContent, "text/javascript") : null;
+  return { model, wasmUrls, wasmBinaries, workerUrl, umapWorkerUrl };
 }

@@ -16,6 +16,7 @@ import * as classes from "./features/classes.js";
 import * as cloud from "./features/cloud.js";
 import * as imagenet from "./features/imagenet.js";
 import { createWriter } from "./features/dataset_writes.js";
+import * as embeddingMap from "./features/embedding_map.js";
 import * as modelExport from "./features/model_export.js";
 import * as prediction from "./features/prediction.js";
 import * as projectFile from "./features/project.js";
@@ -38,6 +39,7 @@ const FEATURES = [
   cloud,
   imagenet,
   approval,
+  embeddingMap,
 ];
 const THUMB_SIZE = 64;
 
@@ -81,6 +83,7 @@ function createContext(project) {
       wasmBinaries: embedded?.wasmBinaries ?? {},
       model: embedded?.model ?? new URL("model/model.json", document.baseURI).href,
       workerUrl: embedded ? embedded.workerUrl : new URL("embed-worker.js", document.baseURI).href,
+      umapWorkerUrl: embedded ? embedded.umapWorkerUrl : new URL("umap-worker.js", document.baseURI).href,
       storeName: storeName(),
       // The base model's ImageNet classifier: the site's imagenet/ folder, or in the single file.
       imagenet: embedded ? document : new URL("imagenet/", document.baseURI).href,

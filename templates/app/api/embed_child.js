@@ -39,6 +39,8 @@ function hostMethods(api, context, hostOrigin) {
     train: (change) => api.train(change),
     stopTraining: () => api.stopTraining(),
     evaluation: () => api.evaluation(),
+    // Coordinates, ids and class names only: no images, so no consent is asked.
+    embeddingMap: (options) => api.embeddingMap(options),
     predict: (image) => api.predict(image),
     embed: (image) => api.embed(image),
     startCamera: () => api.startCamera(),

@@ -86,6 +86,9 @@ export function createPageApi({ store, actions, events, ready }) {
         heldOut: heldOut.has(sample.id),
       }));
     },
+    // The map of the examples (README, "The map of the examples"): every sample's embedding in two
+    // dimensions, {points: [{x, y, sampleId, className, heldOut}], method, current: {x, y} | null}.
+    embeddingMap: (options) => call("embeddingMap", options ?? {}),
     settings: () => structuredClone(store.get().settings),
     setSettings: async (change) => structuredClone(await call("changeSettings", change)),
     train: (change) => call("train", change ?? null),

@@ -75,7 +75,7 @@ function showPrediction({ store, events }, embedding, origin, started, image = n
     sure: typical === null || !neighbors.length || neighbors[0].similarity >= UNSURE_BELOW * typical,
     origin,
     image,
-    embedding, // for the panels that look closer (features/imagenet.js)
+    embedding, // for the panels that look closer (features/imagenet.js, features/embedding_map.js)
     milliseconds: performance.now() - started,
   };
   store.set({ prediction, predictionCount: store.get().predictionCount + 1 });

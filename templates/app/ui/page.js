@@ -6,6 +6,7 @@ import { mountClasses } from "./classes.js";
 import { mountCloudOpen, mountCloudPublish } from "./cloud.js";
 import { mountImagenet } from "./imagenet.js";
 import { byTestId } from "./dom.js";
+import { mountEmbeddingMap } from "./embedding_map.js";
 import { mountPrediction } from "./prediction.js";
 import { mountProject } from "./project.js";
 import { mountSettings } from "./settings.js";
@@ -60,6 +61,7 @@ export function mountPage(root, { store, can, dispatch }) {
     mounted("settings", mountSettings),
     mounted("training", mountTraining),
     mounted("prediction", mountPrediction, thumbnails),
+    mounted("embedding-map", mountEmbeddingMap, thumbnails),
     mounted("project", mountProject),
     mounted("cloud-publish", mountCloudPublish),
     mounted("cloud-open", mountCloudOpen),
