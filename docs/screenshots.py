@@ -2,7 +2,11 @@
 (390x844), after a visitor added real photos (textures from scikit-image) to three classes,
 trained, and asked about a held-out photo.
 
-Usage: python docs/screenshots.py   (writes docs/page-laptop.png and docs/page-phone.png)
+On the laptop it also opens *What the base model sees* and the *Map of the examples* under *Try it*
+(docs/page-insight.png).
+
+Usage: python docs/screenshots.py   (writes docs/page-laptop.png, docs/page-phone.png and
+docs/page-insight.png)
 TEACHKIT_CACHE keeps the converted model between runs.
 """
 
@@ -69,7 +73,21 @@ def shoot(url: str, photos: dict[str, dict[str, list[Path]]], out: Path) -> None
             page.evaluate("window.scrollTo(0, 0)")
             page.screenshot(path=str(out / f"page-{name}.png"))
             print(f"wrote {out / f'page-{name}.png'}")
+            if name == "laptop":
+                shoot_insight(page, out / "page-insight.png")
         browser.close()
+
+
+def shoot_insight(page, path: Path) -> None:
+    from playwright.sync_api import expect
+
+    imagenet = page.locator('[data-testid="imagenet-panel"]')
+    imagenet.locator("> summary").click()
+    expect(imagenet.locator('[data-testid="imagenet-top"] li')).to_have_count(5, timeout=30_000)
+    page.locator('[data-testid="embedding-map-panel"] > summary').click()
+    expect(page.locator('[data-testid="embedding-map"]')).not_to_have_attribute("data-points", "0")
+    page.locator('[data-view="prediction"]').screenshot(path=str(path))
+    print(f"wrote {path}")
 
 
 def main() -> None:
