@@ -5,7 +5,7 @@ import { TeachkitError } from "../core/errors.js";
 import { describePublished } from "../features/cloud.js";
 import { describeEvaluation } from "../features/training.js";
 
-export const API_VERSION = "1.1.0";
+export const API_VERSION = "1.2.0";
 export const EVENTS = ["ready", "samples", "epoch", "trained", "prediction", "error", "notice"];
 
 export function classCounts(dataset) {
@@ -93,6 +93,9 @@ export function createPageApi({ store, actions, events, ready }) {
     evaluation: () => describeEvaluation(store.get().dataset, store.get().headRecord),
     predict: (image) => call("predict", image),
     embed: (image) => call("embed", image),
+    // A test set, [{image, className, name?}]: how the answering model does on images it did not
+    // train on (README, "Testing on a separate set of images"); never adds a sample.
+    evaluate: (items) => call("evaluate", items),
     startCamera: () => call("startCamera"),
     stopCamera: () => call("stopCamera"),
     startLive: () => call("startLive"),
