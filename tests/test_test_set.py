@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 from .conftest import record_traffic
 from .images import TEXTURES, texture_crops
 from .pagekit import CLASS_OF, wait_ready
+from .test_embed import ADD_COLOURS, CONNECT, embeddable, hosts, open_host  # noqa: F401 (fixtures)
 from .test_layout import violations
 
 CLASSES = ["Brick", "Grass", "Gravel"]
@@ -78,6 +79,26 @@ BUSY_WHILE_TRAINING = """async (files) => {
   );
   await training;
   return { ...answer, disabled };
+}"""
+
+# A host page's test set: a canvas per class (embed.js sends elements as ImageBitmaps).
+HOST_EVALUATE = """async (classes) => {
+  const items = Object.entries(classes).map(([className, hue]) => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 160;
+    canvas.height = 120;
+    const context = canvas.getContext("2d");
+    context.fillStyle = `hsl(${hue + 6}, 80%, 45%)`;
+    context.fillRect(0, 0, 160, 120);
+    return { image: canvas, className, name: `${className}.png` };
+  });
+  const client = window.clients[0];
+  try {
+    await client.train();
+    return { version: client.version, value: await client.evaluate(items) };
+  } catch (error) {
+    return { code: error.code, message: error.message };
+  }
 }"""
 
 
@@ -374,3 +395,21 @@ def test_evaluate_refuses_what_it_cannot_test(trained, test_folder, browser, sit
         expect(fresh.locator('[data-testid="test-set-choose-folder"]')).to_be_disabled()
     finally:
         context.close()
+
+
+def test_a_host_page_evaluates_its_own_images_without_asking(open_page, hosts, embeddable):  # noqa: F811
+    """Through embed.js: the host's images, so no consent dialog; elements arrive as ImageBitmaps."""
+    session = open_host(open_page, f"{hosts['allowed']}probe.html?sites={embeddable[0]}")
+    page = session.page
+    assert page.evaluate(CONNECT, {"index": 0, "timeout": 15000}) == "connected"
+    hues = {"Brick": 0, "Grass": 120, "Gravel": 240}
+    page.evaluate(ADD_COLOURS, {"index": 0, "classes": hues})
+    result = page.evaluate(HOST_EVALUATE, hues)
+    assert result.get("version") == "1.2.0", result
+    report = result["value"]
+    assert report["count"] == 3 and report["classes"] == CLASSES
+    assert [item["name"] for item in report["items"]] == ["Brick.png", "Grass.png", "Gravel.png"]
+    assert sum(row[i] for i, row in enumerate(report["confusion"])) == report["correct"]
+    frame = page.frame_locator("#frame-0")
+    expect(frame.locator('[data-testid="approval"]')).to_be_hidden()
+    assert frame.locator('[data-testid="sample-count"]').all_text_contents() == ["6", "6", "6"]
