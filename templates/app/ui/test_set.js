@@ -7,6 +7,8 @@ import { byActions, showNotice } from "./messages.js";
 import { byTestId, el, enable, percent } from "./dom.js";
 
 const OWN = byActions("evaluate", "evaluateFolder", "stopTest");
+// The surest mistakes shown as pictures; the CSV has every answer.
+const SHOWN_MISTAKES = 40;
 
 // A number for the data-* hooks: full precision, or "" when there is none.
 function hook(value) {
@@ -194,7 +196,7 @@ export function mountTestSet(root, { can, dispatch }) {
       high: hook(high),
       stopped: String(next.stopped),
     });
-    const mistakes = next.mistakes.map((item) => {
+    const mistakes = next.mistakes.slice(0, SHOWN_MISTAKES).map((item) => {
       const url = URL.createObjectURL(item.thumb);
       urls.push(url);
       return el(
@@ -247,6 +249,9 @@ export function mountTestSet(root, { can, dispatch }) {
           : "It got every test image right.",
       ),
       el("ul", { class: "test-mistakes", dataset: { testid: "test-set-mistakes" } }, ...mistakes),
+      next.mistakes.length > SHOWN_MISTAKES
+        ? el("p", {}, `…and ${next.mistakes.length - SHOWN_MISTAKES} more, less sure: all are in the CSV.`)
+        : null,
     );
   }
 
