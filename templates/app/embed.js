@@ -34,6 +34,7 @@ const METHODS = [
   "evaluation",
   "predict",
   "embed",
+  "evaluate",
   "startCamera",
   "stopCamera",
   "startLive",
@@ -162,6 +163,14 @@ export async function connect(iframe, { timeout = 15000, resize = true } = {}) {
   client.predict = async (image) => unwrap(await remote.predict(await sendable(image)));
   client.embed = async (image) => unwrap(await remote.embed(await sendable(image)));
   client.baseModelTopK = async (image, k) => unwrap(await remote.baseModelTopK(await sendable(image), k));
+  client.evaluate = async (items) =>
+    unwrap(
+      await remote.evaluate(
+        Array.isArray(items)
+          ? await Promise.all(items.map(async (item) => ({ ...item, image: await sendable(item?.image) })))
+          : items,
+      ),
+    );
   client.ready = remote.whenReady().then(unwrap);
   client.on = (name, handler) => {
     if (!handlers.has(name)) handlers.set(name, new Set());

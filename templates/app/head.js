@@ -17,7 +17,7 @@ const ACTIVATIONS = {
 // Keeps the page responsive: give the browser a turn once this much work has run.
 const SLICE_MILLISECONDS = 25;
 
-function yieldToBrowser() {
+export function yieldToBrowser() {
   if (globalThis.scheduler?.yield) return globalThis.scheduler.yield();
   return new Promise((resolve) => {
     const channel = new MessageChannel();

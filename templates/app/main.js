@@ -22,6 +22,7 @@ import * as prediction from "./features/prediction.js";
 import * as projectFile from "./features/project.js";
 import * as samples from "./features/samples.js";
 import * as session from "./features/session.js";
+import * as testSet from "./features/test_set.js";
 import * as training from "./features/training.js";
 import * as undo from "./features/undo.js";
 import { mountPage } from "./ui/page.js";
@@ -40,6 +41,7 @@ const FEATURES = [
   imagenet,
   approval,
   embeddingMap,
+  testSet,
 ];
 const THUMB_SIZE = 64;
 

@@ -43,6 +43,8 @@ function hostMethods(api, context, hostOrigin) {
     embeddingMap: (options) => api.embeddingMap(options),
     predict: (image) => api.predict(image),
     embed: (image) => api.embed(image),
+    // The host's own images: nothing of the visitor's leaves, so no consent is asked.
+    evaluate: (items) => api.evaluate(items),
     startCamera: () => api.startCamera(),
     stopCamera: () => api.stopCamera(),
     startLive: () => api.startLive(),

@@ -96,6 +96,9 @@ export function createPageApi({ store, actions, events, ready }) {
     evaluation: () => describeEvaluation(store.get().dataset, store.get().headRecord),
     predict: (image) => call("predict", image),
     embed: (image) => call("embed", image),
+    // A test set, [{image, className, name?}]: how the answering model does on images it did not
+    // train on (README, "Testing on a separate set of images"); never adds a sample.
+    evaluate: (items) => call("evaluate", items),
     startCamera: () => call("startCamera"),
     stopCamera: () => call("stopCamera"),
     startLive: () => call("startLive"),

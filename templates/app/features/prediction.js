@@ -38,7 +38,9 @@ function answeringHead(state) {
   return state.openedModel?.head ?? state.head;
 }
 
-function answeringModel({ openedModel, head, dataset }) {
+// {head, name(classId) → class name, dataset (null for a model from the cloud)}; also what a test
+// set is tested with (features/test_set.js).
+export function answeringModel({ openedModel, head, dataset }) {
   if (openedModel)
     return {
       head: openedModel.head,

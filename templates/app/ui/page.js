@@ -10,6 +10,7 @@ import { mountEmbeddingMap } from "./embedding_map.js";
 import { mountPrediction } from "./prediction.js";
 import { mountProject } from "./project.js";
 import { mountSettings } from "./settings.js";
+import { mountTestSet } from "./test_set.js";
 import { ThumbnailUrls } from "./thumbs.js";
 import { mountTraining } from "./training.js";
 import { mountUndo } from "./undo.js";
@@ -68,6 +69,7 @@ export function mountPage(root, { store, can, dispatch }) {
     mounted("imagenet", mountImagenet),
     mounted("approval", mountApproval),
     mounted("undo", mountUndo),
+    mounted("test-set", mountTestSet),
   ];
   const render = (state, previous) => {
     for (const renderView of renders) renderView(state, previous);
