@@ -23,8 +23,6 @@ import argparse
 import datetime
 import json
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -39,9 +37,9 @@ from page import (  # the page benchmark's helpers: the same browser, server and
     photo_crops,
     rounded,
     sample_count,
-    serve,
     wait_ready,
 )
+from sites import build_project_site, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = {"Brick": "brick", "Grass": "grass", "Gravel": "gravel"}
@@ -72,23 +70,7 @@ LONG_TASKS = """([start, end]) =>
 
 
 def build_site(work: Path) -> Path:
-    project = work / "project" / "project.toml"
-    project.parent.mkdir(parents=True)
-    project.write_text(PROJECT)
-    env = dict(os.environ)
-    env.setdefault("TEACHKIT_CACHE", str(Path.home() / ".cache" / "teachkit"))
-    output = work / "site"
-    done = subprocess.run(
-        [sys.executable, "-m", "builder.cli", "build", str(project), "-o", str(output)],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=1800,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"teachkit build failed:\n{done.stdout}\n{done.stderr}")
-    return output
+    return build_project_site(work, PROJECT)
 
 
 def add_samples(page, directory: Path, per_class: int) -> None:

@@ -66,7 +66,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -78,7 +77,8 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from builder.serve import make_server  # noqa: E402
+from sites import serve  # noqa: E402
+
 from tests.conftest import CHROMIUM_ARGS as TEST_CHROMIUM_ARGS  # noqa: E402
 from tests.conftest import chromium_executable  # noqa: E402
 from tests.images import write_y4m  # noqa: E402
@@ -304,17 +304,6 @@ def reference_pixels() -> np.ndarray:
 
 
 # ---- serving and the browser --------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def serve(site: Path, isolated: bool = False) -> Iterator[str]:
-    server = make_server(site, "127.0.0.1", 0, isolated, quiet=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def launch(playwright: object, extra_args: list[str] = ()) -> object:

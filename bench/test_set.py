@@ -18,22 +18,19 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import datetime
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from builder.serve import make_server  # noqa: E402
+from sites import build_project_site, serve  # noqa: E402
+
 from tests.conftest import CHROMIUM_ARGS, chromium_executable  # noqa: E402
 from tests.images import TEXTURES, texture_crops  # noqa: E402
 from tests.pagekit import CLASS_OF, PROJECT  # noqa: E402
@@ -99,34 +96,7 @@ def make_images(work: Path, count: int) -> dict[str, list[dict]]:
 
 
 def build_site(work: Path) -> Path:
-    project = work / "project" / "project.toml"
-    project.parent.mkdir(parents=True)
-    project.write_text(PROJECT)
-    env = dict(os.environ)
-    env.setdefault("TEACHKIT_CACHE", str(Path.home() / ".cache" / "teachkit"))
-    output = work / "site"
-    done = subprocess.run(
-        [sys.executable, "-m", "builder.cli", "-q", "build", str(project), "-o", str(output)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        cwd=ROOT,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"teachkit build failed:\n{done.stdout}\n{done.stderr}")
-    return output
-
-
-@contextlib.contextmanager
-def serve(site: Path) -> Iterator[str]:
-    server = make_server(site, "127.0.0.1", 0, False, quiet=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return build_project_site(work, PROJECT)
 
 
 def run(rounds: int, count: int, work: Path) -> dict:
