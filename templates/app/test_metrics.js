@@ -68,9 +68,10 @@ export function mistakesByConfidence(items) {
   return items.filter((item) => item.predicted !== item.actual).sort((a, b) => b.confidence - a.confidence);
 }
 
-// A CSV field: quoted when it holds a comma, a quote or a line break (RFC 4180).
+// A CSV field: quoted when it holds a comma, a quote or a line break (RFC 4180). A text that a
+// spreadsheet would run as a formula (a file named "=HYPERLINK(…).png") gets a leading "'".
 function field(value) {
-  const text = String(value);
+  const text = typeof value === "string" && /^[=+\-@\t\r]/.test(value) ? `'${value}` : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
