@@ -101,6 +101,7 @@ function createContext(project) {
       sync: null,
       approvalAnswers: new Map(),
       imagenet: null, // the ImageNet classifier, once the panel has opened (features/imagenet.js)
+      umapRun: null, // the UMAP under way (features/embedding_map.js)
     },
     // `about` ({action, subject}) is set for an action's own messages (core/actions.js).
     notify(text, kind = "info", about = {}) {

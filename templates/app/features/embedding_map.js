@@ -171,12 +171,10 @@ function runUmap(context, dataset) {
   }).finally(() => setMap(context, { running: null }));
 }
 
-const runs = new WeakMap(); // store → {key, promise}: one UMAP at a time, shared by its callers
-
 // The UMAP of the current samples: the last one if it is of them, otherwise a new run. `change`
 // (to the map's state) is made together with storing it: one redraw of the map, not two.
 async function ensureUmap(context, change = {}) {
-  const { store } = context;
+  const { store, services } = context;
   const current = currentUmap(store.get());
   if (current) {
     if (Object.keys(change).length) setMap(context, change);
@@ -184,10 +182,11 @@ async function ensureUmap(context, change = {}) {
   }
   const { dataset } = store.get();
   const key = samplesKey(dataset);
-  let run = runs.get(store);
+  // One UMAP at a time, shared by its callers: {key, promise}.
+  let run = services.umapRun;
   if (!run || run.key !== key) {
     run = { key, promise: runUmap(context, dataset) };
-    runs.set(store, run);
+    services.umapRun = run;
   }
   try {
     const umap = await run.promise;
@@ -196,7 +195,7 @@ async function ensureUmap(context, change = {}) {
   } catch (error) {
     throw new TeachkitError("failed", `The map could not be refined with UMAP: ${error.message}`);
   } finally {
-    if (runs.get(store) === run) runs.delete(store);
+    if (services.umapRun === run) services.umapRun = null;
   }
 }
 
