@@ -70,7 +70,7 @@ LONG_TASKS = """([start, end]) =>
 
 
 def build_site(work: Path) -> Path:
-    return build_project_site(work, PROJECT)
+    return build_project_site(work, PROJECT)[0]
 
 
 def add_samples(page, directory: Path, per_class: int) -> None:

@@ -77,7 +77,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sites import serve  # noqa: E402
+from sites import build_project_site, serve  # noqa: E402
 
 from tests.conftest import CHROMIUM_ARGS as TEST_CHROMIUM_ARGS  # noqa: E402
 from tests.conftest import chromium_executable  # noqa: E402
@@ -243,24 +243,7 @@ def timed_ms(run: Callable[[], object], runs: int) -> list[float]:
 
 def build_site(work: Path) -> tuple[Path, str]:
     """Builds the 5-class project with `teachkit build`; returns the site and the summary line."""
-    project = work / "project" / "project.toml"
-    project.parent.mkdir(parents=True)
-    project.write_text(PROJECT.format(classes=", ".join(json.dumps(name) for name in SOURCES)))
-    env = dict(os.environ)
-    env.setdefault("TEACHKIT_CACHE", str(Path.home() / ".cache" / "teachkit"))
-    output = work / "site"
-    teachkit = Path(sys.executable).with_name("teachkit")
-    command = [str(teachkit)] if teachkit.exists() else [sys.executable, "-m", "builder.cli"]
-    done = subprocess.run(
-        [*command, "build", str(project), "-o", str(output)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"teachkit build failed:\n{done.stdout}\n{done.stderr}")
-    return output, next(line for line in done.stdout.splitlines() if line.startswith("Built "))
+    return build_project_site(work, PROJECT.format(classes=", ".join(json.dumps(name) for name in SOURCES)))
 
 
 def photo(name: str) -> np.ndarray:

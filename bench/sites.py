@@ -17,9 +17,9 @@ sys.path.insert(0, str(ROOT))
 from builder.serve import make_server  # noqa: E402
 
 
-def build_project_site(work: Path, project_text: str) -> Path:
+def build_project_site(work: Path, project_text: str) -> tuple[Path, str]:
     """Builds `project_text` with `teachkit build` into work/site (the converted model is cached in
-    TEACHKIT_CACHE, by default the user's cache)."""
+    TEACHKIT_CACHE, by default the user's cache); returns the site and the build's summary line."""
     project = work / "project" / "project.toml"
     project.parent.mkdir(parents=True)
     project.write_text(project_text)
@@ -27,7 +27,7 @@ def build_project_site(work: Path, project_text: str) -> Path:
     env.setdefault("TEACHKIT_CACHE", str(Path.home() / ".cache" / "teachkit"))
     output = work / "site"
     done = subprocess.run(
-        [sys.executable, "-m", "builder.cli", "-q", "build", str(project), "-o", str(output)],
+        [sys.executable, "-m", "builder.cli", "build", str(project), "-o", str(output)],
         env=env,
         capture_output=True,
         text=True,
@@ -36,7 +36,7 @@ def build_project_site(work: Path, project_text: str) -> Path:
     )
     if done.returncode != 0:
         raise SystemExit(f"teachkit build failed:\n{done.stdout}\n{done.stderr}")
-    return output
+    return output, next(line for line in done.stdout.splitlines() if line.startswith("Built "))
 
 
 @contextlib.contextmanager

@@ -96,7 +96,7 @@ def make_images(work: Path, count: int) -> dict[str, list[dict]]:
 
 
 def build_site(work: Path) -> Path:
-    return build_project_site(work, PROJECT)
+    return build_project_site(work, PROJECT)[0]
 
 
 def run(rounds: int, count: int, work: Path) -> dict:

@@ -145,6 +145,13 @@ def test_the_panel_follows_the_image_classified_in_try_it(
         for photo, expected in (("chelsea", CATS), ("coffee", {"espresso", "cup", "coffee mug"})):
             predict(page, photos[photo])
             expect(top.first.locator("strong")).to_have_text(re.compile("^(" + "|".join(expected) + ")$"))
+        # Closed, the panel costs live prediction nothing: it no longer follows the image.
+        shown = top.first.locator("strong").text_content()
+        panel.locator("> summary").click()
+        predict(page, photos["chelsea"])
+        assert top.first.locator("strong").text_content() == shown
+        panel.locator("> summary").click()  # opened again: the current image at once
+        expect(top.first.locator("strong")).to_have_text(re.compile("^(" + "|".join(CATS) + ")$"))
     finally:
         context.close()
 

@@ -2,11 +2,19 @@
 // (browsers refuse to fetch files from file://): read them once at boot and hand them over from
 // memory.
 
-function decodeBase64(text) {
+export function decodeBase64(text) {
   const binary = atob(text.trim());
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
   return bytes;
+}
+
+// The ImageNet classifier's files inside a single-file build, by name (read when its panel opens).
+export function readEmbeddedImagenet(page) {
+  const files = {};
+  for (const element of page.querySelectorAll("script[data-imagenet]"))
+    files[element.dataset.imagenet] = decodeBase64(element.textContent);
+  return files;
 }
 
 export function blobUrl(content, type) {

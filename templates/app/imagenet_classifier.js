@@ -1,23 +1,12 @@
 // The base model's own ImageNet classifier (builder/imagenet.py): embedding → the 1,000 ImageNet
 // classes, named as WordNet 3.0 synsets. Plain typed arrays: one product of a 1280-vector with a
 // 1280×1000 matrix takes a few milliseconds and owns no tensors.
-
-function decodeBase64(text) {
-  const binary = atob(text.trim());
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
+import { readEmbeddedImagenet } from "./embedded.js";
 
 // The files, by name: fetched from the site's imagenet/ folder, or read from the single file.
 async function readFiles(source) {
   const names = ["classifier.json", "classifier.bin", "synsets.json"];
-  if (typeof source !== "string") {
-    const files = {};
-    for (const element of source.querySelectorAll("script[data-imagenet]"))
-      files[element.dataset.imagenet] = decodeBase64(element.textContent);
-    return files;
-  }
+  if (typeof source !== "string") return readEmbeddedImagenet(source);
   const entries = await Promise.all(
     names.map(async (name) => {
       const response = await fetch(new URL(name, source));

@@ -1,22 +1,16 @@
 // A model baked into the site by `teachkit build --trained FILE`: the page opens with it, ready to
 // predict. In predict mode it is all the page has; in teach mode it is where a new visitor starts.
 import { Dataset } from "../dataset.js";
+import { decodeBase64 } from "../embedded.js";
 import { restoreHead } from "../head.js";
 import { adoptHead } from "./training.js";
 
-function bytes(text) {
-  const binary = atob(text);
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i += 1) out[i] = binary.charCodeAt(i);
-  return out;
-}
-
 function floats(text) {
-  return new Float32Array(bytes(text).buffer);
+  return new Float32Array(decodeBase64(text).buffer);
 }
 
 function jpeg(text) {
-  return new Blob([bytes(text)], { type: "image/jpeg" });
+  return new Blob([decodeBase64(text)], { type: "image/jpeg" });
 }
 
 // Makes the baked model the page's: its classes, the samples shipped with it (--with-samples)

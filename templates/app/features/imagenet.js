@@ -14,6 +14,7 @@ export function initialState(project) {
     imagenet: {
       available: Boolean(project.model.imagenet),
       status: "closed", // closed | loading | ready | error
+      open: false, // the panel is open: only then does it follow the current image
       top: null, // for the current image: [{synset, name, definition, path, probability}]
       licence: null,
     },
@@ -40,11 +41,13 @@ function classifier(context) {
   return services.imagenet;
 }
 
-// Keeps the top 5 in step with the current image once the panel has been opened.
+// Keeps the top 5 in step with the current image while the panel is open (a closed panel costs
+// live prediction nothing).
 export async function start(context) {
   const { store } = context;
   store.subscribe((state, previous) => {
-    if (state.prediction === previous.prediction || state.imagenet.status !== "ready") return;
+    const { status, open } = state.imagenet;
+    if (state.prediction === previous.prediction || status !== "ready" || !open) return;
     showTop(context, state.prediction);
   });
 }
@@ -70,16 +73,28 @@ export const actions = {
   showBaseModel: {
     can: whenAvailable,
     async run(context) {
-      if (context.store.get().imagenet.status === "ready") return;
-      setImagenet(context, { status: "loading" });
-      try {
-        const loaded = await classifier(context);
-        setImagenet(context, { status: "ready", licence: loaded.licence });
-      } catch (error) {
-        setImagenet(context, { status: "error" });
-        throw error;
+      if (context.store.get().imagenet.status !== "ready") {
+        setImagenet(context, { status: "loading", open: true });
+        try {
+          const loaded = await classifier(context);
+          setImagenet(context, { status: "ready", licence: loaded.licence });
+        } catch (error) {
+          setImagenet(context, { status: "error" });
+          throw error;
+        }
       }
-      await showTop(context, context.store.get().prediction);
+      setImagenet(context, { open: true });
+      // What was looked at before stays until there is a current image to show.
+      const { prediction } = context.store.get();
+      if (prediction?.embedding) await showTop(context, prediction);
+    },
+  },
+
+  // The panel closed: it stops following the current image.
+  hideBaseModel: {
+    can: () => null,
+    async run(context) {
+      setImagenet(context, { open: false });
     },
   },
 

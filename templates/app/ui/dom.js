@@ -25,6 +25,17 @@ export function percent(value) {
   return value === null || value === undefined ? "–" : `${Math.round(value * 100)} %`;
 }
 
+// A button that opens a hidden file input. `onFiles(files)` hears what was chosen (never an empty
+// list); the input is cleared, so choosing the same file again is heard too.
+export function chooseFiles(button, input, onFiles) {
+  button.addEventListener("click", () => input.click());
+  input.addEventListener("change", () => {
+    const files = Array.from(input.files);
+    input.value = "";
+    if (files.length) onFiles(files);
+  });
+}
+
 // A control that may not act now is disabled, with the reason as its tooltip.
 export function enable(control, refusal) {
   control.disabled = Boolean(refusal);

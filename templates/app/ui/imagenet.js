@@ -2,7 +2,7 @@
 // with its WordNet name, definition and place in WordNet's hierarchy. Asks for the classifier
 // only when opened.
 import { byActions, showNotice } from "./messages.js";
-import { byTestId, el, enable, percent } from "./dom.js";
+import { byTestId, chooseFiles, el, enable, percent } from "./dom.js";
 
 const OWN = byActions("showBaseModel", "lookAtImage");
 const STATUS = {
@@ -20,13 +20,8 @@ export function mountImagenet(root, { can, dispatch }) {
   const upload = byTestId(root, "imagenet-upload");
   const licence = byTestId(root, "imagenet-licence");
   const message = byTestId(root, "imagenet-message");
-  root.addEventListener("toggle", () => root.open && dispatch("showBaseModel"));
-  choose.addEventListener("click", () => upload.click());
-  upload.addEventListener("change", () => {
-    const [file] = upload.files;
-    upload.value = "";
-    if (file) dispatch("lookAtImage", [file]);
-  });
+  root.addEventListener("toggle", () => dispatch(root.open ? "showBaseModel" : "hideBaseModel"));
+  chooseFiles(choose, upload, ([file]) => dispatch("lookAtImage", [file]));
 
   return (state, previous) => {
     if (state.notice !== previous?.notice) showNotice(message, state.notice, OWN);

@@ -3,7 +3,7 @@
 // training samples, which show why the model decided as it did.
 import { nextStep } from "../next_step.js";
 import { byActions, showNotice } from "./messages.js";
-import { byTestId, el, enable, percent } from "./dom.js";
+import { byTestId, chooseFiles, el, enable, percent } from "./dom.js";
 
 const OWN = byActions("predict", "startLive", "stopLive", "startCamera", "stopCamera");
 
@@ -22,12 +22,7 @@ export function mountPrediction(root, { can, dispatch }, thumbnails) {
   const message = byTestId(root, "prediction-message");
   let live = false;
   let shownImage = null;
-  choose.addEventListener("click", () => upload.click());
-  upload.addEventListener("change", () => {
-    const [file] = upload.files;
-    upload.value = "";
-    if (file) dispatch("predict", [file]);
-  });
+  chooseFiles(choose, upload, ([file]) => dispatch("predict", [file]));
   liveToggle.addEventListener("click", () => dispatch(live ? "stopLive" : "startLive"));
 
   // The camera's picture, or the image just classified (until live prediction starts again).

@@ -1,6 +1,6 @@
 // Saving and moving a session: export the project file (a download) and import one.
 import { byActions, showNotice } from "./messages.js";
-import { byTestId, enable } from "./dom.js";
+import { byTestId, chooseFiles, enable } from "./dom.js";
 
 const OWN = byActions("exportProject", "importProject", "downloadModel");
 
@@ -26,16 +26,11 @@ export function mountProject(root, { can, dispatch }) {
     const model = await dispatch("downloadModel");
     if (model) download(root, model.blob, model.name);
   });
-  importButton.addEventListener("click", () => importInput.click());
   exportButton.addEventListener("click", async () => {
     const exported = await dispatch("exportProject");
     if (exported) download(root, exported.blob, exported.name);
   });
-  importInput.addEventListener("change", () => {
-    const [file] = importInput.files;
-    importInput.value = "";
-    if (file) dispatch("importProject", [file]);
-  });
+  chooseFiles(importButton, importInput, ([file]) => dispatch("importProject", [file]));
 
   return (state, previous) => {
     if (state.notice !== previous?.notice) showNotice(message, state.notice, OWN);

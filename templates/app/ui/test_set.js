@@ -4,7 +4,7 @@
 // first) and the CSV of every answer.
 import { csvText } from "../test_metrics.js";
 import { byActions, showNotice } from "./messages.js";
-import { byTestId, el, enable, percent } from "./dom.js";
+import { byTestId, chooseFiles, el, enable, percent } from "./dom.js";
 
 const OWN = byActions("evaluate", "evaluateFolder", "stopTest");
 // The surest mistakes shown as pictures; the CSV has every answer.
@@ -144,21 +144,15 @@ export function mountTestSet(root, { can, dispatch }) {
   let shownClasses = "";
   let report = null;
 
-  folderButton.addEventListener("click", () => folderInput.click());
-  filesButton.addEventListener("click", () => filesInput.click());
-  folderInput.addEventListener("change", () => {
-    const files = Array.from(folderInput.files, (file) => ({
-      path: file.webkitRelativePath || file.name,
-      file,
-    }));
-    folderInput.value = "";
-    if (files.length) dispatch("evaluateFolder", [files, []]);
-  });
-  filesInput.addEventListener("change", () => {
+  chooseFiles(folderButton, folderInput, (files) =>
+    dispatch("evaluateFolder", [
+      files.map((file) => ({ path: file.webkitRelativePath || file.name, file })),
+      [],
+    ]),
+  );
+  chooseFiles(filesButton, filesInput, (files) => {
     const className = classSelect.value;
-    const items = Array.from(filesInput.files, (file) => ({ image: file, className, name: file.name }));
-    filesInput.value = "";
-    if (items.length) dispatch("evaluate", [items]);
+    dispatch("evaluate", [files.map((file) => ({ image: file, className, name: file.name }))]);
   });
   stop.addEventListener("click", () => dispatch("stopTest"));
   drop.addEventListener("dragover", (event) => {
