@@ -91,7 +91,8 @@ class Page(NamedTuple):
 
     label: str
     step: float | str = 1  # the input's step; "any" for a number without a natural step
-    head: Literal["dense", "knn"] | None = None  # the head type the setting applies to; None: all
+    # The head type the setting applies to ("dense" includes the network of a regression head); None: all.
+    head: Literal["dense", "knn"] | None = None
     choices: dict[str, str] | None = None  # labels of a Literal's values; missing ones show the value
 
 
@@ -559,11 +560,16 @@ class HeadSection(_Table):
     """The small classifier trained in the browser on top of the embeddings."""
 
     type: Annotated[
-        Literal["dense", "knn"],
-        Expect(_one_of(["dense", "knn"])),
-        Page("Classifier", choices={"dense": "small neural network", "knn": "nearest neighbours"}),
+        Literal["dense", "knn", "regression"],
+        Expect(_one_of(["dense", "knn", "regression"])),
+        Page(
+            "Classifier",
+            choices={"dense": "small neural network", "knn": "nearest neighbours", "regression": "a number"},
+        ),
     ] = Field(
-        "dense", description="dense: a small neural network; knn: nearest neighbours among the samples."
+        "dense",
+        description="dense: a small neural network; knn: nearest neighbours among the samples; regression: "
+        "a small neural network that predicts a number instead of a class (see [regression]).",
     )
     # The bounds below keep a visitor's browser from being asked for more than it can train.
     hidden_units: Annotated[
@@ -582,6 +588,38 @@ class HeadSection(_Table):
     k: Annotated[int, Expect("a whole number like 3"), Page("Neighbours (k)", head="knn")] = Field(
         3, ge=1, le=100, description="With type knn: how many nearest samples vote."
     )
+
+
+class RegressionSection(_Table):
+    """With head.type = "regression": the number each sample is labelled with and the page predicts."""
+
+    label: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=40),
+        Expect('a short name like "How open the hand is"'),
+    ] = Field("Value", description="What the number is, shown on the slider, the charts and the gauge.")
+    unit: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=12), Expect('a short unit like "%" or "cm"')
+    ] = Field("", description="The number's unit, shown after it; empty for none.")
+    min: Annotated[float, Expect("a number like 0")] = Field(0.0, description="Lowest value of the slider.")
+    max: Annotated[float, Expect("a number like 100")] = Field(
+        100.0, description="Highest value of the slider."
+    )
+
+    @classmethod
+    def _combined_problems(cls, raw: dict[str, Any], failed: set[str]) -> list[InitErrorDetails]:
+        low, high = raw.get("min", 0.0), raw.get("max", 100.0)
+        if {"min", "max"} & failed or not all(isinstance(v, (int, float)) for v in (low, high)):
+            return []
+        if low < high:
+            return []
+        return [
+            {
+                "type": _problem("must be above min", _show(high), f"a number above {_show(low)}"),
+                "loc": ("max",),
+                "input": high,
+            }
+        ]
 
 
 class TrainingSection(_Table):
@@ -773,14 +811,17 @@ class Project(_Table):
     description: Annotated[str, Expect('a text like "Sorts leaves by tree"')] = Field(
         "", description="One sentence about the classifier, for the page's metadata and the model file."
     )
+    # Required, at least two, unless the head predicts a number (checked in _combined_problems).
     classes: Annotated[list[ClassName], Expect('a list like ["cats", "dogs"]')] = Field(
-        min_length=2,
+        default_factory=list,
         max_length=20,
-        description="Names of the classes the visitor teaches, 2 to 20, each different (ignoring case).",
+        description="Names of the classes the visitor teaches, 2 to 20, each different (ignoring case); "
+        'none with head.type = "regression".',
         json_schema_extra={"uniqueItems": True},
     )
     model: ModelSection = _table(ModelSection)
     head: HeadSection = _table(HeadSection)
+    regression: RegressionSection = _table(RegressionSection)
     training: TrainingSection = _table(TrainingSection)
     capture: CaptureSection = _table(CaptureSection)
     theme: ThemeSection = _table(ThemeSection)
@@ -793,10 +834,12 @@ class Project(_Table):
 
     @classmethod
     def _combined_problems(cls, raw: dict[str, Any], failed: set[str]) -> list[InitErrorDetails]:
+        head = raw.get("head")
+        regression = isinstance(head, dict) and head.get("type") == "regression"
+        problems = cls._task_problems(raw, failed, regression)
         classes = raw.get("classes")
         if not isinstance(classes, list):
-            return []
-        problems: list[InitErrorDetails] = []
+            return problems
         seen: set[str] = set()
         for index, name in enumerate(classes):
             if not isinstance(name, str) or not 1 <= len(name.strip()) <= 40:
@@ -812,6 +855,35 @@ class Project(_Table):
                 )
             seen.add(key)
         return problems
+
+    @staticmethod
+    def _task_problems(raw: dict[str, Any], failed: set[str], regression: bool) -> list[InitErrorDetails]:
+        """A classifier needs two classes or more; a regression head predicts a number, so it has none."""
+        classes = raw.get("classes")
+        if regression:
+            if "classes" not in raw:
+                return []
+            what = 'not used with head.type = "regression", which predicts a number'
+            expected = "no classes: [regression] label names the number"
+            return [{"type": _problem(what, _show(classes), expected), "loc": ("classes",), "input": classes}]
+        problems: list[InitErrorDetails] = []
+        if "regression" in raw:
+            what = 'only used with head.type = "regression"'
+            expected = 'head.type = "regression", or no [regression] table'
+            problems.append(
+                {"type": _problem(what, "a table", expected), "loc": ("regression",), "input": None}
+            )
+        if "classes" not in raw:
+            problems.append({"type": "missing", "loc": ("classes",), "input": raw})
+        elif isinstance(classes, list) and len(classes) < 2 and "classes" not in failed:
+            ctx = {"field_type": "List", "min_length": 2, "actual_length": len(classes)}
+            problems.append({"type": "too_short", "loc": ("classes",), "input": classes, "ctx": ctx})
+        return problems
+
+    @property
+    def is_regression(self) -> bool:
+        """Whether the head predicts a number rather than a class."""
+        return self.head.type == "regression"
 
     @model_validator(mode="after")
     def _remember_file(self, info: ValidationInfo) -> Project:
@@ -837,7 +909,9 @@ class Project(_Table):
         return {
             "title": self.title,
             "description": self.description,
-            "classes": list(self.classes),
+            # A regression page keeps its samples in one group, named after the number.
+            "classes": [self.regression.label] if self.is_regression else list(self.classes),
+            "regression": self.regression.model_dump(mode="json") if self.is_regression else None,
             "head": self.head.model_dump(mode="json"),
             "training": self.training.model_dump(mode="json"),
             "capture": self.capture.model_dump(mode="json"),

@@ -723,6 +723,7 @@ def test_minimal_file_loads_with_defaults(tmp_path):
         },
         "page": {"mode": "teach"},
         "embed": {"allowed_origins": []},
+        "regression": {"label": "Value", "unit": "", "min": 0.0, "max": 100.0},
         "cloud": {"url": None},
         "output": {"mode": "hosted", "dir": tmp_path.resolve() / "dist"},
     }
@@ -785,6 +786,7 @@ def test_page_config_is_json_without_paths(tmp_path):
         "title",
         "description",
         "classes",
+        "regression",
         "head",
         "training",
         "capture",
@@ -1011,8 +1013,20 @@ def test_json_schema_describes_every_table_and_key():
     schema = project_json_schema()
     json.dumps(schema)
     assert schema["type"] == "object" and schema["additionalProperties"] is False
-    assert schema["required"] == ["classes"]
-    tables = {"model", "head", "training", "capture", "theme", "page", "embed", "cloud", "output"}
+    # classes are required unless the head predicts a number: checked by the loader, not the schema
+    assert "required" not in schema
+    tables = {
+        "model",
+        "head",
+        "regression",
+        "training",
+        "capture",
+        "theme",
+        "page",
+        "embed",
+        "cloud",
+        "output",
+    }
     assert tables | {"title", "description", "classes"} == set(schema["properties"])
     for name in tables:
         table = schema["$defs"][schema["properties"][name]["$ref"].rsplit("/", 1)[1]]
