@@ -913,6 +913,7 @@ def test_settings_spec_is_the_schema_of_head_and_training():
     assert by_key["type"]["choices"] == [
         {"value": "dense", "label": "small neural network"},
         {"value": "knn", "label": "nearest neighbours"},
+        {"value": "regression", "label": "a number"},
     ]
     assert by_key["dropout"] == {
         "section": "head",
