@@ -92,3 +92,28 @@ def write_y4m(
             for plane in planes:
                 out.write(np.clip(plane, 0, 255).astype(np.uint8).tobytes())
     return path
+
+
+def zoom_crops(
+    directory: Path, count: int, seed: int, low: float = 1.0, high: float = 4.0
+) -> list[tuple[Path, float]]:
+    """Crops of one photo (skimage's astronaut) at known zoom levels: a square of 1/zoom of the
+    photo's side, at a random place, resized to 224 pixels. Returns (file, zoom) pairs."""
+    import numpy as np
+    import skimage.data
+    from PIL import Image
+
+    photo = Image.fromarray(skimage.data.astronaut())
+    side = photo.width
+    random = np.random.default_rng(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    crops = []
+    for index in range(count):
+        zoom = float(random.uniform(low, high))
+        size = side / zoom
+        left, top = random.uniform(0, side - size, 2)
+        crop = photo.crop((left, top, left + size, top + size)).resize((224, 224), Image.BILINEAR)
+        path = directory / f"zoom-{seed}-{index:03d}.png"
+        crop.save(path)
+        crops.append((path, round(zoom, 4)))
+    return crops

@@ -1,7 +1,7 @@
 // teachkit-classifier.js: runs a model download (from the page's "Download model") in any page,
 // with no teaching page around it: `const model = await load(source)`, then `model.classify(image)`
 // → [{label, confidence}] sorted (ml5's shape) or `model.predict(image)` → {label, confidence,
-// confidences}. `source` is the download's zip (a URL, File or Blob) or the URL of its unzipped
+// confidences} (for a regression model {value, label, unit}). `source` is the download's zip (a URL, File or Blob) or the URL of its unzipped
 // folder. Crops and feeds images exactly as the teaching page does.
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
@@ -110,7 +110,8 @@ export async function load(source, { wasmBase = null } = {}) {
   const base = await loadGraphModel(await modelHandler(files, "base"));
   let head;
   let layersModel = null;
-  if (metadata.head.kind === "dense") {
+  const regression = metadata.head.kind === "regression" ? metadata.regression : null;
+  if (metadata.head.kind !== "knn") {
     layersModel = await loadLayersModel(await modelHandler(files, "head"));
     head = (embedding) =>
       tf.tidy(() =>
@@ -139,6 +140,8 @@ export async function load(source, { wasmBase = null } = {}) {
     } finally {
       opened.close();
     }
+    // A regression model's one output is the number itself.
+    if (regression) return { value: probabilities[0], label: regression.label, unit: regression.unit };
     const confidences = Object.fromEntries(labels.map((label, index) => [label, probabilities[index]]));
     const best = probabilities.indexOf(Math.max(...probabilities));
     return { label: labels[best], confidence: probabilities[best], confidences };
@@ -149,6 +152,11 @@ export async function load(source, { wasmBase = null } = {}) {
     metadata,
     predict,
     async classify(image) {
+      if (regression)
+        throw new TeachkitError(
+          "not_supported",
+          "This model predicts a number, not classes: use predict(image).",
+        );
       const { confidences } = await predict(image);
       return Object.entries(confidences)
         .map(([label, confidence]) => ({ label, confidence }))

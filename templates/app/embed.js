@@ -26,6 +26,7 @@ const METHODS = [
   "deleteSample",
   "undo",
   "addImages",
+  "setTargetValue",
   "samples",
   "settings",
   "setSettings",
@@ -158,8 +159,8 @@ export async function connect(iframe, { timeout = 15000, resize = true } = {}) {
   for (const name of METHODS) {
     client[name] = async (...args) => unwrap(await remote[name](...args));
   }
-  client.addImages = async (className, images) =>
-    unwrap(await remote.addImages(className, await Promise.all(Array.from(images, sendable))));
+  client.addImages = async (className, images, options) =>
+    unwrap(await remote.addImages(className, await Promise.all(Array.from(images, sendable)), options));
   client.predict = async (image) => unwrap(await remote.predict(await sendable(image)));
   client.embed = async (image) => unwrap(await remote.embed(await sendable(image)));
   client.baseModelTopK = async (image, k) => unwrap(await remote.baseModelTopK(await sendable(image), k));

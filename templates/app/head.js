@@ -1,5 +1,6 @@
-// The classifier head trained on cached embeddings: a small dense network (Adam, softmax) or a
-// k-nearest-neighbour vote by cosine similarity. Each head owns its tensors and disposes them.
+// The head trained on cached embeddings: a small dense network (Adam, softmax), a k-nearest-
+// neighbour vote by cosine similarity, or a dense network with one linear output that predicts a
+// number (regression). Each head owns its tensors and disposes them.
 import * as tf from "@tensorflow/tfjs-core";
 // Training needs the gradients, which the modular tfjs-core does not register by itself.
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
@@ -114,7 +115,7 @@ export class DenseHead extends Head {
         for (let start = 0; start < order.length; start += options.batch_size) {
           const batch = tf.tensor1d(order.slice(start, start + options.batch_size), "int32");
           const cost = optimizer.minimize(
-            () => tf.losses.softmaxCrossEntropy(tf.gather(y, batch), this.logits(tf.gather(x, batch), true)),
+            () => this.cost(tf.gather(y, batch), this.logits(tf.gather(x, batch), true)),
             false,
             this.variables,
           );
@@ -135,6 +136,10 @@ export class DenseHead extends Head {
       tf.dispose([x, y, ...(validationSet ?? [])]);
       optimizer.dispose();
     }
+  }
+
+  cost(targets, logits) {
+    return tf.losses.softmaxCrossEntropy(targets, logits);
   }
 
   labelled(samples) {
@@ -170,6 +175,70 @@ export class DenseHead extends Head {
 
   dispose() {
     tf.dispose(this.variables);
+  }
+}
+
+// Dense layers → one linear output, trained (mean squared error) on standardized targets, so that
+// the learning rate means the same whatever the unit. Once trained, the standardization is folded
+// into the last layer: the stored weights give the number itself, in the author's unit.
+export class RegressionHead extends DenseHead {
+  constructor(config, embeddingSize, classIds, weights = null) {
+    super(config, embeddingSize, classIds.slice(0, 1), weights); // one output: the number
+    this.kind = "regression";
+    this.scale = { mean: 0, deviation: 1 }; // of the training targets; identity once folded
+  }
+
+  async train(training, validation, options, { onEpoch, shouldStop }) {
+    const values = training.map((sample) => sample.value);
+    const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
+    const deviation = Math.sqrt(values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / values.length);
+    this.scale = { mean, deviation };
+    try {
+      await super.train(training, validation, options, {
+        onEpoch: ({ epoch, loss, accuracy, valLoss, valAccuracy }) =>
+          // lossAndAccuracy below gives the mean absolute error in place of the accuracy
+          onEpoch({ epoch, loss, mae: accuracy, valLoss, valMae: valAccuracy }),
+        shouldStop,
+      });
+    } finally {
+      this.foldScale();
+    }
+  }
+
+  foldScale() {
+    const { mean, deviation } = this.scale;
+    const last = this.layers[this.layers.length - 1];
+    tf.tidy(() => {
+      last.kernel.assign(tf.mul(last.kernel, deviation));
+      last.bias.assign(tf.add(tf.mul(last.bias, deviation), mean));
+    });
+    this.scale = { mean: 0, deviation: 1 };
+  }
+
+  labelled(samples) {
+    const { mean, deviation } = this.scale;
+    const targets = samples.map((sample) => (sample.value - mean) / deviation);
+    return [stackEmbeddings(samples), tf.tensor2d(targets, [samples.length, 1])];
+  }
+
+  // What DenseHead.train minimizes: the squared error on the standardized targets.
+  cost(targets, logits) {
+    return tf.losses.meanSquaredError(targets, logits);
+  }
+
+  // [loss on the standardized targets, mean absolute error in the author's unit].
+  lossAndAccuracy(x, y) {
+    return tf.tidy(() => {
+      const output = this.logits(x, false);
+      const loss = tf.losses.meanSquaredError(y, output);
+      const error = tf.mul(tf.mean(tf.abs(tf.sub(output, y))), this.scale.deviation);
+      return [loss.dataSync()[0], error.dataSync()[0]];
+    });
+  }
+
+  // [[value]] for each row of an [n, d] embedding matrix.
+  probabilities(embeddings) {
+    return tf.tidy(() => this.logits(embeddings, false).arraySync());
   }
 }
 
@@ -242,7 +311,8 @@ export function createHead(headConfig, trainingConfig, embeddingSize, classIds) 
     dropout: headConfig.dropout,
     seed: trainingConfig.seed,
   };
-  return new DenseHead(config, embeddingSize, classIds);
+  const Network = headConfig.type === "regression" ? RegressionHead : DenseHead;
+  return new Network(config, embeddingSize, classIds);
 }
 
 // Rebuilds a stored head; a knn head is refitted on the current samples.
@@ -252,7 +322,36 @@ export function restoreHead(stored, embeddingSize, samples) {
     head.fit(samples.filter((sample) => stored.classIds.includes(sample.classId)));
     return head;
   }
-  return new DenseHead(stored.config, embeddingSize, stored.classIds, stored.weights);
+  const Network = stored.kind === "regression" ? RegressionHead : DenseHead;
+  return new Network(stored.config, embeddingSize, stored.classIds, stored.weights);
+}
+
+// How far a regression head's numbers are from the samples' own, on `samples`: mean absolute
+// error, root mean squared error and R² (null below two samples or when all values are equal),
+// with each sample's pair for the plots.
+export function evaluateRegression(head, samples) {
+  const points = [];
+  if (samples.length) {
+    const x = stackEmbeddings(samples);
+    const outputs = head.probabilities(x);
+    x.dispose();
+    samples.forEach((sample, index) =>
+      points.push({ sampleId: sample.id, actual: sample.value, predicted: outputs[index][0] }),
+    );
+  }
+  const count = points.length;
+  if (!count) return { task: "regression", count, mae: null, rmse: null, r2: null, points };
+  const mean = points.reduce((sum, point) => sum + point.actual, 0) / count;
+  const squared = points.reduce((sum, point) => sum + (point.predicted - point.actual) ** 2, 0);
+  const total = points.reduce((sum, point) => sum + (point.actual - mean) ** 2, 0);
+  return {
+    task: "regression",
+    count,
+    mae: points.reduce((sum, point) => sum + Math.abs(point.predicted - point.actual), 0) / count,
+    rmse: Math.sqrt(squared / count),
+    r2: count > 1 && total > 0 ? 1 - squared / total : null,
+    points,
+  };
 }
 
 // Per-class accuracy and the confusion matrix (rows: true class, columns: predicted class).

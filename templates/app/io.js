@@ -19,9 +19,11 @@ async function bytesOf(blob) {
   return new Uint8Array(await blob.arrayBuffer());
 }
 
-// `base` is the base model's identity (the page config's model.identity), for teachkit export.
+// `base` is the base model's identity (the page config's model.identity), for teachkit export;
+// `regression` the page's [regression] table on a page that predicts a number, else null.
 export async function exportProject({
   title,
+  regression = null,
   dataset,
   settings,
   head,
@@ -43,8 +45,10 @@ export async function exportProject({
     modelFingerprint,
     base,
     embeddingSize,
+    task: regression ? "regression" : "classification",
+    regression,
     classes: dataset.classes,
-    samples: dataset.samples.map(({ id, classId, added }) => ({ id, classId, added })),
+    samples: dataset.samples.map(({ id, classId, added, value }) => ({ id, classId, added, value })),
     settings,
     head: head
       ? { ...head, model: { ...head.model, weights: head.model.weights?.map((w) => Array.from(w)) } }
@@ -125,9 +129,21 @@ function readManifest(files) {
   return manifest;
 }
 
-function checkStructure(manifest) {
+function checkStructure(manifest, regression) {
+  const task = manifest.task ?? "classification"; // files from before regression heads
+  if ((task === "regression") !== Boolean(regression))
+    fail(
+      regression
+        ? "The project file's samples are classes, but this page predicts a number."
+        : "The project file's samples are numbers (a regression model), but this page predicts classes.",
+    );
   const classes = manifest.classes;
-  if (!Array.isArray(classes) || classes.length < 2) fail("The project file has fewer than two classes.");
+  if (!Array.isArray(classes) || classes.length < (regression ? 1 : 2))
+    fail(
+      regression
+        ? "The project file has no group of samples."
+        : "The project file has fewer than two classes.",
+    );
   const names = new Set();
   for (const item of classes) {
     if (
@@ -148,16 +164,19 @@ function checkStructure(manifest) {
     if (!new RegExp(`^${ID}$`).test(sample?.id ?? "") || !classIds.has(sample.classId)) {
       fail("The project file has a sample that belongs to no class.");
     }
+    if (regression && !Number.isFinite(sample.value))
+      fail("The project file has a sample without its number.");
   }
   if (!Number.isInteger(manifest.embeddingSize) || manifest.embeddingSize < 1)
     fail("The project file has no embedding size.");
 }
 
 // Returns {classes, samples, settings, head, sameModel}; throws ProjectFileError and changes nothing.
-export function importProject(bytes, { modelFingerprint, embeddingSize }) {
+// `regression` is the page's [regression] table, or null: a file of the other kind is refused.
+export function importProject(bytes, { modelFingerprint, embeddingSize, regression = null }) {
   const files = unzip(bytes);
   const manifest = readManifest(files);
-  checkStructure(manifest);
+  checkStructure(manifest, regression);
   const size = manifest.embeddingSize;
   const raw = files[EMBEDDINGS];
   if (!raw || raw.byteLength !== manifest.samples.length * size * 4)
@@ -171,6 +190,7 @@ export function importProject(bytes, { modelFingerprint, embeddingSize }) {
       id: sample.id,
       classId: sample.classId,
       added: Number(sample.added) || index,
+      ...(regression ? { value: sample.value } : {}),
       embedding: embeddings.slice(index * size, (index + 1) * size),
       image: new Blob([image], { type: "image/jpeg" }),
       thumb: new Blob([thumb], { type: "image/jpeg" }),

@@ -20,6 +20,7 @@ import * as embeddingMap from "./features/embedding_map.js";
 import * as modelExport from "./features/model_export.js";
 import * as prediction from "./features/prediction.js";
 import * as projectFile from "./features/project.js";
+import * as regression from "./features/regression.js";
 import * as samples from "./features/samples.js";
 import * as session from "./features/session.js";
 import * as testSet from "./features/test_set.js";
@@ -30,6 +31,7 @@ import { mountPage } from "./ui/page.js";
 const FEATURES = [
   session,
   classes,
+  regression,
   samples,
   undo,
   capture,

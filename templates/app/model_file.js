@@ -8,15 +8,17 @@ import { strToU8, zipSync } from "fflate";
 export const MODEL_FORMAT = "teachkit-model";
 export const MODEL_VERSION = 1;
 
-// The dense head as a tfjs-layers Sequential model, saved to {modelJson, weights}.
+// The dense head as a tfjs-layers Sequential model, saved to {modelJson, weights}: class
+// probabilities (softmax), or for a regression head the number itself (one linear output).
 async function denseHeadFiles(model, embeddingSize) {
   const { hidden_units: hidden, activation } = model.config;
   const units = [...hidden, model.classIds.length];
+  const output = model.kind === "regression" ? "linear" : "softmax";
   const network = sequential({
     layers: units.map((size, index) =>
       layers.dense({
         units: size,
-        activation: index === units.length - 1 ? "softmax" : activation,
+        activation: index === units.length - 1 ? output : activation,
         ...(index === 0 ? { inputShape: [embeddingSize] } : {}),
       }),
     ),
@@ -68,9 +70,9 @@ async function baseModelFiles(source) {
   };
 }
 
-function readme({ title, labels, inputSize, kind, k }) {
+function readme({ title, labels, inputSize, kind, k, regression }) {
   const head =
-    kind === "dense"
+    kind !== "knn"
       ? 'const head = await tf.loadLayersModel("head/model.json");'
       : `// A k-nearest-neighbour head: the samples' embeddings vote, the k most similar (cosine).
 const samples = new Float32Array(await (await fetch("knn/embeddings.f32")).arrayBuffer());
@@ -91,11 +93,15 @@ const head = {
 };`;
   return `# ${title}: a model trained with teachkit
 
-Classes, in the order of the model's outputs: ${labels.join(", ")}.
+${
+  regression
+    ? `A regression model: it predicts one number, ${regression.label}${regression.unit ? ` in ${regression.unit}` : ""} (trained on values from ${regression.min} to ${regression.max}).`
+    : `Classes, in the order of the model's outputs: ${labels.join(", ")}.`
+}
 
 - base/ — the base model (a TF.js graph model): a ${inputSize}×${inputSize} RGB image with values
   0–255 (it normalizes inside) → one embedding.
-- ${kind === "dense" ? "head/ — the trained head (a TF.js layers model): embedding → class probabilities." : "knn/ — the samples of the k-nearest-neighbour head: their embeddings and labels."}
+- ${kind === "knn" ? "knn/ — the samples of the k-nearest-neighbour head: their embeddings and labels." : `head/ — the trained head (a TF.js layers model): embedding → ${regression ? "the number" : "class probabilities"}.`}
 - metadata.json — labels, the base model's identity, the head's settings and training history.
 
 Run it with plain TF.js (served from a web server, next to this folder):
@@ -120,7 +126,7 @@ function classify(image) {
   context.drawImage(image, (width - side) / 2, (height - side) / 2, side, side, 0, 0, size, size);
   return tf.tidy(() => {
     const pixels = tf.browser.fromPixels(canvas).toFloat().expandDims(0); // 0–255
-    const probabilities = head.predict(base.predict(pixels)).dataSync();
+    const probabilities = head.predict(base.predict(pixels)).dataSync();${regression ? "\n    return probabilities[0]; // the number: a regression model has one output" : ""}
     return labels
       .map((label, i) => ({ label, confidence: probabilities[i] }))
       .sort((a, b) => b.confidence - a.confidence);
@@ -143,11 +149,12 @@ export async function modelDownload({
   modelSource,
   teachkitVersion,
   samples,
+  regression = null,
 }) {
   const labels = record.classIds.map((id) => classNames.get(id) ?? "?");
   const kind = record.model.kind;
   const files = {};
-  if (kind === "dense") {
+  if (kind !== "knn") {
     const head = await denseHeadFiles(record.model, embeddingSize);
     files["head/model.json"] = strToU8(JSON.stringify(head.modelJson));
     files["head/weights.bin"] = head.weights;
@@ -169,13 +176,15 @@ export async function modelDownload({
     teachkitVersion,
     title,
     labels,
+    task: regression ? "regression" : "classification",
+    regression,
     base: identity,
     head: { kind, config: record.model.config, history: record.history, evaluation: record.evaluation },
   };
   files["metadata.json"] = strToU8(JSON.stringify(metadata, null, 1));
   files["labels.txt"] = strToU8(`${labels.join("\n")}\n`);
   files["README.md"] = strToU8(
-    readme({ title, labels, inputSize: identity.input_size, kind, k: record.model.config.k }),
+    readme({ title, labels, inputSize: identity.input_size, kind, k: record.model.config.k, regression }),
   );
   return new Blob([zipSync(files, { level: 6 })], { type: "application/zip" });
 }

@@ -143,6 +143,8 @@ export class Storage {
   }
 }
 
-function storedSample({ id, classId, embedding, thumb, image, added }) {
-  return { id, classId, embedding, thumb, image, added };
+function storedSample({ id, classId, embedding, thumb, image, added, value }) {
+  return value === undefined
+    ? { id, classId, embedding, thumb, image, added }
+    : { id, classId, embedding, thumb, image, added, value };
 }

@@ -5,7 +5,7 @@ import { TeachkitError } from "../core/errors.js";
 import { describePublished } from "../features/cloud.js";
 import { describeEvaluation } from "../features/training.js";
 
-export const API_VERSION = "1.2.0";
+export const API_VERSION = "1.3.0";
 export const EVENTS = ["ready", "samples", "epoch", "trained", "prediction", "error", "notice"];
 
 export function classCounts(dataset) {
@@ -40,6 +40,10 @@ export function createPageApi({ store, actions, events, ready }) {
       const recording = state.recordingClassId && state.dataset.classById(state.recordingClassId);
       return {
         state: state.status,
+        // "classification", or "regression" on a page whose model predicts a number.
+        task: state.regression ? "regression" : "classification",
+        // On a regression page: the number the next samples get (the slider's value).
+        targetValue: state.targetValue,
         backend: state.backend && {
           name: state.backend.name,
           build: state.backend.build,
@@ -67,7 +71,10 @@ export function createPageApi({ store, actions, events, ready }) {
     renameClass: withClass("renameClass"),
     deleteClass: withClass("deleteClass"),
     clearClass: withClass("clearClass"),
+    // On a regression page the class is the one group of samples (status().classes), and
+    // options.value the number the images get (default: the slider's value).
     addImages: withClass("addImages"),
+    setTargetValue: (value) => call("setTargetValue", value),
     // `id` as samples() gives it.
     deleteSample: (id) => call("deleteSample", id),
     // Takes back the last delete (deleteSample, clearClass, deleteClass) within a few seconds.
@@ -84,6 +91,7 @@ export function createPageApi({ store, actions, events, ready }) {
         embedding: sample.embedding.slice(),
         image: sample.image,
         heldOut: heldOut.has(sample.id),
+        ...(sample.value === undefined ? {} : { value: sample.value }),
       }));
     },
     // The map of the examples (README, "The map of the examples"): every sample's embedding in two

@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   "cloud_unreachable", // the cloud receiver is offline, down or did not answer in time: try again
   "cloud_refused", // the cloud receiver answered with an error (its message says why)
   "other_base_model", // a model made with another base model than this page runs
+  "not_supported", // what this page's kind of model does not do (e.g. a test set by class on a regression page)
   "failed", // anything else, with the reason in the message
 ];
 

@@ -5,6 +5,7 @@ import { TeachkitError, refusal } from "../core/errors.js";
 import { whenIdle, whenReady } from "./guards.js";
 import { classById } from "./classes.js";
 import { stopLive } from "./prediction.js";
+import { sampleValue } from "./regression.js";
 import { makeSample, saveSamples } from "./samples.js";
 
 // Recorded frames waiting for their embedding; beyond this a slow device records fewer frames
@@ -131,6 +132,7 @@ export const actions = {
         store.set({ recordingClassId: null });
         throw error;
       }
+      const value = sampleValue(store.get()); // one value for the whole press
       const interval = 1000 / project.capture.fps;
       const saveEvery = Math.max(1, Math.round(project.capture.fps / 2));
       const inFlight = new Set(); // samples whose embedding is still being computed
@@ -139,7 +141,7 @@ export const actions = {
       let failure = null;
       // Frames are taken on time while the workers embed earlier ones.
       const take = () => {
-        const sample = makeSample(context, classId, video)
+        const sample = makeSample(context, classId, video, value)
           .then((made) => done.push(made))
           .catch((error) => (failure ??= error))
           .finally(() => inFlight.delete(sample));

@@ -7,6 +7,7 @@ import { TeachkitError, refusal } from "../core/errors.js";
 import { cloudClient } from "../cloud_client.js";
 import { restoreHead } from "../head.js";
 import { whenReady } from "./guards.js";
+import { classifierOnly } from "./regression.js";
 import { trainedModelPackage } from "./model_export.js";
 import { projectFile } from "./project.js";
 
@@ -165,6 +166,7 @@ export const actions = {
     can: (state) =>
       whenCloud(state) ??
       whenReady(state) ??
+      classifierOnly(state, "A copy in the cloud") ??
       (state.head ? null : refusal("not_trained", "Train the model before keeping a copy in the cloud.")) ??
       (state.cloud.upload ? refusal("busy", "A copy is being sent to the cloud; wait for it.") : null),
     async run(context, { title, note = "", includeSamples = false } = {}) {
@@ -241,7 +243,8 @@ export const actions = {
 
   // Opens a published model: it answers predictions until closed. Resolves to {id, title, labels}.
   openPublished: {
-    can: (state) => whenCloud(state) ?? whenReady(state),
+    can: (state) =>
+      whenCloud(state) ?? whenReady(state) ?? classifierOnly(state, "Opening a model from the cloud"),
     async run(context, linkOrId) {
       const { store, project, notify } = context;
       const { url } = store.get().cloud;

@@ -25,6 +25,7 @@ export function trainedModelPackage({ store, project, options }, title = project
     modelSource: options.model,
     teachkitVersion: project.teachkit,
     samples: dataset.samples,
+    regression: project.regression,
   });
 }
 

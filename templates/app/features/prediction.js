@@ -5,6 +5,7 @@ import { nearest, typicalSimilarity } from "../dataset.js";
 import { canvasJpeg, openImage } from "../images.js";
 import { nextVideoFrame, videoReady } from "./capture.js";
 import { whenTrained } from "./guards.js";
+import { formatValue } from "./regression.js";
 import { embedSource } from "./samples.js";
 
 // Below this share of how alike a class's own samples are, the nearest samples are too unlike the
@@ -19,8 +20,21 @@ export function stopLive({ store }) {
   if (store.get().live) store.set({ live: false });
 }
 
-// The prediction as the API gives it: by class name.
+// The prediction as the API gives it: by class name, or the number on a regression page.
 export function describePrediction(prediction) {
+  if (prediction.value !== undefined)
+    return {
+      value: prediction.value,
+      label: prediction.label,
+      neighbors: prediction.neighbors.map(({ className, similarity, value }) => ({
+        className,
+        similarity,
+        value,
+      })),
+      sure: prediction.sure,
+      source: prediction.origin,
+      milliseconds: prediction.milliseconds,
+    };
   return {
     label: prediction.label,
     confidence: prediction.confidence,
@@ -50,29 +64,38 @@ export function answeringModel({ openedModel, head, dataset }) {
   return { head, name: (classId) => dataset.classById(classId)?.name ?? "?", dataset };
 }
 
-// `image` is a JPEG of what was classified (a file), or null (a camera frame: it is on screen).
-function showPrediction({ store, events }, embedding, origin, started, image = null) {
-  const { head, name, dataset } = answeringModel(store.get());
-  const probabilities = head.predict(embedding);
+// What the head answers: the most probable class with every class's probability, or the number
+// (a regression head has one output, and no probabilities).
+function answer(state, head, name, embedding) {
+  const outputs = head.predict(embedding);
+  if (head.kind === "regression") {
+    const value = outputs[0];
+    return { label: formatValue(state.regression, value), value, classId: head.classIds[0], scores: [] };
+  }
   const scores = head.classIds.map((classId, index) => ({
     classId,
     name: name(classId),
-    probability: probabilities[index],
+    probability: outputs[index],
   }));
   const best = scores.reduce((a, b) => (b.probability > a.probability ? b : a));
+  return { label: best.name, classId: best.classId, confidence: best.probability, scores };
+}
+
+// `image` is a JPEG of what was classified (a file), or null (a camera frame: it is on screen).
+function showPrediction({ store, events }, embedding, origin, started, image = null) {
+  const { head, name, dataset } = answeringModel(store.get());
+  const best = answer(store.get(), head, name, embedding);
   const neighbors = dataset
     ? nearest(dataset.samples, embedding, 3).map(({ sample, similarity }) => ({
         sample,
         className: name(sample.classId),
         similarity,
+        value: sample.value,
       }))
     : [];
   const typical = dataset ? typicalSimilarity(dataset, best.classId) : null;
   const prediction = {
-    label: best.name,
-    classId: best.classId,
-    confidence: best.probability,
-    scores,
+    ...best,
     neighbors,
     sure: typical === null || !neighbors.length || neighbors[0].similarity >= UNSURE_BELOW * typical,
     origin,

@@ -25,6 +25,7 @@ async function readImport(context, file) {
   const imported = importProject(new Uint8Array(await file.arrayBuffer()), {
     modelFingerprint: project.model.fingerprint,
     embeddingSize: project.model.embedding_size,
+    regression: project.regression,
   });
   if (!imported.sameModel) imported.samples = await reembed(context, imported.samples);
   const head = imported.head
@@ -40,6 +41,7 @@ export async function projectFile({ store, project }) {
   try {
     return await exportProject({
       title: project.title,
+      regression: project.regression,
       dataset,
       settings,
       head: headRecord,

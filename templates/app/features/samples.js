@@ -7,6 +7,7 @@ import { canvasJpeg, openImage } from "../images.js";
 import { commit } from "./dataset_writes.js";
 import { whenIdle, whenReady } from "./guards.js";
 import { classById } from "./classes.js";
+import { sampleValue } from "./regression.js";
 import { offerUndo } from "./undo.js";
 
 const THUMB_SIZE = 64;
@@ -21,8 +22,8 @@ export function embedSource({ services }, source) {
 }
 
 // Keeps only the embedding and two small JPEGs of a decoded image or video frame; the frame is
-// read at once, the embedding arrives later.
-export async function makeSample(context, classId, source) {
+// read at once, the embedding arrives later. `value` is the sample's number on a regression page.
+export async function makeSample(context, classId, source, value = undefined) {
   const { cropper, embedder } = context.services;
   const pixels = cropper.crop(source);
   const crop = cropper.canvas;
@@ -34,7 +35,9 @@ export async function makeSample(context, classId, source) {
   const added = Math.max(Date.now(), (context.services.lastAdded ?? 0) + 0.001);
   context.services.lastAdded = added;
   const embedding = await embedder.embed(pixels);
-  return { id: newId(), classId, embedding, image, thumb, added };
+  const sample = { id: newId(), classId, embedding, image, thumb, added };
+  if (value !== undefined) sample.value = value;
+  return sample;
 }
 
 // Stores `samples` in one transaction, then shows them. Samples of a class deleted meanwhile are
@@ -84,7 +87,7 @@ export async function reembed(context, samples) {
 // Opens one image and starts its sample. Resolves once the image is read, to {result}: a promise
 // of the sample or of a sentence saying why there is none (wrapped, so that awaiting this does not
 // also wait for the embedding).
-async function startSample(context, classId, image, index) {
+async function startSample(context, classId, image, index, value) {
   let opened;
   try {
     opened = await openImage(image, index);
@@ -92,7 +95,7 @@ async function startSample(context, classId, image, index) {
     return { result: error.message };
   }
   try {
-    const sample = makeSample(context, classId, opened.source); // reads the image before returning
+    const sample = makeSample(context, classId, opened.source, value); // reads the image before returning
     const name = image?.name ? `"${image.name}"` : `Image ${index + 1}`;
     return { result: sample.catch((error) => `${name} could not be added: ${error.message}`) };
   } finally {
@@ -107,12 +110,14 @@ function plural(count, noun) {
 export const actions = {
   // Resolves to {added, problems: [sentence]}; unreadable images are named and skipped. Samples
   // are stored in the order given, each as soon as its embedding is there; if the browser's
-  // storage refuses one, those stored before stay and the rest are not added.
+  // storage refuses one, those stored before stay and the rest are not added. On a regression
+  // page every image gets `options.value`, or the slider's value.
   addImages: {
     can: whenIdle,
-    async run(context, classId, images) {
+    async run(context, classId, images, options = {}) {
       const { store } = context;
       classById(store.get().dataset, classId);
+      const value = sampleValue(store.get(), options?.value);
       const list = Array.from(images ?? []);
       const noun = list.every((image) => image instanceof File) ? "files" : "images";
       const problems = [];
@@ -140,7 +145,7 @@ export const actions = {
           while (waiting.size >= IN_FLIGHT && !failure) await Promise.race(waiting);
           if (failure) break;
           store.set({ busy: `Adding image ${index + 1} of ${list.length}…` });
-          const { result } = await startSample(context, classId, image, index);
+          const { result } = await startSample(context, classId, image, index, value);
           const step = stored.then(() => storeOne(result));
           stored = step;
           waiting.add(step);

@@ -8,6 +8,7 @@ import { yieldToBrowser } from "../head.js";
 import { canvasJpeg, openImage } from "../images.js";
 import { mistakesByConfidence, testReport } from "../test_metrics.js";
 import { whenReady } from "./guards.js";
+import { classifierOnly } from "./regression.js";
 import { answeringModel } from "./prediction.js";
 import { embedSource } from "./samples.js";
 
@@ -56,6 +57,7 @@ function checkItems(state, items) {
 function whenTestable(state, items) {
   return (
     whenReady(state) ??
+    classifierOnly(state, "A test set sorted by class") ??
     (state.head || state.openedModel
       ? null
       : refusal("not_trained", "Train the model before testing it on other images.")) ??

@@ -4,7 +4,7 @@
 // The visitor's settings are stored as what they changed from the project's, so a page whose
 // author changes a default or a bound keeps working.
 import { TeachkitError, refusal } from "../core/errors.js";
-import { createHead, evaluate, restoreHead } from "../head.js";
+import { createHead, evaluate, evaluateRegression, restoreHead } from "../head.js";
 import { applySettings, mergeKnownSettings } from "../settings.js";
 import { commit } from "./dataset_writes.js";
 import { whenReady } from "./guards.js";
@@ -53,9 +53,23 @@ export function restoreSettings({ store, project }, changes) {
   return ignored;
 }
 
+// A page predicts classes or a number, as its project says; a visitor's settings cannot turn one
+// into the other (the samples would have no classes, or no numbers, to learn).
+function checkTask(project, change) {
+  const type = change?.head?.type;
+  if (type === undefined || (type === "regression") === (project.head.type === "regression")) return;
+  throw new TeachkitError(
+    "bad_setting",
+    project.head.type === "regression"
+      ? "This page's model predicts a number: its head stays a regression head."
+      : "This page's samples are classes: a regression head needs a page built for numbers.",
+  );
+}
+
 // Stores the settings (what differs from the project's), then shows them.
 function saveSettings(context, change) {
   const { project } = context;
+  checkTask(project, change);
   return commit(context, (state) => {
     const settings = applySettings(project.settings, state.settings, change);
     return {
@@ -72,6 +86,7 @@ function saveSettings(context, change) {
 // measured on the training samples (no samples held back) is shown as what it is: no measurement.
 export function heldBackOnly(evaluation) {
   if (!evaluation) return null;
+  if (evaluation.task === "regression") return evaluation; // always measured on the held-back samples
   const size = evaluation.confusion.length;
   const honest = evaluation.onValidation
     ? evaluation
@@ -160,6 +175,10 @@ function emptyClasses(dataset) {
 export function describeEvaluation(dataset, record) {
   const evaluation = heldBackOnly(record?.evaluation);
   if (!evaluation) return null;
+  if (evaluation.task === "regression") {
+    const { count, mae, rmse, r2, points } = evaluation;
+    return { task: "regression", count, mae, rmse, r2, points: points.map((point) => ({ ...point })) };
+  }
   const classes = record.classIds.map((id) => dataset.classById(id)?.name ?? "?");
   return {
     accuracy: evaluation.accuracy,
@@ -171,6 +190,20 @@ export function describeEvaluation(dataset, record) {
     confusion: evaluation.confusion,
     fewHeldBack: classes.filter((_, index) => evaluation.perClassCount[index] < FEW_HELD_BACK),
   };
+}
+
+// A regression head learns how the number changes: it needs samples with different numbers.
+function checkValues(spec, dataset) {
+  const values = new Set(dataset.samples.map((sample) => sample.value));
+  if (values.size >= 2) return;
+  const label = `"${spec.label}"`;
+  throw new TeachkitError(
+    "no_samples",
+    dataset.samples.length < 2
+      ? `Add at least two samples with different values of ${label} first.`
+      : `All samples have the same value of ${label}: give some of them other values with the slider, ` +
+          "so there is something to learn.",
+  );
 }
 
 const whileTraining = (state) =>
@@ -196,6 +229,7 @@ export const actions = {
           throw new TeachkitError("busy", "Training is already running.");
       }
       const { dataset, settings } = store.get();
+      if (store.get().regression) checkValues(store.get().regression, dataset);
       const empty = emptyClasses(dataset);
       if (empty.length) {
         store.set({ training: { ...store.get().training, state: "error" } });
@@ -238,7 +272,10 @@ export const actions = {
         throw new TeachkitError("failed", `Training failed: ${error.message}`);
       }
       // Measured on the held-back samples only: on the training samples it would flatter the head.
-      const evaluation = { ...evaluate(head, validation), onValidation: validation.length > 0 };
+      const evaluation =
+        head.kind === "regression"
+          ? evaluateRegression(head, validation)
+          : { ...evaluate(head, validation), onValidation: validation.length > 0 };
       const record = {
         model: head.toJSON(),
         classIds,

@@ -1,10 +1,18 @@
 // The class cards: name, sample count, upload, drag-and-drop, hold-to-record with the camera's
 // picture in the card, thumbnails, and a menu for clearing or deleting the class.
 import { byActions, showNotice } from "./messages.js";
+import { formatValue, sliderStep } from "../features/regression.js";
 import { byTestId, changed, el, enable } from "./dom.js";
 
 const SHOWN_THUMBNAILS = 40;
-const CARD_ACTIONS = byActions("renameClass", "addImages", "startRecording", "clearClass", "deleteClass");
+const CARD_ACTIONS = byActions(
+  "renameClass",
+  "addImages",
+  "startRecording",
+  "clearClass",
+  "deleteClass",
+  "setTargetValue",
+);
 
 function filesOf(event) {
   return Array.from(event.dataTransfer?.files ?? []);
@@ -79,7 +87,23 @@ function thumbnailKeys(thumbs, dispatch) {
   });
 }
 
-function createCard(item, dispatch) {
+// On a regression page: the number the next upload or recording gets, beside their buttons.
+function valueSlider(spec, dispatch) {
+  const input = el("input", {
+    type: "range",
+    min: String(spec.min),
+    max: String(spec.max),
+    step: String(sliderStep(spec)),
+    dataset: { testid: "target-slider" },
+  });
+  const output = el("output", { dataset: { testid: "target-value" } });
+  input.addEventListener("input", () => dispatch("setTargetValue", [Number(input.value)]));
+  const label = el("label", { class: "value-slider" }, el("span", {}, spec.label), input, output);
+  return { label, input, output };
+}
+
+// `spec` is the page's [regression] table, or null on a classifier's page.
+function createCard(item, dispatch, spec) {
   const id = item.id;
   const nameInput = el("input", {
     class: "class-name",
@@ -143,6 +167,8 @@ function createCard(item, dispatch) {
   const message = el("p", { class: "card-message", hidden: true, dataset: { testid: "card-message" } });
   const more = el("p", { class: "more" });
   const classMenu = menu(id, dispatch);
+  const slider = spec ? valueSlider(spec, dispatch) : null;
+  classMenu.remove.hidden = Boolean(spec); // a regression page has its one group of samples
   const card = el(
     "article",
     { class: "class-card", dataset: { testid: "class", classId: id } },
@@ -150,7 +176,7 @@ function createCard(item, dispatch) {
       "div",
       { class: "card-main" },
       el("header", {}, nameInput, el("span", { class: "count" }, count, " samples"), classMenu.wrapper),
-      el("div", { class: "actions" }, uploadButton, upload, record),
+      el("div", { class: "actions" }, uploadButton, upload, record, slider?.label ?? ""),
       message,
       thumbs,
       more,
@@ -183,11 +209,12 @@ function createCard(item, dispatch) {
     classMenu,
     thumbs,
     more,
+    slider,
     shown: "",
   };
 }
 
-function renderThumbnails(parts, samples, thumbnails, className) {
+function renderThumbnails(parts, samples, thumbnails, className, spec) {
   const shown = samples.slice(-SHOWN_THUMBNAILS);
   const key = shown.map((sample) => sample.id).join();
   if (key === parts.shown) return;
@@ -205,9 +232,12 @@ function renderThumbnails(parts, samples, thumbnails, className) {
             class: "thumb",
             tabindex: index === shown.length - 1 ? "0" : "-1",
             dataset: { sampleId: sample.id },
-            "aria-label": `Sample ${index + 1} of ${className}; press Delete to remove it`,
+            "aria-label": `Sample ${index + 1} of ${className}${
+              spec ? `, ${formatValue(spec, sample.value)}` : ""
+            }; press Delete to remove it`,
           },
           el("img", { src: thumbnails.url(sample), alt: "", width: "48", height: "48" }),
+          spec ? el("span", { class: "thumb-value" }, formatValue(spec, sample.value)) : "",
         ),
         el(
           "button",
@@ -245,7 +275,7 @@ export function mountClasses(root, { can, dispatch }, thumbnails) {
     if (added) cards.get(added.id)?.nameInput.focus();
   });
 
-  function renderCards(dataset) {
+  function renderCards(dataset, spec) {
     const counts = dataset.counts();
     for (const [id, parts] of cards) {
       if (!dataset.classById(id)) {
@@ -254,7 +284,7 @@ export function mountClasses(root, { can, dispatch }, thumbnails) {
       }
     }
     for (const [index, item] of dataset.classes.entries()) {
-      if (!cards.has(item.id)) cards.set(item.id, createCard(item, dispatch));
+      if (!cards.has(item.id)) cards.set(item.id, createCard(item, dispatch, spec));
       const parts = cards.get(item.id);
       // Move a card only when it is out of place: moving it would end a held record press.
       const current = list.children[index];
@@ -263,13 +293,19 @@ export function mountClasses(root, { can, dispatch }, thumbnails) {
       parts.classMenu.toggle.setAttribute("aria-label", `More for ${item.name}`);
       if (document.activeElement !== parts.nameInput) parts.nameInput.value = item.name;
       parts.count.textContent = String(counts[item.id]);
-      renderThumbnails(parts, dataset.samplesOf(item.id), thumbnails, item.name);
+      renderThumbnails(parts, dataset.samplesOf(item.id), thumbnails, item.name, spec);
     }
     thumbnails.keepOnly(dataset.samples);
   }
 
   return (state, previous) => {
-    if (state.dataset !== previous?.dataset) renderCards(state.dataset);
+    if (state.dataset !== previous?.dataset) renderCards(state.dataset, state.regression);
+    addButton.hidden = Boolean(state.regression);
+    if (state.regression && changed(state, previous, ["targetValue", "dataset"]))
+      for (const { slider } of cards.values()) {
+        slider.input.value = String(state.targetValue);
+        slider.output.textContent = formatValue(state.regression, state.targetValue);
+      }
     if (state.notice !== previous?.notice) {
       const notice = state.notice;
       showNotice(message, notice, (n) => CARD_ACTIONS(n) && !cards.has(n.subject));
@@ -282,6 +318,7 @@ export function mountClasses(root, { can, dispatch }, thumbnails) {
     }
     // What `can` depends on for these controls; live prediction renders often and changes none of it.
     if (!changed(state, previous, ["dataset", "status", "training", "recordingClassId"])) return;
+    const sliding = can("setTargetValue");
     enable(addButton, can("addClass"));
     const changing = can("addImages");
     for (const [id, parts] of cards) {
@@ -299,6 +336,8 @@ export function mountClasses(root, { can, dispatch }, thumbnails) {
         parts.classMenu.remove,
       ];
       for (const control of controls) enable(control, changing);
+      // Held still while recording: the press records one value.
+      if (parts.slider) enable(parts.slider.input, recording ? { message: "Recording." } : sliding);
       parts.thumbs.querySelectorAll(".remove").forEach((button) => enable(button, changing));
     }
   };

@@ -9,6 +9,7 @@ import { byTestId } from "./dom.js";
 import { mountEmbeddingMap } from "./embedding_map.js";
 import { mountPrediction } from "./prediction.js";
 import { mountProject } from "./project.js";
+import { mountRegressionEvaluation } from "./regression.js";
 import { mountSettings } from "./settings.js";
 import { mountTestSet } from "./test_set.js";
 import { ThumbnailUrls } from "./thumbs.js";
@@ -61,6 +62,7 @@ export function mountPage(root, { store, can, dispatch }) {
     mounted("camera", mountCamera),
     mounted("settings", mountSettings),
     mounted("training", mountTraining),
+    mounted("regression-evaluation", mountRegressionEvaluation),
     mounted("prediction", mountPrediction, thumbnails),
     mounted("embedding-map", mountEmbeddingMap, thumbnails),
     mounted("project", mountProject),

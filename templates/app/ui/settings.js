@@ -4,13 +4,17 @@
 import { formatValue, parseInput } from "../settings.js";
 import { changed, el, enable } from "./dom.js";
 
+// A classifier's page offers the classifier heads; a regression head needs a page built for numbers.
+const FOR_NUMBERS = "regression";
+
 function control(spec) {
   const testid = `setting-${spec.key}`;
   if (spec.kind === "choice") {
+    const choices = spec.choices.filter((choice) => !(spec.key === "type" && choice.value === FOR_NUMBERS));
     return el(
       "select",
       { dataset: { testid } },
-      ...spec.choices.map((choice) => el("option", { value: choice.value }, choice.label)),
+      ...choices.map((choice) => el("option", { value: choice.value }, choice.label)),
     );
   }
   if (spec.kind === "integer_list")
@@ -51,6 +55,8 @@ export function mountSettings(root, { state, can, dispatch }) {
         el("small", { id: helpId }, spec.help),
       );
       if (spec.head) field.dataset.head = spec.head;
+      // A regression page's head is always a regression head: nothing to choose.
+      field.hidden = Boolean(state.regression) && spec.section === "head" && spec.key === "type";
       return field;
     }),
   );

@@ -165,7 +165,19 @@ function evaluationTables(perClass, confusion, warning, state) {
   }
 }
 
-export function mountTraining(root, { can, dispatch }) {
+// On a regression page the tables are the regression view's (ui/regression.js); here only the
+// warning when nothing was held back to measure on.
+function regressionWarning(warning, state) {
+  const { evaluation } = state.training;
+  warning.hidden = !(evaluation && state.training.history.length && !evaluation.count);
+  warning.textContent = warning.hidden
+    ? ""
+    : "No examples were held back for checking, so there is no honest error to show. Add more " +
+      "examples, or hold back a larger share under Advanced settings.";
+}
+
+export function mountTraining(root, { state: initial, can, dispatch }) {
+  const regression = Boolean(initial.regression);
   const trainButton = byTestId(root, "train");
   const stopButton = byTestId(root, "stop-training");
   const status = byTestId(root, "train-status");
@@ -181,12 +193,16 @@ export function mountTraining(root, { can, dispatch }) {
   function renderCharts(history) {
     charts ??= {
       loss: lineChart(byTestId(root, "chart-loss"), "loss", undefined),
-      accuracy: lineChart(byTestId(root, "chart-accuracy"), "accuracy", 1),
+      measure: regression
+        ? lineChart(byTestId(root, "chart-error"), "mean absolute error", undefined)
+        : lineChart(byTestId(root, "chart-accuracy"), "accuracy", 1),
     };
     const labels = history.map((entry) => entry.epoch);
     const series = {
       loss: [history.map((e) => e.loss), history.map((e) => e.valLoss)],
-      accuracy: [history.map((e) => e.accuracy), history.map((e) => e.valAccuracy)],
+      measure: regression
+        ? [history.map((e) => e.mae), history.map((e) => e.valMae)]
+        : [history.map((e) => e.accuracy), history.map((e) => e.valAccuracy)],
     };
     for (const [name, chart] of Object.entries(charts)) {
       chart.data.labels = labels;
@@ -210,6 +226,7 @@ export function mountTraining(root, { can, dispatch }) {
     progress.max = Math.max(training.epochs, 1);
     progress.value = training.epoch;
     renderCharts(training.history);
-    evaluationTables(perClass, confusion, warning, state);
+    if (regression) regressionWarning(warning, state);
+    else evaluationTables(perClass, confusion, warning, state);
   };
 }

@@ -1,0 +1,135 @@
+// How well a regression head does on the held-back samples: MAE, RMSE and R² with their n, the
+// predicted-versus-actual scatter and the residual plot (Chart.js).
+import {
+  Chart,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  ScatterController,
+  Tooltip,
+} from "chart.js";
+import { formatValue } from "../features/regression.js";
+import { byTestId, el } from "./dom.js";
+
+Chart.register(ScatterController, LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
+
+function cssColor(root, name, fallback) {
+  return getComputedStyle(root).getPropertyValue(name).trim() || fallback;
+}
+
+// The held-back samples as points, and a reference line (the diagonal, or zero error).
+function scatterChart(canvas, xTitle, yTitle, referenceLabel) {
+  const primary = cssColor(canvas, "--primary", "#1f6feb");
+  const text = cssColor(canvas, "--text", "#1f2328");
+  const axis = (title) => ({ title: { display: true, text: title, color: text }, ticks: { color: text } });
+  return new Chart(canvas, {
+    type: "scatter",
+    data: {
+      datasets: [
+        { label: "held-back examples", data: [], borderColor: primary, backgroundColor: primary },
+        {
+          type: "line",
+          label: referenceLabel,
+          data: [],
+          borderColor: "#d1242f",
+          borderDash: [6, 4],
+          pointRadius: 0,
+        },
+      ],
+    },
+    options: {
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      plugins: { legend: { labels: { color: text } } },
+      scales: { x: axis(xTitle), y: axis(yTitle) },
+    },
+  });
+}
+
+function metricsTable(table, spec, evaluation) {
+  const value = (number) => (number === null ? "–" : formatValue(spec, number));
+  const rows = [
+    ["Mean absolute error", value(evaluation.mae), "how far off a prediction typically is"],
+    ["Root mean squared error", value(evaluation.rmse), "like the above, but large misses count more"],
+    [
+      "R²",
+      evaluation.r2 === null ? "–" : evaluation.r2.toFixed(3),
+      "1 is perfect; 0 is no better than always guessing the average",
+    ],
+  ];
+  table.replaceChildren(
+    el("caption", {}, `On ${evaluation.count} held-back examples`),
+    ...rows.map(([name, shown, meaning]) =>
+      el(
+        "tr",
+        {},
+        el("th", { scope: "row" }, name),
+        el("td", {}, shown),
+        el("td", { class: "hint" }, meaning),
+      ),
+    ),
+  );
+  table.dataset.count = String(evaluation.count);
+}
+
+export function mountRegressionEvaluation(root, { state }) {
+  const spec = state.regression;
+  const table = byTestId(root, "regression-metrics");
+  const unit = spec.unit ? ` (${spec.unit})` : "";
+  let charts = null;
+
+  function plot(points) {
+    charts ??= {
+      scatter: scatterChart(
+        byTestId(root, "chart-scatter"),
+        `actual${unit}`,
+        `predicted${unit}`,
+        "exactly right",
+      ),
+      residuals: scatterChart(
+        byTestId(root, "chart-residuals"),
+        `actual${unit}`,
+        `predicted − actual${unit}`,
+        "no error",
+      ),
+    };
+    const line = [
+      { x: spec.min, y: spec.min },
+      { x: spec.max, y: spec.max },
+    ];
+    charts.scatter.data.datasets[0].data = points.map((point) => ({ x: point.actual, y: point.predicted }));
+    charts.scatter.data.datasets[1].data = points.length ? line : [];
+    charts.residuals.data.datasets[0].data = points.map((point) => ({
+      x: point.actual,
+      y: point.predicted - point.actual,
+    }));
+    charts.residuals.data.datasets[1].data = points.length
+      ? [
+          { x: spec.min, y: 0 },
+          { x: spec.max, y: 0 },
+        ]
+      : [];
+    for (const chart of Object.values(charts)) {
+      chart.update("none");
+      chart.canvas.dataset.points = String(points.length);
+    }
+  }
+
+  return (current, previous) => {
+    if (current.training === previous?.training) return;
+    const { evaluation } = current.training;
+    const measured = evaluation?.task === "regression" && evaluation.count > 0;
+    root.hidden = !measured;
+    if (!measured) {
+      table.replaceChildren();
+      table.dataset.count = "0";
+      if (charts) plot([]);
+      return;
+    }
+    metricsTable(table, spec, evaluation);
+    plot(evaluation.points);
+  };
+}
