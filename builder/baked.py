@@ -51,6 +51,12 @@ def baked_model(trained: TrainedProject, with_samples: bool) -> dict:
     head = trained.head
     if head is None:
         raise BuildError(f"{trained.source}: holds no trained model; train it in the page and save it again.")
+    if head.kind == "regression":
+        raise BuildError(
+            f"{trained.source}: the trained model predicts a number (a regression head); this teachkit "
+            "bakes classifiers only.\nHint: share the regression page itself with its project file, or "
+            "use the model with teachkit export --format keras or tflite."
+        )
     class_ids = {name: f"baked-{index}" for index, name in enumerate(trained.class_names)}
     keep_samples = with_samples or head.kind == "knn"
     samples = [

@@ -61,10 +61,11 @@ class SampleEntry(_Loose):
     id: str = Field(pattern=r"^[A-Za-z0-9-]{1,64}$")
     classId: str
     added: float = 0
+    value: float | None = None  # the sample's number, in a regression project
 
 
 class HeadModel(_Loose):
-    kind: Literal["dense", "knn"]
+    kind: Literal["dense", "knn", "regression"]
     config: dict[str, Any]
     classIds: list[str]
     weights: list[list[float]] | None = None
@@ -84,7 +85,9 @@ class Manifest(_Loose):
     modelFingerprint: str | None = None
     base: dict[str, Any] | None = None  # the base model's identity (pages from this version on)
     embeddingSize: int = Field(ge=1)
-    classes: list[ClassEntry] = Field(min_length=2)
+    task: Literal["classification", "regression"] = "classification"
+    regression: dict[str, Any] | None = None  # the page's [regression] table: label, unit, min, max
+    classes: list[ClassEntry] = Field(min_length=1)  # a regression project has one group
     samples: list[SampleEntry]
     settings: dict[str, Any] = {}
     head: HeadRecord | None = None
@@ -97,11 +100,12 @@ class Sample:
     embedding: np.ndarray  # float32, shape (embedding_size,)
     image: bytes  # the input-size crop, JPEG
     thumb: bytes  # 64-pixel thumbnail, JPEG
+    value: float | None = None  # the sample's number, in a regression project
 
 
 @dataclass(frozen=True)
 class TrainedHead:
-    kind: str  # "dense" or "knn"
+    kind: str  # "dense", "knn" or "regression" (dense layers, one linear output: the number)
     config: dict[str, Any]
     class_names: list[str]  # in the order of the head's outputs
     weights: list[np.ndarray]  # dense: kernel, bias per layer (kernels shaped (inputs, units))
@@ -120,6 +124,11 @@ class TrainedProject:
     settings: dict[str, Any]
     head: TrainedHead | None
     source: Path | InMemoryFile | None = None  # the file it was read from, for messages
+    regression: dict[str, Any] | None = None  # label, unit, min, max: the project predicts a number
+
+    @property
+    def is_regression(self) -> bool:
+        return self.regression is not None
 
 
 @dataclass(frozen=True)
@@ -240,7 +249,7 @@ def _head(manifest: Manifest, names: dict[str, str], path: Source) -> TrainedHea
     if not all(class_id in names for class_id in record.classIds):
         return None  # trained for classes that are gone: the page treats it as untrained too
     weights: list[np.ndarray] = []
-    if record.model.kind == "dense":
+    if record.model.kind in ("dense", "regression"):
         hidden = list(record.model.config.get("hidden_units", []))
         sizes = [manifest.embeddingSize, *hidden, len(record.classIds)]
         flat = record.model.weights or []
@@ -272,6 +281,9 @@ def read_project_file(path: Path | InMemoryFile) -> TrainedProject:
         raw = read_entry(archive, EMBEDDINGS, path)
         if len(raw) != len(manifest.samples) * size * 4:
             raise TrainedFileError(f"{path}: the project file's embeddings are incomplete.")
+        regression = manifest.task == "regression"
+        if regression and any(entry.value is None for entry in manifest.samples):
+            raise TrainedFileError(f"{path}: the project file has a sample without its number.")
         embeddings = np.frombuffer(raw, dtype="<f4").reshape(len(manifest.samples), size)
         samples = []
         for index, entry in enumerate(manifest.samples):
@@ -284,6 +296,7 @@ def read_project_file(path: Path | InMemoryFile) -> TrainedProject:
                     embedding=embeddings[index].copy(),
                     image=read_entry(archive, f"images/{entry.id}.jpg", path),
                     thumb=read_entry(archive, f"thumbs/{entry.id}.jpg", path),
+                    value=entry.value if regression else None,
                 )
             )
         return TrainedProject(
@@ -296,6 +309,7 @@ def read_project_file(path: Path | InMemoryFile) -> TrainedProject:
             settings=manifest.settings,
             head=_head(manifest, names, path),
             source=path,
+            regression=(manifest.regression or {}) if regression else None,
         )
 
 
@@ -309,7 +323,9 @@ class ModelMetadata(_Loose):
     format: Literal["teachkit-model"]
     version: Literal[1]
     title: str = ""
-    labels: list[str] = Field(min_length=2)
+    labels: list[str] = Field(min_length=1)  # a regression model's one label names its number
+    task: Literal["classification", "regression"] = "classification"
+    regression: dict[str, Any] | None = None
     base: dict[str, Any]
     head: dict[str, Any]
 
@@ -356,7 +372,7 @@ def read_model_download(path: Path | InMemoryFile) -> TrainedProject:
         size = int(metadata.base.get("embedding_size", 0))
         samples: list[Sample] = []
         weights: list[np.ndarray] = []
-        if head.get("kind") == "dense":
+        if head.get("kind") in ("dense", "regression"):
             weights = _layers_weights(archive, path)
         elif head.get("kind") == "knn":
             embeddings = np.frombuffer(read_entry(archive, "knn/embeddings.f32", path), "<f4")
@@ -385,6 +401,7 @@ def read_model_download(path: Path | InMemoryFile) -> TrainedProject:
             evaluation=head.get("evaluation"),
         ),
         source=path,
+        regression=(metadata.regression or {}) if head["kind"] == "regression" else None,
     )
 
 

@@ -74,12 +74,13 @@ def write_saved_model(classifier: Classifier, folder: Path) -> None:
 
     model = classifier.keras_model
     size = classifier.input_size
+    output = "value" if classifier.regression else "probabilities"
     module = tf.Module()
     module.model_variables = [variable.value for variable in model.variables]
 
     @tf.function(input_signature=[tf.TensorSpec([None, size, size, 3], tf.float32, name="pixels")])
     def serve(pixels: tf.Tensor) -> dict[str, tf.Tensor]:
-        return {"probabilities": model(pixels, training=False)}
+        return {output: model(pixels, training=False)}
 
     module.serve = serve
     tf.saved_model.save(module, str(folder), signatures={"serving_default": serve})
@@ -189,8 +190,9 @@ def _int8_agreement(
 
 
 def export_embeddings(trained: TrainedProject, output: Path, progress: Progress) -> list[Path]:
-    """embeddings.npz (embeddings float32 [n, d], labels int32 into class_names, ids, class_names),
-    embeddings.csv (id, class, then the d values) and labels.txt (the class names, in order)."""
+    """embeddings.npz (embeddings float32 [n, d], labels int32 into class_names, ids, class_names;
+    in a regression project also values float64 [n], each sample's number), embeddings.csv (id,
+    class, [value,] then the d values) and labels.txt (the class names, in order)."""
     progress.start(f"Writing {len(trained.samples)} embeddings", 2)
     names = list(trained.class_names)
     size = trained.embedding_size
@@ -198,20 +200,26 @@ def export_embeddings(trained: TrainedProject, output: Path, progress: Progress)
     for row, sample in enumerate(trained.samples):
         embeddings[row] = sample.embedding
     archive = output / "embeddings.npz"
+    numbers = {"values": np.asarray([s.value for s in trained.samples])} if trained.is_regression else {}
     np.savez(
         archive,
         embeddings=embeddings,
         labels=np.asarray([names.index(s.class_name) for s in trained.samples], dtype=np.int32),
         ids=np.asarray([s.id for s in trained.samples], dtype=str),
         class_names=np.asarray(names, dtype=str),
+        **numbers,
     )
     progress.advance()
     table = output / "embeddings.csv"
     with table.open("w", newline="", encoding="utf-8") as stream:
         writer = csv.writer(stream)
-        writer.writerow(["id", "class", *(f"e{index}" for index in range(size))])
+        value_column = ["value"] if trained.is_regression else []
+        writer.writerow(["id", "class", *value_column, *(f"e{index}" for index in range(size))])
         for sample, values in zip(trained.samples, embeddings, strict=True):
+            number = [repr(sample.value)] if trained.is_regression else []
             # 9 significant digits give back the very float32.
-            writer.writerow([sample.id, sample.class_name, *(f"{value:.9g}" for value in values.tolist())])
+            writer.writerow(
+                [sample.id, sample.class_name, *number, *(f"{value:.9g}" for value in values.tolist())]
+            )
     progress.advance()
     return [archive, table, write_labels(output, names)]

@@ -60,13 +60,19 @@ def _bytes(path: Path) -> int:
 def refuse_without_network(trained: TrainedProject, format_name: str) -> None:
     """A model format needs a trained dense head: layers to put on top of the base model."""
     head = trained.head
+    if head is not None and head.kind == "regression" and format_name == "tflite-int8":
+        raise ExportError(
+            f"{trained.source}: the trained head predicts a number, and --format tflite-int8 is checked "
+            "by how often its class agrees with the float model's, which a number has not.\n"
+            "Hint: --format tflite gives the same model in float32."
+        )
     if head is None:
         raise ExportError(
             f"{trained.source}: nothing is trained in this project file, so there is no model to export "
             f"as {format_name}.\nHint: train it in the page first and save the project file again; "
             "--format embeddings works without training."
         )
-    if head.kind != "dense":
+    if head.kind == "knn":
         k = head.config.get("k")
         raise ExportError(
             f"{trained.source}: the trained head is k-nearest neighbours (k = {k}), which cannot be "

@@ -178,6 +178,13 @@ def _head(trained: TrainedProject) -> TrainedHead:
             "the project file has no trained model, so there is nothing to show in TensorBoard.\n"
             "Hint: press Train in the page, then save the project file again.",
         )
+    if trained.head.kind == "regression":
+        raise _problem(
+            trained,
+            "the trained model predicts a number (a regression head); this teachkit writes TensorBoard "
+            "logs of classifiers only (accuracy, confusion matrix, predicted classes).\n"
+            "Hint: --format embeddings exports the samples' embeddings with their numbers.",
+        )
     return trained.head
 
 

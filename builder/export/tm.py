@@ -94,6 +94,13 @@ def refuse_without_dense_head(trained: TrainedProject) -> None:
             "as tm.\nHint: train it in the page first and save the project file again; "
             "--format embeddings works without training."
         )
+    if head.kind == "regression":
+        raise TrainedFileError(
+            f"{trained.source}: the trained head predicts a number (a regression head), which cannot be "
+            "exported as tm: a Teachable Machine image model is a classifier, and its library and ml5 "
+            "read its outputs as class probabilities.\nHint: export it with --format keras or "
+            "--format tflite instead."
+        )
     if head.kind != "dense":
         raise TrainedFileError(
             f"{trained.source}: the trained head is k-nearest neighbours (k = {head.config.get('k')}), "

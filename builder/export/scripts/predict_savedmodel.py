@@ -68,6 +68,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(path: Path, labels: list[str], probabilities: np.ndarray, as_json: bool) -> None:
+    if len(probabilities) == 1:  # a regression model: its one output is the number labels.txt names
+        value = float(probabilities[0])
+        print(
+            json.dumps({"file": str(path), labels[0]: value}, ensure_ascii=False)
+            if as_json
+            else f"{path}: {labels[0]} {value:.4g}"
+        )
+        return
     best = int(np.argmax(probabilities))
     if as_json:
         line = {
