@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 from .conftest import build_project, run_cli
 from .images import zoom_crops
 from .pagekit import card, wait_ready
+from .test_layout import violations
 
 PROJECT = """
 title = "How close is the camera"
@@ -245,5 +246,40 @@ def test_what_a_number_page_refuses(browser, serve_site, regression_site, tmp_pa
         assert page.evaluate(CALL, ["train", []])["value"]["evaluation"]["task"] == "regression"
         refused = page.evaluate(CALL, ["evaluate", [[]]])
         assert refused["code"] == "not_supported" and "predicts a number" in refused["message"]
+        page.set_input_files('[data-testid="predict-upload"]', str(crop))
+        expect(page.locator('[data-testid="prediction-gauge"]')).to_be_visible()
+        assert violations(page) == []
+    finally:
+        context.close()
+
+
+def test_each_press_of_record_gets_the_sliders_value(playwright, serve_site, regression_site, tmp_path):
+    import skimage.data
+
+    from .images import write_y4m
+    from .test_webcam import hold_record, open_with_camera
+
+    video = write_y4m(tmp_path / "chelsea.y4m", skimage.data.chelsea())
+    server = serve_site(regression_site)
+    context, session = open_with_camera(playwright, tmp_path / "profile", video, server.url)
+    try:
+        page = session.page
+        slider = card(page, "Zoom").locator('[data-testid="target-slider"]')
+        slider.fill("1.5")
+        first = hold_record(page, "Zoom", 1.0)
+        slider.fill("3")
+        total = hold_record(page, "Zoom", 1.0)
+        values = [sample["value"] for sample in page.evaluate("() => window.teachkit.samples()")]
+        assert values == [1.5] * first + [3.0] * (total - first) and first >= 3 and total - first >= 3
+        page.click('[data-testid="train"]')
+        expect(page.locator('[data-testid="train-status"]')).to_have_attribute(
+            "data-state", "done", timeout=60_000
+        )
+        page.click('[data-testid="live-toggle"]')
+        expect(page.locator('[data-testid="prediction-gauge"]')).to_be_visible(timeout=20_000)
+        live = float(page.locator('[data-testid="prediction"]').get_attribute("data-value"))
+        assert 0 < live < 5  # the one photo at both values: somewhere around them
+        page.click('[data-testid="live-toggle"]')
+        assert [url for url in session.requests if not url.startswith((server.url, "data:", "blob:"))] == []
     finally:
         context.close()
