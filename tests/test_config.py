@@ -88,6 +88,35 @@ CASES = {
             "expected a project file saved as UTF-8 text)"
         ],
     ),
+    "regression with classes": (
+        TWO + '[head]\ntype = "regression"\n',
+        {},
+        problems(
+            'classes: not used with head.type = "regression", which predicts a number (got ["cats", '
+            '"dogs"]; expected no classes: [regression] label names the number)'
+        ),
+    ),
+    "a regression table without a regression head": (
+        TWO + "[regression]\nmin = 0\n",
+        {},
+        problems(
+            'regression: only used with head.type = "regression" (got a table; expected head.type = '
+            '"regression", or no [regression] table)'
+        ),
+    ),
+    "regression range upside down, label empty": (
+        '[head]\ntype = "regression"\n[regression]\nlabel = " "\nmin = 5\nmax = 5\n',
+        {},
+        problems(
+            'regression.label: must not be empty (got " "; expected a short name like "How open the hand is")',
+            "regression.max: must be above min (got 5; expected a number above 5)",
+        ),
+    ),
+    "no classes for a classifier": (
+        'title = "x"\n[head]\ntype = "knn"\n',
+        {},
+        problems('classes: required (got nothing; expected a list like ["cats", "dogs"])'),
+    ),
     "wrong type": (
         TWO + '[training]\nepochs = "many"\n',
         {},
@@ -1153,3 +1182,16 @@ def test_button_text_colour_is_the_one_the_page_uses():
     assert "background: var(--primary);" in rule.group(1)
     assert re.search(r"(?m)^\s*color: #fff;", rule.group(1)), rule.group(1)
     assert BUTTON_TEXT == "#ffffff"
+
+
+def test_a_regression_project_predicts_a_number_with_one_group_of_samples(tmp_path):
+    (tmp_path / "project.toml").write_text(
+        '[head]\ntype = "regression"\n[regression]\nlabel = "Zoom"\nunit = "×"\nmin = 1\nmax = 4\n'
+    )
+    project = load_project(tmp_path / "project.toml")
+    assert project.is_regression and project.classes == []
+    config = project.page_config()
+    assert config["classes"] == ["Zoom"]
+    assert config["regression"] == {"label": "Zoom", "unit": "×", "min": 1.0, "max": 4.0}
+    (tmp_path / "project.toml").write_text(TWO)
+    assert load_project(tmp_path / "project.toml").page_config()["regression"] is None
