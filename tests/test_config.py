@@ -1195,3 +1195,9 @@ def test_a_regression_project_predicts_a_number_with_one_group_of_samples(tmp_pa
     assert config["regression"] == {"label": "Zoom", "unit": "×", "min": 1.0, "max": 4.0}
     (tmp_path / "project.toml").write_text(TWO)
     assert load_project(tmp_path / "project.toml").page_config()["regression"] is None
+
+
+def test_the_example_projects_load():
+    for project_file in sorted((REPO / "examples").glob("*/project.toml")):
+        load_project(project_file)  # raises ConfigError, naming the file, if one does not
+    assert load_project(REPO / "examples" / "regression" / "project.toml").is_regression
