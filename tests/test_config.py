@@ -108,7 +108,8 @@ CASES = {
         '[head]\ntype = "regression"\n[regression]\nlabel = " "\nmin = 5\nmax = 5\n',
         {},
         problems(
-            'regression.label: must not be empty (got " "; expected a short name like "How open the hand is")',
+            'regression.label: must not be empty (got " "; expected a short name like '
+            '"How open the hand is")',
             "regression.max: must be above min (got 5; expected a number above 5)",
         ),
     ),

@@ -99,7 +99,9 @@ def pixels(files: list[Path]) -> np.ndarray:
     return np.stack([np.asarray(Image.open(file).convert("RGB"), dtype=np.float32) for file in files])
 
 
-def test_a_visitor_teaches_a_number_and_exports_it(browser, serve_site, regression_site, tmp_path):
+def test_a_visitor_teaches_a_number_and_exports_it(
+    browser, serve_site, regression_site, surfaces_site, tmp_path
+):
     crops = level_crops(tmp_path / "train")
     new_crops = [(path, zoom) for path, zoom in zoom_crops(tmp_path / "new", 6, seed=99, low=1.2, high=3.8)]
     server = serve_site(regression_site)
@@ -179,6 +181,14 @@ def test_a_visitor_teaches_a_number_and_exports_it(browser, serve_site, regressi
             moved = sorted(sample["value"] for sample in second.evaluate("() => window.teachkit.samples()"))
             assert moved == sorted(s["value"] for s in page.evaluate("() => window.teachkit.samples()"))
             assert math.isclose(predict_on_page(second, new_crops[0][0]), page_values[0], abs_tol=1e-5)
+            # A page of classes refuses it by name, and keeps what it had.
+            second.goto(serve_site(surfaces_site).url)
+            wait_ready(second)
+            second.set_input_files('[data-testid="import-project"]', str(project_file))
+            expect(second.locator('[data-testid="project-message"]')).to_contain_text(
+                "numbers (a regression model), but this page predicts classes"
+            )
+            assert [c["count"] for c in second.evaluate("() => window.teachkit.classes()")] == [0, 0, 0]
         finally:
             other.close()
     finally:

@@ -192,7 +192,8 @@ export class RegressionHead extends DenseHead {
     const values = training.map((sample) => sample.value);
     const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
     const deviation = Math.sqrt(values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / values.length);
-    this.scale = { mean, deviation };
+    // Equal training values (few samples, the rest held back) are learnt unscaled.
+    this.scale = { mean, deviation: deviation || 1 };
     try {
       await super.train(training, validation, options, {
         onEpoch: ({ epoch, loss, accuracy, valLoss, valAccuracy }) =>
