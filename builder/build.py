@@ -132,6 +132,7 @@ def build_site(
         progress.advance()
         toolchain.esbuild(templates_dir() / "app" / "embed_worker.js", staging / "embed-worker.js")
         toolchain.esbuild(templates_dir() / "app" / "umap_worker.js", staging / "umap-worker.js")
+        toolchain.esbuild(templates_dir() / "app" / "service_worker.js", staging / "sw.js")
         progress.advance()
         # For host pages: an ES module, and a classic script for hosts opened from file://.
         embed_entry = templates_dir() / "app" / "embed.js"
@@ -148,6 +149,7 @@ def build_site(
             app_script=staging / "app.js",
             worker_script=staging / "embed-worker.js",
             umap_worker_script=staging / "umap-worker.js",
+            service_worker_script=staging / "sw.js",
             host_scripts=[staging / "embed.js", staging / "embed-classic.js", classifier],
             wasm_binaries=toolchain.wasm_binaries(),
             tfjs_version=toolchain.package_version("@tensorflow/tfjs-core"),

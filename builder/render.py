@@ -25,6 +25,20 @@ PREPROCESSING = {"crop": "center square", "resize": "bilinear", "pixel_range": "
 # there; the plain build serves browsers without WASM SIMD.
 SINGLE_FILE_WASM = ("tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm.wasm")
 
+SERVICE_WORKER = "sw.js"
+# Host pages' scripts: a visitor of the page itself never loads them.
+HOST_SCRIPTS = ("embed.js", "embed-classic.js", "teachkit-classifier.js")
+
+
+def precached(path: str) -> bool:
+    """Whether a hosted site's service worker caches the file up front, on the first visit. The
+    others are cached when a page first uses them: host pages' scripts, what a panel loads when
+    opened (the ImageNet classifier, the UMAP worker), sw.js itself and the WASM builds a browser uses only with
+    cross-origin isolation or without SIMD."""
+    if path in (*HOST_SCRIPTS, SERVICE_WORKER, "umap-worker.js") or path.startswith("imagenet/"):
+        return False
+    return not path.startswith("wasm/") or path == f"wasm/{SINGLE_FILE_WASM[0]}"
+
 
 def content_security_policy(script_sources: str, connect_sources: str, cloud_origin: str | None) -> str:
     """No connection may leave the page's own origin but to the project's cloud receiver, if it has
@@ -54,6 +68,7 @@ class SiteInputs:
     app_script: Path
     worker_script: Path  # runs the base model off the page's thread
     umap_worker_script: Path  # refines the map of the examples with UMAP, off the page's thread
+    service_worker_script: Path  # keeps a hosted site on the visitor's device (sw.js)
     host_scripts: list[Path]  # embed.js and embed-classic.js, for pages that embed this one
     wasm_binaries: list[Path]
     tfjs_version: str
@@ -156,6 +171,7 @@ def render_hosted(inputs: SiteInputs, site: Path) -> None:
     shutil.copyfile(inputs.app_script, site / "app.js")
     shutil.copyfile(inputs.worker_script, site / "embed-worker.js")
     shutil.copyfile(inputs.umap_worker_script, site / "umap-worker.js")
+    shutil.copyfile(inputs.service_worker_script, site / SERVICE_WORKER)
     _copy_host_scripts(inputs, site)
     shutil.copyfile(page / "style.css", site / "style.css")
     logo = inputs.project.theme.logo
@@ -245,6 +261,8 @@ def manifest(inputs: SiteInputs, site: Path) -> dict:
                 "size": path.stat().st_size,
                 "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
             }
+            # Read by the hosted site's service worker (templates/app/service_worker.js).
+            | ({"precache": precached(path.relative_to(site).as_posix())} if inputs.mode == "hosted" else {})
             for path in sorted(site.rglob("*"))
             if path.is_file() and path.name != "manifest.json"
         ],
