@@ -20,6 +20,7 @@ from .model_cache import PreparedModel, prepare_model
 from .progress import NO_PROGRESS, Progress
 from .render import SiteInputs, base_identity, render_hosted, render_single_file
 from .scaffold import templates_dir
+from .sizes import Transfer, first_visit
 from .trained import TrainedProject
 
 log = logging.getLogger(__name__)
@@ -32,12 +33,15 @@ class BuildReport:
     model: PreparedModel
     elapsed_seconds: float
     single_file: bool = False
+    first_visit: Transfer | None = None  # a hosted site's
 
     def summary(self) -> str:
         """Two lines: what was built, and how to look at it."""
         chosen = self.model.conversion.chosen
+        visit = f"a first visit transfers {self.first_visit.describe()}, " if self.first_visit else ""
         built = (
-            f"Built {self.output} in {self.elapsed_seconds:.1f} s: {_megabytes(self.total_bytes)} in all, "
+            f"Built {self.output} in {self.elapsed_seconds:.1f} s: "
+            f"{_megabytes(self.total_bytes)} in all, {visit}"
             f"model {_megabytes(chosen.size_bytes)} ({chosen.encoding}; {chosen.fidelity.describe()}), "
             f"conversion {'from cache' if self.model.from_cache else 'done now'}."
         )
@@ -156,6 +160,7 @@ def build_site(
             mode=mode,
             baked=baked_model(trained, with_samples) if trained is not None else None,
         )
+        visit = None
         if mode == "single_file":
             page = render_single_file(inputs, site)
             total = page.stat().st_size
@@ -163,6 +168,7 @@ def build_site(
         else:
             render_hosted(inputs, site)
             total = sum(path.stat().st_size for path in site.rglob("*") if path.is_file())
+            visit = first_visit(site)
             built = output
         try:
             swap_into_place(site, output)
@@ -171,4 +177,4 @@ def build_site(
         progress.advance()
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return BuildReport(built, total, model, time.perf_counter() - started, mode == "single_file")
+    return BuildReport(built, total, model, time.perf_counter() - started, mode == "single_file", visit)

@@ -33,8 +33,8 @@ HOST_SCRIPTS = ("embed.js", "embed-classic.js", "teachkit-classifier.js")
 def precached(path: str) -> bool:
     """Whether a hosted site's service worker caches the file up front, on the first visit. The
     others are cached when a page first uses them: host pages' scripts, what a panel loads when
-    opened (the ImageNet classifier, the UMAP worker), sw.js itself and the WASM builds a browser uses only with
-    cross-origin isolation or without SIMD."""
+    opened (the ImageNet classifier, the UMAP worker), sw.js itself and the WASM builds that a
+    browser uses only with cross-origin isolation or without SIMD."""
     if path in (*HOST_SCRIPTS, SERVICE_WORKER, "umap-worker.js") or path.startswith("imagenet/"):
         return False
     return not path.startswith("wasm/") or path == f"wasm/{SINGLE_FILE_WASM[0]}"
