@@ -15,8 +15,9 @@ from pathlib import Path
 from .baked import baked_model, check_same_base
 from .contrast import theme_contrast_warnings
 from .errors import BuildError
-from .jstools import js_toolchain
+from .jstools import JsToolchain, js_toolchain
 from .model_cache import PreparedModel, prepare_model
+from .notices import site_notices
 from .progress import NO_PROGRESS, Progress
 from .render import SiteInputs, base_identity, render_hosted, render_single_file
 from .scaffold import templates_dir
@@ -99,6 +100,11 @@ def swap_into_place(staging: Path, output: Path) -> None:
     shutil.rmtree(previous, ignore_errors=True)
 
 
+def _bundle(toolchain: JsToolchain, entry: Path, outfile: Path, **options: str) -> None:
+    """esbuild, noting what went into the bundle beside it (for the site's NOTICE.txt)."""
+    toolchain.esbuild(entry, outfile, metafile=outfile.with_name(f"{outfile.name}.meta.json"), **options)
+
+
 def build_site(
     project: object,
     output: Path,
@@ -132,20 +138,20 @@ def build_site(
         progress.start("Bundling the page", 5)  # four groups of scripts, then the site itself
         site = staging / "site"
         site.mkdir()
-        toolchain.esbuild(templates_dir() / "app" / "main.js", staging / "app.js")
+        _bundle(toolchain, templates_dir() / "app" / "main.js", staging / "app.js")
         progress.advance()
-        toolchain.esbuild(templates_dir() / "app" / "embed_worker.js", staging / "embed-worker.js")
-        toolchain.esbuild(templates_dir() / "app" / "umap_worker.js", staging / "umap-worker.js")
-        toolchain.esbuild(templates_dir() / "app" / "service_worker.js", staging / "sw.js")
+        _bundle(toolchain, templates_dir() / "app" / "embed_worker.js", staging / "embed-worker.js")
+        _bundle(toolchain, templates_dir() / "app" / "umap_worker.js", staging / "umap-worker.js")
+        _bundle(toolchain, templates_dir() / "app" / "service_worker.js", staging / "sw.js")
         progress.advance()
         # For host pages: an ES module, and a classic script for hosts opened from file://.
         embed_entry = templates_dir() / "app" / "embed.js"
-        toolchain.esbuild(embed_entry, staging / "embed.js", format="esm")
+        _bundle(toolchain, embed_entry, staging / "embed.js", format="esm")
         progress.advance()
-        toolchain.esbuild(embed_entry, staging / "embed-classic.js", global_name="teachkitEmbed")
+        _bundle(toolchain, embed_entry, staging / "embed-classic.js", global_name="teachkitEmbed")
         # Runs a model download in any page (embed.js's load() imports it on demand).
         classifier = staging / "teachkit-classifier.js"
-        toolchain.esbuild(templates_dir() / "app" / "classifier.js", classifier, format="esm")
+        _bundle(toolchain, templates_dir() / "app" / "classifier.js", classifier, format="esm")
         progress.advance()
         inputs = SiteInputs(
             project=project,
@@ -159,6 +165,7 @@ def build_site(
             tfjs_version=toolchain.package_version("@tensorflow/tfjs-core"),
             mode=mode,
             baked=baked_model(trained, with_samples) if trained is not None else None,
+            notices=site_notices(toolchain, model, sorted(staging.glob("*.meta.json"))),
         )
         visit = None
         if mode == "single_file":

@@ -26,6 +26,7 @@ PREPROCESSING = {"crop": "center square", "resize": "bilinear", "pixel_range": "
 SINGLE_FILE_WASM = ("tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm.wasm")
 
 SERVICE_WORKER = "sw.js"
+NOTICE = "NOTICE.txt"
 # Host pages' scripts: a visitor of the page itself never loads them.
 HOST_SCRIPTS = ("embed.js", "embed-classic.js", "teachkit-classifier.js")
 
@@ -35,7 +36,7 @@ def precached(path: str) -> bool:
     others are cached when a page first uses them: host pages' scripts, what a panel loads when
     opened (the ImageNet classifier, the UMAP worker), sw.js itself and the WASM builds that a
     browser uses only with cross-origin isolation or without SIMD."""
-    if path in (*HOST_SCRIPTS, SERVICE_WORKER, "umap-worker.js") or path.startswith("imagenet/"):
+    if path in (*HOST_SCRIPTS, SERVICE_WORKER, NOTICE, "umap-worker.js") or path.startswith("imagenet/"):
         return False
     return not path.startswith("wasm/") or path == f"wasm/{SINGLE_FILE_WASM[0]}"
 
@@ -74,6 +75,7 @@ class SiteInputs:
     tfjs_version: str
     mode: str  # "hosted" or "single_file"
     baked: dict | None = None  # a trained model the page opens with (builder/baked.py)
+    notices: str = ""  # NOTICE.txt: the licences of what the site ships (builder/notices.py)
 
 
 def model_fingerprint(model_dir: Path) -> str:
@@ -172,6 +174,7 @@ def render_hosted(inputs: SiteInputs, site: Path) -> None:
     shutil.copyfile(inputs.worker_script, site / "embed-worker.js")
     shutil.copyfile(inputs.umap_worker_script, site / "umap-worker.js")
     shutil.copyfile(inputs.service_worker_script, site / SERVICE_WORKER)
+    (site / NOTICE).write_text(inputs.notices, encoding="utf-8")
     _copy_host_scripts(inputs, site)
     shutil.copyfile(page / "style.css", site / "style.css")
     logo = inputs.project.theme.logo
@@ -220,6 +223,8 @@ def render_single_file(inputs: SiteInputs, site: Path) -> Path:
         # Not run by the page: it becomes the workers' script (a blob URL, allowed by worker-src).
         "worker": Markup(_inline_script(inputs.worker_script.read_text(encoding="utf-8"))),
         "umap_worker": Markup(_inline_script(inputs.umap_worker_script.read_text(encoding="utf-8"))),
+        # The licences travel inside the file, which is often copied alone.
+        "notices": inputs.notices,
         "model": {key: value for key, value in model_json.items() if key != "weightsManifest"}
         | {"weightSpecs": weight_specs},
         "weights": _base64(weights),
@@ -236,6 +241,7 @@ def render_single_file(inputs: SiteInputs, site: Path) -> Path:
     path = site / single_file_name(inputs.project.title)
     path.write_text(html, encoding="utf-8")
     _copy_host_scripts(inputs, site)
+    (site / NOTICE).write_text(inputs.notices, encoding="utf-8")
     (site / "manifest.json").write_text(json.dumps(manifest(inputs, site), indent=1))
     return path
 
