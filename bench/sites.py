@@ -4,17 +4,21 @@ loopback while a benchmark runs."""
 from __future__ import annotations
 
 import contextlib
+import functools
+import http.server
 import os
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from builder.serve import make_server  # noqa: E402
+from builder.serve import SiteHandler, make_server  # noqa: E402
+from builder.sizes import gzip_size  # noqa: E402
 
 
 def build_project_site(work: Path, project_text: str) -> tuple[Path, str]:
@@ -45,6 +49,68 @@ def serve(site: Path, isolated: bool = False) -> Iterator[str]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class Traffic:
+    """What a served site sent: each response's path and status, and the bytes on the wire (headers
+    and bodies, uncompressed as this server sends them)."""
+
+    site: Path
+    responses: list[tuple[str, int]] = field(default_factory=list)
+    wire_bytes: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.responses.clear()
+            self.wire_bytes = 0
+
+    def gzip_bytes(self) -> int:
+        """The same transfer as a host that gzips every file (as GitHub Pages does) would send it:
+        the files of the full (200) responses compressed, the rest as they were."""
+        compressed = self.wire_bytes
+        for path, status in self.responses:
+            if status == 200:
+                file = self.site / (path.split("?")[0].lstrip("/") or "index.html")
+                data = file.read_bytes()
+                compressed -= len(data) - gzip_size(data)
+        return compressed
+
+
+@contextlib.contextmanager
+def serve_counted(site: Path) -> Iterator[tuple[str, Traffic]]:
+    """Serves `site` like `serve`, counting what it sends."""
+    traffic = Traffic(site)
+
+    class Handler(SiteHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def log_request(self, code: object = "-", size: object = "-") -> None:
+            with traffic.lock:
+                traffic.responses.append((self.path, int(code)))
+
+        def flush_headers(self) -> None:
+            with traffic.lock:
+                traffic.wire_bytes += sum(map(len, getattr(self, "_headers_buffer", [])))
+            super().flush_headers()
+
+        def copyfile(self, source, outputfile) -> None:
+            data = source.read()
+            with traffic.lock:
+                traffic.wire_bytes += len(data)
+            outputfile.write(data)
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(site))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", traffic
     finally:
         server.shutdown()
         server.server_close()

@@ -2,9 +2,11 @@
 (from file://), for a visitor who trained before: the page must load the model, restore the
 samples and the trained head from IndexedDB, and be ready to predict.
 
-Also prints what each mode weighs: the single file's size, and the hosted page's total transfer on
-a first (uncached) visit. Medians over --runs page loads; the reference is the same browser opening
-a blank page from the same server, measured in the same run.
+Also first visits of the hosted page (a new browser context each: no cache, no service worker),
+and what each mode weighs: the single file's size, and what the hosted page transfers on a first
+visit (until its service worker has kept the site) and on a return visit, counted at the server,
+uncompressed and as a host that gzips would send it. Medians over --runs page loads; the reference
+is the same browser opening a blank page from the same server, measured in the same run.
 
 Usage: python bench/startup.py [--runs 7] [--out bench/results]
 """
@@ -12,13 +14,13 @@ Usage: python bench/startup.py [--runs 7] [--out bench/results]
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
@@ -26,7 +28,8 @@ from playwright.sync_api import expect, sync_playwright
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from builder.serve import make_server  # noqa: E402
+from bench.sites import Traffic, serve, serve_counted  # noqa: E402
+from builder.sizes import first_visit, gzip_size  # noqa: E402
 from tests.conftest import CHROMIUM_ARGS, chromium_executable  # noqa: E402
 from tests.images import TEXTURES, texture_crops  # noqa: E402
 
@@ -68,17 +71,50 @@ def train_once(page, images: dict[str, list[Path]]) -> None:
     )
 
 
-def timed_opens(context, url: str, runs: int) -> list[dict]:
+def timed_opens(context, url: str, runs: int, traffic: Traffic | None = None) -> list[dict]:
+    """Return visits: each a new page in the trained profile; with `traffic`, what each transferred."""
     results = []
     for _ in range(runs):
+        if traffic:
+            traffic.clear()
         page = context.new_page()
         page.goto(url)
         expect(page.locator('[data-testid="train-status"]')).to_have_attribute(
             "data-state", "done", timeout=60_000
         )
-        results.append(page.evaluate(MARKS))
+        marks = page.evaluate(MARKS)
+        if traffic:
+            expect(page.locator('[data-testid="offline"]')).to_have_attribute("data-state", "saved")
+            marks["transfer_bytes"] = traffic.wire_bytes
+        results.append(marks)
         page.close()
     return results
+
+
+def first_visits(browser, url: str, runs: int, traffic: Traffic) -> dict:
+    """Each in a new context (no cache, no service worker, no samples): until the model is ready,
+    and what the visit transferred once the service worker has kept the site."""
+    ready, raw, compressed = [], [], []
+    for _ in range(runs):
+        context = browser.new_context()
+        traffic.clear()
+        page = context.new_page()
+        page.goto(url)
+        expect(page.locator('[data-testid="status"]')).to_have_attribute(
+            "data-state", "ready", timeout=60_000
+        )
+        ready.append(page.evaluate(MARKS)["teachkit:ready"])
+        expect(page.locator('[data-testid="offline"]')).to_have_attribute(
+            "data-state", "saved", timeout=60_000
+        )
+        raw.append(traffic.wire_bytes)
+        compressed.append(traffic.gzip_bytes())
+        context.close()
+    return {
+        "ready_ms": statistics.median(ready),
+        "transfer_bytes": statistics.median(raw),
+        "transfer_gzip_bytes": statistics.median(compressed),
+    }
 
 
 def blank_page_ms(context, url: str, runs: int) -> float:
@@ -99,67 +135,74 @@ def measure(runs: int, work: Path) -> dict:
         name: texture_crops(work / "images", texture, 5, "train", seed=index)
         for index, (name, texture) in enumerate(zip(["Brick", "Grass", "Gravel"], TEXTURES, strict=True))
     }
-    servers = {
-        name: make_server(path, "127.0.0.1", 0, False, quiet=True)
-        for name, path in (("hosted", hosted), ("blank", work / "blank"))
+    result = {
+        "single_file_bytes": single.stat().st_size,
+        "single_file_gzip_bytes": gzip_size(single.read_bytes()),
+        "built_first_visit": dataclasses.asdict(first_visit(hosted)),
     }
-    for server in servers.values():
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = {name: f"http://127.0.0.1:{server.server_address[1]}/" for name, server in servers.items()}
-    result = {"single_file_bytes": single.stat().st_size}
-    try:
-        with sync_playwright() as playwright:
-            for mode, address in (("hosted", url["hosted"]), ("single_file", single.as_uri())):
-                context = playwright.chromium.launch_persistent_context(
-                    str(work / f"profile-{mode}"),
-                    executable_path=chromium_executable(),
-                    headless=True,
-                    args=CHROMIUM_ARGS,
-                )
-                first = context.new_page()
-                # Counted from the responses rather than the page's resource timing, which does not
-                # see what its workers fetch (the model). Once per URL: the second worker's requests
-                # are answered by the browser's cache.
-                bodies: dict[str, int] = {}
-
-                def note(response: object, bodies: dict[str, int] = bodies) -> None:
-                    if response.status == 200:
-                        bodies.setdefault(response.url, int(response.headers.get("content-length", 0)))
-
-                context.on("response", note)
-                first.goto(address)
-                train_once(first, images)
-                if mode == "hosted":
-                    result["hosted_transfer_bytes"] = sum(bodies.values())
-                first.close()
-                opens = timed_opens(context, address, runs)
-                result[mode] = {
-                    "ready_ms": statistics.median(o["teachkit:ready"] for o in opens),
-                    "prediction_ready_ms": statistics.median(o["teachkit:prediction-ready"] for o in opens),
-                }
-                if mode == "hosted":
-                    result["blank_page_ms"] = blank_page_ms(context, url["blank"], runs)
-                context.close()
-    finally:
-        for server in servers.values():
-            server.shutdown()
-            server.server_close()
+    with (
+        serve_counted(hosted) as (hosted_url, traffic),
+        serve(work / "blank") as blank_url,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(
+            executable_path=chromium_executable(), headless=True, args=CHROMIUM_ARGS
+        )
+        result["hosted_first_visit"] = first_visits(browser, hosted_url, runs, traffic)
+        browser.close()
+        for mode, address in (("hosted", hosted_url), ("single_file", single.as_uri())):
+            context = playwright.chromium.launch_persistent_context(
+                str(work / f"profile-{mode}"),
+                executable_path=chromium_executable(),
+                headless=True,
+                args=CHROMIUM_ARGS,
+            )
+            first = context.new_page()
+            first.goto(address)
+            train_once(first, images)
+            if mode == "hosted":
+                expect(first.locator('[data-testid="offline"]')).to_have_attribute("data-state", "saved")
+            first.close()
+            opens = timed_opens(context, address, runs, traffic if mode == "hosted" else None)
+            result[mode] = {
+                "ready_ms": statistics.median(o["teachkit:ready"] for o in opens),
+                "prediction_ready_ms": statistics.median(o["teachkit:prediction-ready"] for o in opens),
+            }
+            if mode == "hosted":
+                result[mode]["transfer_bytes"] = statistics.median(o["transfer_bytes"] for o in opens)
+                result["blank_page_ms"] = blank_page_ms(context, blank_url, runs)
+            context.close()
     result["runs"] = runs
+    result["load_average"] = os.getloadavg()
     return result
 
 
 def table(result: dict) -> str:
-    hosted, single = result["hosted"], result["single_file"]
+    first, hosted, single = result["hosted_first_visit"], result["hosted"], result["single_file"]
+    megabytes = lambda size: f"{size / 1e6:.2f}"  # noqa: E731
     rows = [
-        "| mode | size | page ready (median) | first prediction possible (median) |",
+        "| visit | transferred (uncompressed / gzip) | page ready (median) "
+        "| first prediction possible (median) |",
         "| --- | --- | --- | --- |",
-        f"| hosted | {result['hosted_transfer_bytes'] / 1e6:.1f} MB transferred on a first visit | "
+        f"| hosted, first visit | {megabytes(first['transfer_bytes'])} / "
+        f"{megabytes(first['transfer_gzip_bytes'])} MB | "
+        f"{first['ready_ms']:.0f} ms | {first['ready_ms']:.0f} ms (nothing trained yet) |",
+        f"| hosted, return visit (trained before) | {hosted['transfer_bytes'] / 1e3:.1f} kB | "
         f"{hosted['ready_ms']:.0f} ms | {hosted['prediction_ready_ms']:.0f} ms |",
-        f"| single file (file://) | {result['single_file_bytes'] / 1e6:.1f} MB | "
-        f"{single['ready_ms']:.0f} ms | {single['prediction_ready_ms']:.0f} ms |",
+        f"| single file (file://), return visit | {result['single_file_bytes'] / 1e6:.2f} MB file, nothing "
+        f"transferred | {single['ready_ms']:.0f} ms | {single['prediction_ready_ms']:.0f} ms |",
         f"| reference: blank page from the same server | – | {result['blank_page_ms']:.0f} ms | – |",
     ]
-    return "\n".join(rows)
+    built = result["built_first_visit"]
+    load = ", ".join(f"{value:.1f}" for value in result["load_average"])
+    notes = [
+        "",
+        f"Build summary's first visit: {megabytes(built['raw_bytes'])} MB "
+        f"({megabytes(built['gzip_bytes'])} MB gzip); "
+        f"single file gzip-compressed: {result['single_file_gzip_bytes'] / 1e6:.2f} MB. "
+        f"Medians of {result['runs']} runs; load average at the end {load}.",
+    ]
+    return "\n".join(rows + notes)
 
 
 def main() -> None:

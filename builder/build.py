@@ -15,11 +15,13 @@ from pathlib import Path
 from .baked import baked_model, check_same_base
 from .contrast import theme_contrast_warnings
 from .errors import BuildError
-from .jstools import js_toolchain
+from .jstools import JsToolchain, js_toolchain
 from .model_cache import PreparedModel, prepare_model
+from .notices import site_notices
 from .progress import NO_PROGRESS, Progress
 from .render import SiteInputs, base_identity, render_hosted, render_single_file
 from .scaffold import templates_dir
+from .sizes import Transfer, first_visit
 from .trained import TrainedProject
 
 log = logging.getLogger(__name__)
@@ -32,12 +34,15 @@ class BuildReport:
     model: PreparedModel
     elapsed_seconds: float
     single_file: bool = False
+    first_visit: Transfer | None = None  # a hosted site's
 
     def summary(self) -> str:
         """Two lines: what was built, and how to look at it."""
         chosen = self.model.conversion.chosen
+        visit = f"a first visit transfers {self.first_visit.describe()}, " if self.first_visit else ""
         built = (
-            f"Built {self.output} in {self.elapsed_seconds:.1f} s: {_megabytes(self.total_bytes)} in all, "
+            f"Built {self.output} in {self.elapsed_seconds:.1f} s: "
+            f"{_megabytes(self.total_bytes)} in all, {visit}"
             f"model {_megabytes(chosen.size_bytes)} ({chosen.encoding}; {chosen.fidelity.describe()}), "
             f"conversion {'from cache' if self.model.from_cache else 'done now'}."
         )
@@ -95,6 +100,11 @@ def swap_into_place(staging: Path, output: Path) -> None:
     shutil.rmtree(previous, ignore_errors=True)
 
 
+def _bundle(toolchain: JsToolchain, entry: Path, outfile: Path, **options: str) -> None:
+    """esbuild, noting what went into the bundle beside it (for the site's NOTICE.txt)."""
+    toolchain.esbuild(entry, outfile, metafile=outfile.with_name(f"{outfile.name}.meta.json"), **options)
+
+
 def build_site(
     project: object,
     output: Path,
@@ -128,19 +138,20 @@ def build_site(
         progress.start("Bundling the page", 5)  # four groups of scripts, then the site itself
         site = staging / "site"
         site.mkdir()
-        toolchain.esbuild(templates_dir() / "app" / "main.js", staging / "app.js")
+        _bundle(toolchain, templates_dir() / "app" / "main.js", staging / "app.js")
         progress.advance()
-        toolchain.esbuild(templates_dir() / "app" / "embed_worker.js", staging / "embed-worker.js")
-        toolchain.esbuild(templates_dir() / "app" / "umap_worker.js", staging / "umap-worker.js")
+        _bundle(toolchain, templates_dir() / "app" / "embed_worker.js", staging / "embed-worker.js")
+        _bundle(toolchain, templates_dir() / "app" / "umap_worker.js", staging / "umap-worker.js")
+        _bundle(toolchain, templates_dir() / "app" / "service_worker.js", staging / "sw.js")
         progress.advance()
         # For host pages: an ES module, and a classic script for hosts opened from file://.
         embed_entry = templates_dir() / "app" / "embed.js"
-        toolchain.esbuild(embed_entry, staging / "embed.js", format="esm")
+        _bundle(toolchain, embed_entry, staging / "embed.js", format="esm")
         progress.advance()
-        toolchain.esbuild(embed_entry, staging / "embed-classic.js", global_name="teachkitEmbed")
+        _bundle(toolchain, embed_entry, staging / "embed-classic.js", global_name="teachkitEmbed")
         # Runs a model download in any page (embed.js's load() imports it on demand).
         classifier = staging / "teachkit-classifier.js"
-        toolchain.esbuild(templates_dir() / "app" / "classifier.js", classifier, format="esm")
+        _bundle(toolchain, templates_dir() / "app" / "classifier.js", classifier, format="esm")
         progress.advance()
         inputs = SiteInputs(
             project=project,
@@ -148,12 +159,15 @@ def build_site(
             app_script=staging / "app.js",
             worker_script=staging / "embed-worker.js",
             umap_worker_script=staging / "umap-worker.js",
+            service_worker_script=staging / "sw.js",
             host_scripts=[staging / "embed.js", staging / "embed-classic.js", classifier],
             wasm_binaries=toolchain.wasm_binaries(),
             tfjs_version=toolchain.package_version("@tensorflow/tfjs-core"),
             mode=mode,
             baked=baked_model(trained, with_samples) if trained is not None else None,
+            notices=site_notices(toolchain, model, sorted(staging.glob("*.meta.json"))),
         )
+        visit = None
         if mode == "single_file":
             page = render_single_file(inputs, site)
             total = page.stat().st_size
@@ -161,6 +175,7 @@ def build_site(
         else:
             render_hosted(inputs, site)
             total = sum(path.stat().st_size for path in site.rglob("*") if path.is_file())
+            visit = first_visit(site)
             built = output
         try:
             swap_into_place(site, output)
@@ -169,4 +184,4 @@ def build_site(
         progress.advance()
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return BuildReport(built, total, model, time.perf_counter() - started, mode == "single_file")
+    return BuildReport(built, total, model, time.perf_counter() - started, mode == "single_file", visit)

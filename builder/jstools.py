@@ -57,9 +57,17 @@ class JsToolchain:
         return _run([_require("node"), str(script), *args], self.root, f"node {script.name}")
 
     def esbuild(
-        self, entry: Path, outfile: Path, *, minify: bool = True, format: str = "iife", global_name: str = ""
+        self,
+        entry: Path,
+        outfile: Path,
+        *,
+        minify: bool = True,
+        format: str = "iife",
+        global_name: str = "",
+        metafile: Path | None = None,
     ) -> None:
-        """Bundles `entry`: an IIFE (a classic script, `global_name` its export) or an ES module."""
+        """Bundles `entry`: an IIFE (a classic script, `global_name` its export) or an ES module;
+        `metafile` receives esbuild's list of what went in (for the site's NOTICE.txt)."""
         binary = self.node_modules / ".bin" / "esbuild"
         args = [
             str(binary),
@@ -85,6 +93,8 @@ class JsToolchain:
             args.append("--define:import.meta.url=undefined")
         if minify:
             args.append("--minify")
+        if metafile:
+            args.append(f"--metafile={metafile}")
         # The app's sources may live outside `root` (an installed wheel): resolve packages from here.
         _run(args, self.root, "esbuild", {**os.environ, "NODE_PATH": str(self.node_modules)})
 

@@ -25,6 +25,21 @@ PREPROCESSING = {"crop": "center square", "resize": "bilinear", "pixel_range": "
 # there; the plain build serves browsers without WASM SIMD.
 SINGLE_FILE_WASM = ("tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm.wasm")
 
+SERVICE_WORKER = "sw.js"
+NOTICE = "NOTICE.txt"
+# Host pages' scripts: a visitor of the page itself never loads them.
+HOST_SCRIPTS = ("embed.js", "embed-classic.js", "teachkit-classifier.js")
+
+
+def precached(path: str) -> bool:
+    """Whether a hosted site's service worker caches the file up front, on the first visit. The
+    others are cached when a page first uses them: host pages' scripts, what a panel loads when
+    opened (the ImageNet classifier, the UMAP worker), sw.js itself and the WASM builds that a
+    browser uses only with cross-origin isolation or without SIMD."""
+    if path in (*HOST_SCRIPTS, SERVICE_WORKER, NOTICE, "umap-worker.js") or path.startswith("imagenet/"):
+        return False
+    return not path.startswith("wasm/") or path == f"wasm/{SINGLE_FILE_WASM[0]}"
+
 
 def content_security_policy(script_sources: str, connect_sources: str, cloud_origin: str | None) -> str:
     """No connection may leave the page's own origin but to the project's cloud receiver, if it has
@@ -54,11 +69,13 @@ class SiteInputs:
     app_script: Path
     worker_script: Path  # runs the base model off the page's thread
     umap_worker_script: Path  # refines the map of the examples with UMAP, off the page's thread
+    service_worker_script: Path  # keeps a hosted site on the visitor's device (sw.js)
     host_scripts: list[Path]  # embed.js and embed-classic.js, for pages that embed this one
     wasm_binaries: list[Path]
     tfjs_version: str
     mode: str  # "hosted" or "single_file"
     baked: dict | None = None  # a trained model the page opens with (builder/baked.py)
+    notices: str = ""  # NOTICE.txt: the licences of what the site ships (builder/notices.py)
 
 
 def model_fingerprint(model_dir: Path) -> str:
@@ -156,6 +173,8 @@ def render_hosted(inputs: SiteInputs, site: Path) -> None:
     shutil.copyfile(inputs.app_script, site / "app.js")
     shutil.copyfile(inputs.worker_script, site / "embed-worker.js")
     shutil.copyfile(inputs.umap_worker_script, site / "umap-worker.js")
+    shutil.copyfile(inputs.service_worker_script, site / SERVICE_WORKER)
+    (site / NOTICE).write_text(inputs.notices, encoding="utf-8")
     _copy_host_scripts(inputs, site)
     shutil.copyfile(page / "style.css", site / "style.css")
     logo = inputs.project.theme.logo
@@ -204,6 +223,8 @@ def render_single_file(inputs: SiteInputs, site: Path) -> Path:
         # Not run by the page: it becomes the workers' script (a blob URL, allowed by worker-src).
         "worker": Markup(_inline_script(inputs.worker_script.read_text(encoding="utf-8"))),
         "umap_worker": Markup(_inline_script(inputs.umap_worker_script.read_text(encoding="utf-8"))),
+        # The licences travel inside the file, which is often copied alone.
+        "notices": inputs.notices,
         "model": {key: value for key, value in model_json.items() if key != "weightsManifest"}
         | {"weightSpecs": weight_specs},
         "weights": _base64(weights),
@@ -220,6 +241,7 @@ def render_single_file(inputs: SiteInputs, site: Path) -> Path:
     path = site / single_file_name(inputs.project.title)
     path.write_text(html, encoding="utf-8")
     _copy_host_scripts(inputs, site)
+    (site / NOTICE).write_text(inputs.notices, encoding="utf-8")
     (site / "manifest.json").write_text(json.dumps(manifest(inputs, site), indent=1))
     return path
 
@@ -245,6 +267,8 @@ def manifest(inputs: SiteInputs, site: Path) -> dict:
                 "size": path.stat().st_size,
                 "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
             }
+            # Read by the hosted site's service worker (templates/app/service_worker.js).
+            | ({"precache": precached(path.relative_to(site).as_posix())} if inputs.mode == "hosted" else {})
             for path in sorted(site.rglob("*"))
             if path.is_file() and path.name != "manifest.json"
         ],

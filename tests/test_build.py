@@ -350,8 +350,10 @@ def test_single_file_build_from_the_project_file(tmp_path, tiny_keras_model, own
     result = run_cli("build", project)
     assert result.exit_code == 0, result.output
     page = tmp_path / "dist" / "leaf-types.html"
-    # Beside the page: the scripts a host page uses to embed it (a module and a classic script).
+    # Beside the page: the scripts a host page uses to embed it (a module and a classic script),
+    # and the licences (which the page carries inside too).
     assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == [
+        "NOTICE.txt",
         "embed-classic.js",
         "embed.js",
         "leaf-types.html",

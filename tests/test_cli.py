@@ -21,6 +21,7 @@ from rich.console import Console
 from builder.errors import BuildError
 from builder.scaffold import write_example_project
 from builder.serve import Site, find_site
+from builder.sizes import first_visit
 from builder.terminal import BarProgress, LineProgress, SilentProgress, Verbosity, make_console, progress_for
 
 from .conftest import LITE0_PROJECT, run_cli, write_project
@@ -68,7 +69,11 @@ def test_init_writes_a_project_that_builds(tmp_path, lite0_sites):
     assert built.exit_code == 0, built.output
     summary, preview = built.output.strip().splitlines()[-2:]
     assert summary.startswith(f"Built {tmp_path / 'demo' / 'dist'} in ")
-    assert "MB in all, model " in summary and "conversion from cache." in summary
+    assert "conversion from cache." in summary
+    # What a first hosted visit transfers: the files the service worker keeps up front.
+    visit = first_visit(tmp_path / "demo" / "dist")
+    assert f"MB in all, a first visit transfers {visit.describe()}, model " in summary
+    assert 0 < visit.gzip_bytes < visit.raw_bytes
     assert preview == f"Preview: teachkit serve {tmp_path / 'demo' / 'dist'}"
     assert "warning" not in built.output  # the example's colours pass WCAG AA
     assert (tmp_path / "demo" / "dist" / "index.html").exists()

@@ -18,6 +18,7 @@ import * as imagenet from "./features/imagenet.js";
 import { createWriter } from "./features/dataset_writes.js";
 import * as embeddingMap from "./features/embedding_map.js";
 import * as modelExport from "./features/model_export.js";
+import * as offline from "./features/offline.js";
 import * as prediction from "./features/prediction.js";
 import * as projectFile from "./features/project.js";
 import * as regression from "./features/regression.js";
@@ -44,6 +45,7 @@ const FEATURES = [
   approval,
   embeddingMap,
   testSet,
+  offline,
 ];
 const THUMB_SIZE = 64;
 
@@ -89,6 +91,7 @@ function createContext(project) {
       workerUrl: embedded ? embedded.workerUrl : new URL("embed-worker.js", document.baseURI).href,
       umapWorkerUrl: embedded ? embedded.umapWorkerUrl : new URL("umap-worker.js", document.baseURI).href,
       storeName: storeName(),
+      hosted: !embedded, // a hosted site registers its service worker (features/offline.js)
       // The base model's ImageNet classifier: the site's imagenet/ folder, or in the single file.
       imagenet: embedded ? document : new URL("imagenet/", document.baseURI).href,
     },

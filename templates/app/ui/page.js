@@ -5,6 +5,7 @@ import { mountCamera } from "./camera.js";
 import { mountClasses } from "./classes.js";
 import { mountCloudOpen, mountCloudPublish } from "./cloud.js";
 import { mountImagenet } from "./imagenet.js";
+import { mountOffline } from "./offline.js";
 import { byTestId } from "./dom.js";
 import { mountEmbeddingMap } from "./embedding_map.js";
 import { mountPrediction } from "./prediction.js";
@@ -72,6 +73,7 @@ export function mountPage(root, { store, can, dispatch }) {
     mounted("approval", mountApproval),
     mounted("undo", mountUndo),
     mounted("test-set", mountTestSet),
+    mounted("offline", mountOffline),
   ];
   const render = (state, previous) => {
     for (const renderView of renders) renderView(state, previous);

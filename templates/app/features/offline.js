@@ -1,0 +1,37 @@
+// A hosted page registers the site's service worker (sw.js, templates/app/service_worker.js), which
+// keeps the site on this device after the first visit. Owns `offline`: "none" (a single file, or a
+// browser without service workers), "saving" or "saved" (this page's build is on this device).
+export function initialState() {
+  return { offline: "none" };
+}
+
+function hostedOverHttp(options) {
+  // The single file carries its assets inside the page and registers nothing.
+  return Boolean(options.hosted) && "serviceWorker" in navigator && /^https?:$/.test(location.protocol);
+}
+
+async function register({ store }) {
+  const container = navigator.serviceWorker;
+  const ask = (worker) => worker?.postMessage({ type: "teachkit:offline-status" });
+  container.addEventListener("message", (event) => {
+    if (event.data?.type === "teachkit:offline-status")
+      store.set({ offline: event.data.saved ? "saved" : "saving" });
+    else if (event.data?.type === "teachkit:offline-changed") ask(event.source);
+  });
+  // A page the worker served is registered already (and the browser checks sw.js for updates
+  // itself); registering again offline would fail. Relative URLs: the site may live under a
+  // sub-path (GitHub Pages serves /REPO/).
+  if (!container.controller)
+    await container.register(new URL("sw.js", document.baseURI).href, {
+      scope: new URL("./", document.baseURI).href,
+    });
+  store.set({ offline: "saving" });
+  ask((await container.ready).active);
+}
+
+// Once the page is ready, so caching the site never competes with loading the model.
+export function start(context) {
+  if (!hostedOverHttp(context.options)) return;
+  // Refused (a private window, an embedding page's settings): the page works as before, online.
+  register(context).catch(() => context.store.set({ offline: "none" }));
+}
