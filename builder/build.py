@@ -19,6 +19,7 @@ from .jstools import js_toolchain
 from .model_cache import PreparedModel, prepare_model
 from .progress import NO_PROGRESS, Progress
 from .render import SiteInputs, base_identity, render_hosted, render_single_file
+from .runtime import Runtime, choose_runtime
 from .scaffold import templates_dir
 from .trained import TrainedProject
 
@@ -31,17 +32,23 @@ class BuildReport:
     total_bytes: int
     model: PreparedModel
     elapsed_seconds: float
+    runtime: Runtime
     single_file: bool = False
 
     def summary(self) -> str:
-        """Two lines: what was built, and how to look at it."""
+        """Three lines: what was built, what runs the base model, and how to look at it."""
         chosen = self.model.conversion.chosen
+        if self.runtime.name == "litert":
+            chosen = self.model.litert.chosen
         built = (
             f"Built {self.output} in {self.elapsed_seconds:.1f} s: {_megabytes(self.total_bytes)} in all, "
             f"model {_megabytes(chosen.size_bytes)} ({chosen.encoding}; {chosen.fidelity.describe()}), "
             f"conversion {'from cache' if self.model.from_cache else 'done now'}."
         )
-        return f"{built}\n{self.preview()}"
+        runs = f"Base model on {self.runtime.label} ({self.runtime.reason})"
+        if self.runtime.name == "litert":
+            runs += "; the page picks its relaxed SIMD build, or the compat build without relaxed SIMD"
+        return f"{built}\n{runs}.\n{self.preview()}"
 
     def preview(self) -> str:
         if self.single_file:
@@ -123,6 +130,7 @@ def build_site(
     model = prepare_model(project.model, allow_lossy, toolchain, progress)
     if trained is not None:
         check_same_base(trained, base_identity(model))
+    runtime = choose_runtime(project.model.runtime, mode, model)
     staging = _staging_dir(output)
     try:
         progress.start("Bundling the page", 5)  # four groups of scripts, then the site itself
@@ -132,6 +140,8 @@ def build_site(
         progress.advance()
         toolchain.esbuild(templates_dir() / "app" / "embed_worker.js", staging / "embed-worker.js")
         toolchain.esbuild(templates_dir() / "app" / "umap_worker.js", staging / "umap-worker.js")
+        if runtime.name == "litert":
+            toolchain.esbuild(templates_dir() / "app" / "litert_worker.js", staging / "litert-worker.js")
         progress.advance()
         # For host pages: an ES module, and a classic script for hosts opened from file://.
         embed_entry = templates_dir() / "app" / "embed.js"
@@ -152,6 +162,10 @@ def build_site(
             wasm_binaries=toolchain.wasm_binaries(),
             tfjs_version=toolchain.package_version("@tensorflow/tfjs-core"),
             mode=mode,
+            runtime=runtime.name,
+            litert_files=toolchain.litert_files() if runtime.name == "litert" else [],
+            litert_worker_script=staging / "litert-worker.js",
+            litert_version=toolchain.package_version("@litertjs/core"),
             baked=baked_model(trained, with_samples) if trained is not None else None,
         )
         if mode == "single_file":
@@ -169,4 +183,4 @@ def build_site(
         progress.advance()
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return BuildReport(built, total, model, time.perf_counter() - started, mode == "single_file")
+    return BuildReport(built, total, model, time.perf_counter() - started, runtime, mode == "single_file")

@@ -59,16 +59,24 @@ class SiteInputs:
     tfjs_version: str
     mode: str  # "hosted" or "single_file"
     baked: dict | None = None  # a trained model the page opens with (builder/baked.py)
+    runtime: str = "tfjs"  # what runs the base model: "litert" or "tfjs" (builder/runtime.py)
+    litert_files: list[Path] = ()  # LiteRT.js's glue scripts and WebAssembly builds
+    litert_worker_script: Path | None = None  # runs the .tflite off the page's thread
+    litert_version: str | None = None
 
 
-def model_fingerprint(model_dir: Path) -> str:
+def model_fingerprint(model_dir: Path, tflite: Path | None = None) -> str:
     """Changes whenever the shipped model would compute other embeddings: stored samples made with
-    another model are re-embedded by the page."""
+    another model (or the same on another runtime, `tflite`) are re-embedded by the page."""
     digest = hashlib.sha256()
-    for path in sorted(model_dir.iterdir()):
+    for path in sorted(model_dir.iterdir()) + ([tflite] if tflite else []):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def _tflite(inputs: SiteInputs) -> Path | None:
+    return inputs.model.tflite if inputs.runtime == "litert" else None
 
 
 def page_config(inputs: SiteInputs) -> dict:
@@ -80,7 +88,8 @@ def page_config(inputs: SiteInputs) -> dict:
             "input_size": inputs.model.input_size,
             "embedding_size": inputs.model.embedding_size,
             "description": inputs.model.description,
-            "fingerprint": model_fingerprint(inputs.model.directory),
+            "fingerprint": model_fingerprint(inputs.model.directory, _tflite(inputs)),
+            "runtime": inputs.runtime,
             # Travels in project files, so `teachkit export` can rebuild the same base model.
             "identity": base_identity(inputs.model),
             # The base model's own ImageNet classifier ships beside it (builder/imagenet.py).
@@ -155,6 +164,12 @@ def render_hosted(inputs: SiteInputs, site: Path) -> None:
         shutil.copyfile(binary, site / "wasm" / binary.name)
     shutil.copyfile(inputs.app_script, site / "app.js")
     shutil.copyfile(inputs.worker_script, site / "embed-worker.js")
+    if inputs.runtime == "litert":
+        # The TF.js graph model stays in model/: the page falls back to it and Download model ships it.
+        shutil.copyfile(inputs.model.tflite, site / "model" / "model.tflite")
+        shutil.copyfile(inputs.litert_worker_script, site / "litert-worker.js")
+        for path in inputs.litert_files:
+            shutil.copyfile(path, site / "wasm" / path.name)
     shutil.copyfile(inputs.umap_worker_script, site / "umap-worker.js")
     _copy_host_scripts(inputs, site)
     shutil.copyfile(page / "style.css", site / "style.css")
@@ -238,6 +253,11 @@ def manifest(inputs: SiteInputs, site: Path) -> dict:
         },
         "preprocessing": {**PREPROCESSING, "input_size": model.input_size},
         "quantization": model.conversion.to_json(),
+        # What runs the base model in the page, and every .tflite candidate measured for LiteRT.js.
+        "runtime": inputs.runtime,
+        "litert": (
+            {"version": inputs.litert_version, **model.litert.to_json()} if model.litert is not None else None
+        ),
         "probe_embeddings": model.probe_embeddings,
         "files": [
             {
