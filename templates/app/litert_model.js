@@ -25,7 +25,11 @@ export function liteRtUrls(build, base) {
 async function startRuntime({ glueUrl, wasmUrl, wasmBinary }) {
   // Emscripten's glue reads self.Module when its factory runs: in a worker it cannot work out
   // where the wasm is, and from file:// the wasm can only be handed over as bytes.
-  self.Module = wasmBinary ? { wasmBinary } : { locateFile: () => wasmUrl };
+  self.Module = {
+    ...(wasmBinary ? { wasmBinary } : { locateFile: () => wasmUrl }),
+    // LiteRT writes its informational lines to stderr, which a browser would show as errors.
+    printErr: (text) => (text.startsWith("INFO:") ? console.debug(text) : console.warn(text)),
+  };
   if (glueUrl) {
     await loadLiteRt(glueUrl);
     return;
