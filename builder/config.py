@@ -481,8 +481,7 @@ class ModelSection(_Table):
             "auto",
             description="What runs the base model in the page: litert (LiteRT.js, an int8 .tflite, faster, "
             "a larger download), tfjs (TensorFlow.js) or auto: litert for a hosted build when a LiteRT.js "
-            "encoding keeps min_fidelity and is faster in the build's measurement, tfjs otherwise and for a "
-            "single file.",
+            "encoding keeps min_fidelity, tfjs otherwise and for a single file.",
         )
     )
 
