@@ -36,7 +36,7 @@ class BuildReport:
     single_file: bool = False
 
     def summary(self) -> str:
-        """Three lines: what was built, what runs the base model, and how to look at it."""
+        """Two lines: what was built (and what runs its base model), and how to look at it."""
         chosen = self.model.conversion.chosen
         if self.runtime.name == "litert":
             chosen = self.model.litert.chosen
@@ -45,10 +45,10 @@ class BuildReport:
             f"model {_megabytes(chosen.size_bytes)} ({chosen.encoding}; {chosen.fidelity.describe()}), "
             f"conversion {'from cache' if self.model.from_cache else 'done now'}."
         )
-        runs = f"Base model on {self.runtime.label} ({self.runtime.reason})"
+        runs = f"Base model on {self.runtime.label}: {self.runtime.reason}"
         if self.runtime.name == "litert":
-            runs += "; the page picks its relaxed SIMD build, or the compat build without relaxed SIMD"
-        return f"{built}\n{runs}.\n{self.preview()}"
+            runs += "; the page runs its relaxed SIMD build, or its compat build without relaxed SIMD"
+        return f"{built[:-1]}; {runs}.\n{self.preview()}"
 
     def preview(self) -> str:
         if self.single_file:

@@ -174,7 +174,6 @@ classes = ["cat", "coffee"]
 [model]
 base = "efficientnet_lite0"
 quantization = "{quantization}"
-runtime = "{runtime}"
 """
 
 
@@ -187,7 +186,7 @@ def lite0_sites(tmp_path_factory: pytest.TempPathFactory) -> object:
     def get(quantization: str, runtime: str = "auto") -> Path:
         if (quantization, runtime) not in sites:
             directory = tmp_path_factory.mktemp(f"lite0-{quantization}-{runtime}")
-            text = LITE0_PROJECT.format(quantization=quantization, runtime=runtime)
+            text = LITE0_PROJECT.format(quantization=quantization) + f'runtime = "{runtime}"\n'
             sites[quantization, runtime] = build_project(directory, text)
         return sites[quantization, runtime]
 

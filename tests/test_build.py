@@ -401,6 +401,7 @@ def test_first_build_hides_tensorflow_native_log_unless_verbose(tmp_path, tiny_k
     assert default.stderr == (
         "Converting the base model (first build only)\n"
         "Measuring the float16 encoding on 6 probe photos\n"
+        "Converting the base model for LiteRT.js and measuring it\n"
         "Bundling the page\n"
     )
     assert default.stdout.startswith(f"Built {tmp_path / 'p' / 'dist'} in ")
