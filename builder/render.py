@@ -65,18 +65,14 @@ class SiteInputs:
     litert_version: str | None = None
 
 
-def model_fingerprint(model_dir: Path, tflite: Path | None = None) -> str:
+def model_fingerprint(model_dir: Path) -> str:
     """Changes whenever the shipped model would compute other embeddings: stored samples made with
-    another model (or the same on another runtime, `tflite`) are re-embedded by the page."""
+    another model are re-embedded by the page."""
     digest = hashlib.sha256()
-    for path in sorted(model_dir.iterdir()) + ([tflite] if tflite else []):
+    for path in sorted(model_dir.iterdir()):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
-
-
-def _tflite(inputs: SiteInputs) -> Path | None:
-    return inputs.model.tflite if inputs.runtime == "litert" else None
 
 
 def page_config(inputs: SiteInputs) -> dict:
@@ -88,7 +84,9 @@ def page_config(inputs: SiteInputs) -> dict:
             "input_size": inputs.model.input_size,
             "embedding_size": inputs.model.embedding_size,
             "description": inputs.model.description,
-            "fingerprint": model_fingerprint(inputs.model.directory, _tflite(inputs)),
+            # Of the TF.js model on either runtime: both follow the Keras model within min_fidelity, so
+            # a session moves between a hosted LiteRT.js site and its single file (TF.js) as it is.
+            "fingerprint": model_fingerprint(inputs.model.directory),
             "runtime": inputs.runtime,
             # Travels in project files, so `teachkit export` can rebuild the same base model.
             "identity": base_identity(inputs.model),
