@@ -40,15 +40,15 @@ class BuildReport:
         chosen = self.model.conversion.chosen
         if self.runtime.name == "litert":
             chosen = self.model.litert.chosen
+        runs = f"base model on {self.runtime.label} ({self.runtime.reason}"
+        if self.runtime.name == "litert":
+            runs += "; its relaxed SIMD build where the browser has relaxed SIMD, else its compat build"
         built = (
             f"Built {self.output} in {self.elapsed_seconds:.1f} s: {_megabytes(self.total_bytes)} in all, "
             f"model {_megabytes(chosen.size_bytes)} ({chosen.encoding}; {chosen.fidelity.describe()}), "
-            f"conversion {'from cache' if self.model.from_cache else 'done now'}."
+            f"{runs}), conversion {'from cache' if self.model.from_cache else 'done now'}."
         )
-        runs = f"Base model on {self.runtime.label}: {self.runtime.reason}"
-        if self.runtime.name == "litert":
-            runs += "; the page runs its relaxed SIMD build, or its compat build without relaxed SIMD"
-        return f"{built[:-1]}; {runs}.\n{self.preview()}"
+        return f"{built}\n{self.preview()}"
 
     def preview(self) -> str:
         if self.single_file:

@@ -24,12 +24,14 @@ def tiny() -> tuple[object, Probes]:
     keras.utils.set_random_seed(0)
     model = keras.Sequential(
         [
-            keras.Input((SIZE, SIZE, 3)),
-            keras.layers.Rescaling(1 / 255),
-            keras.layers.Conv2D(8, 3, activation="relu"),
-            keras.layers.Conv2D(16, 3, activation="relu"),
-            keras.layers.GlobalAveragePooling2D(),
-        ]
+            # Named: Keras numbers unnamed layers per process, and other tests read their names.
+            keras.Input((SIZE, SIZE, 3), name="tiny_pixels"),
+            keras.layers.Rescaling(1 / 255, name="tiny_scale"),
+            keras.layers.Conv2D(8, 3, activation="relu", name="tiny_conv1"),
+            keras.layers.Conv2D(16, 3, activation="relu", name="tiny_conv2"),
+            keras.layers.GlobalAveragePooling2D(name="tiny_pool"),
+        ],
+        name="tiny_embedder",
     )
     pixels = np.random.default_rng(0).uniform(0, 255, (4, SIZE, SIZE, 3)).astype(np.float32)
     return model, Probes(pixels, np.asarray(model.predict(pixels, verbose=0)), None)
