@@ -20,6 +20,7 @@ from .model_cache import PreparedModel, prepare_model
 from .notices import site_notices
 from .progress import NO_PROGRESS, Progress
 from .render import SiteInputs, base_identity, render_hosted, render_single_file
+from .runtime import Runtime, choose_runtime
 from .scaffold import templates_dir
 from .sizes import Transfer, first_visit
 from .trained import TrainedProject
@@ -33,18 +34,24 @@ class BuildReport:
     total_bytes: int
     model: PreparedModel
     elapsed_seconds: float
+    runtime: Runtime
     single_file: bool = False
     first_visit: Transfer | None = None  # a hosted site's
 
     def summary(self) -> str:
-        """Two lines: what was built, and how to look at it."""
+        """Two lines: what was built (and what runs its base model), and how to look at it."""
         chosen = self.model.conversion.chosen
         visit = f"a first visit transfers {self.first_visit.describe()}, " if self.first_visit else ""
+        if self.runtime.name == "litert":
+            chosen = self.model.litert.chosen
+        runs = f"base model on {self.runtime.label} ({self.runtime.reason}"
+        if self.runtime.name == "litert":
+            runs += "; its relaxed SIMD build where the browser has relaxed SIMD, else its compat build"
         built = (
             f"Built {self.output} in {self.elapsed_seconds:.1f} s: "
             f"{_megabytes(self.total_bytes)} in all, {visit}"
             f"model {_megabytes(chosen.size_bytes)} ({chosen.encoding}; {chosen.fidelity.describe()}), "
-            f"conversion {'from cache' if self.model.from_cache else 'done now'}."
+            f"{runs}), conversion {'from cache' if self.model.from_cache else 'done now'}."
         )
         return f"{built}\n{self.preview()}"
 
@@ -133,6 +140,7 @@ def build_site(
     model = prepare_model(project.model, allow_lossy, toolchain, progress)
     if trained is not None:
         check_same_base(trained, base_identity(model))
+    runtime = choose_runtime(project.model.runtime, mode, model)
     staging = _staging_dir(output)
     try:
         progress.start("Bundling the page", 5)  # four groups of scripts, then the site itself
@@ -143,6 +151,8 @@ def build_site(
         _bundle(toolchain, templates_dir() / "app" / "embed_worker.js", staging / "embed-worker.js")
         _bundle(toolchain, templates_dir() / "app" / "umap_worker.js", staging / "umap-worker.js")
         _bundle(toolchain, templates_dir() / "app" / "service_worker.js", staging / "sw.js")
+        if runtime.name == "litert":
+            _bundle(toolchain, templates_dir() / "app" / "litert_worker.js", staging / "litert-worker.js")
         progress.advance()
         # For host pages: an ES module, and a classic script for hosts opened from file://.
         embed_entry = templates_dir() / "app" / "embed.js"
@@ -164,6 +174,10 @@ def build_site(
             wasm_binaries=toolchain.wasm_binaries(),
             tfjs_version=toolchain.package_version("@tensorflow/tfjs-core"),
             mode=mode,
+            runtime=runtime.name,
+            litert_files=toolchain.litert_files() if runtime.name == "litert" else [],
+            litert_worker_script=staging / "litert-worker.js",
+            litert_version=toolchain.package_version("@litertjs/core"),
             baked=baked_model(trained, with_samples) if trained is not None else None,
             notices=site_notices(toolchain, model, sorted(staging.glob("*.meta.json"))),
         )
@@ -184,4 +198,6 @@ def build_site(
         progress.advance()
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return BuildReport(built, total, model, time.perf_counter() - started, mode == "single_file", visit)
+    return BuildReport(
+        built, total, model, time.perf_counter() - started, runtime, mode == "single_file", visit
+    )

@@ -477,6 +477,14 @@ class ModelSection(_Table):
         le=1,
         description="Lowest cosine similarity allowed between quantized and full-precision embeddings.",
     )
+    runtime: Annotated[Literal["auto", "litert", "tfjs"], Expect(_one_of(["auto", "litert", "tfjs"]))] = (
+        Field(
+            "auto",
+            description="What runs the base model in the page: litert (LiteRT.js, an int8 .tflite, faster, "
+            "a larger download), tfjs (TensorFlow.js) or auto: litert for a hosted build when a LiteRT.js "
+            "encoding keeps min_fidelity, tfjs otherwise and for a single file.",
+        )
+    )
 
     @classmethod
     def _combined_problems(cls, raw: dict[str, Any], failed: set[str]) -> list[InitErrorDetails]:

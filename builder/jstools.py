@@ -46,7 +46,14 @@ class JsToolchain:
     def wasm_binaries(self) -> list[Path]:
         return sorted((self.node_modules / "@tensorflow/tfjs-backend-wasm/dist").glob("*.wasm"))
 
-    def run_node(self, script: Path, *args: str) -> str:
+    def litert_files(self) -> list[Path]:
+        """LiteRT.js's two single-threaded WebAssembly builds (relaxed SIMD and compat) with their
+        Emscripten glue scripts; the threaded and JSPI builds are never used by the page."""
+        wasm = self.node_modules / "@litertjs/core/wasm"
+        names = (f"litert_wasm{kind}_internal.{ext}" for kind in ("", "_compat") for ext in ("js", "wasm"))
+        return [wasm / name for name in names]
+
+    def run_node(self, script: Path, *args: str, node_options: list[str] | None = None) -> str:
         """Runs a Node.js script that imports the locked packages; returns its stdout."""
         if not script.resolve().is_relative_to(self.root):
             # ES module imports resolve against the script's own location, not the cwd.
@@ -54,7 +61,8 @@ class JsToolchain:
             local.parent.mkdir(exist_ok=True)
             shutil.copyfile(script, local)
             script = local
-        return _run([_require("node"), str(script), *args], self.root, f"node {script.name}")
+        command = [_require("node"), *(node_options or []), str(script), *args]
+        return _run(command, self.root, f"node {script.name}")
 
     def esbuild(
         self,

@@ -19,6 +19,7 @@ from .convert import ConversionResult, Probes, convert_and_quantize, tfjs_embedd
 from .errors import ConversionError
 from .imagenet import write_classifier
 from .jstools import JsToolchain, cache_root
+from .litert import LiteResult, convert_for_litert, litert_embedder
 from .models import build_embedding_model, model_identity
 from .probes import PROBE_PHOTOS, probe_pixels
 from .progress import NO_PROGRESS, Progress
@@ -28,7 +29,8 @@ log = logging.getLogger(__name__)
 
 # Bump when the conversion itself changes in a way that alters the output for the same inputs.
 # 4: Lite0 with batch norms folded in Python; 5: auto orders by channel error; 6: the ImageNet classifier
-CONVERSION_FORMAT = 6
+# 7: the .tflite for LiteRT.js
+CONVERSION_FORMAT = 7
 
 
 @dataclass(frozen=True)
@@ -42,18 +44,29 @@ class PreparedModel:
     probe_embeddings: dict[str, list[float]]  # float Keras embeddings of the probe photos
     from_cache: bool
     imagenet: Path | None = None  # the base model's own ImageNet classifier (builder/imagenet.py)
+    # The .tflite candidates measured with LiteRT.js (builder/litert.py); None for runtime = "tfjs".
+    litert: LiteResult | None = None
+
+    @property
+    def tflite(self) -> Path | None:
+        """The .tflite that keeps min_fidelity, if any candidate did."""
+        path = self.directory.parent / "litert" / "model.tflite"
+        return path if self.litert is not None and self.litert.chosen is not None else None
 
     @property
     def size_bytes(self) -> int:
         return sum(path.stat().st_size for path in self.directory.iterdir())
 
 
-def cache_key(identity: dict, quantization: str, min_fidelity: float, tfjs_version: str) -> str:
+def cache_key(
+    identity: dict, quantization: str, min_fidelity: float, tfjs_version: str, litert_version: str | None
+) -> str:
     material = {
         "identity": identity,
         "quantization": quantization,
         "min_fidelity": min_fidelity,
         "tfjs": tfjs_version,
+        "litert": litert_version,  # None: no .tflite made (runtime = "tfjs")
         "probes": PROBE_PHOTOS,
         "format": CONVERSION_FORMAT,
     }
@@ -65,11 +78,10 @@ def prepare_model(
 ) -> PreparedModel:
     identity = model_identity(model_config)
     tfjs_version = toolchain.package_version("@tensorflow/tfjs-core")
-    entry = (
-        cache_root()
-        / "models"
-        / cache_key(identity, model_config.quantization, model_config.min_fidelity, tfjs_version)
-    )
+    litert_version = None if model_config.runtime == "tfjs" else toolchain.package_version("@litertjs/core")
+    quantization, min_fidelity = model_config.quantization, model_config.min_fidelity
+    key = cache_key(identity, quantization, min_fidelity, tfjs_version, litert_version)
+    entry = cache_root() / "models" / key
     if not (entry / "info.json").exists():
         _convert_into(entry, model_config, toolchain, progress)
         from_cache = False
@@ -87,6 +99,7 @@ def prepare_model(
         probe_embeddings=info["probe_embeddings"],
         from_cache=from_cache,
         imagenet=entry / "imagenet" if (entry / "imagenet").is_dir() else None,
+        litert=LiteResult.from_json(info["litert"]) if info.get("litert") else None,
     )
     _check_fidelity(prepared, model_config, allow_lossy)
     return prepared
@@ -128,6 +141,16 @@ def _convert_into(entry: Path, model_config: object, toolchain: JsToolchain, pro
             tfjs_embedder(toolchain, templates_dir() / "tools" / "embed_node.mjs"),
             progress,
         )
+        litert = None
+        if model_config.runtime != "tfjs":
+            litert = convert_for_litert(
+                embedding_model.keras_model,
+                probes,
+                model_config.min_fidelity,
+                staging / "litert",
+                litert_embedder(toolchain, templates_dir() / "tools" / "embed_litert.mjs"),
+                progress,
+            )
         if embedding_model.classifier is not None:
             write_classifier(embedding_model.classifier, float_embeddings, staging / "imagenet")
         info = {
@@ -135,6 +158,7 @@ def _convert_into(entry: Path, model_config: object, toolchain: JsToolchain, pro
             "embedding_size": embedding_model.embedding_size,
             "description": embedding_model.description,
             "conversion": result.to_json(),
+            "litert": litert.to_json() if litert is not None else None,
             "probe_embeddings": {
                 name: [float(f"{value:.7g}") for value in vector]
                 for name, vector in zip(names, float_embeddings, strict=True)

@@ -76,6 +76,10 @@ class SiteInputs:
     mode: str  # "hosted" or "single_file"
     baked: dict | None = None  # a trained model the page opens with (builder/baked.py)
     notices: str = ""  # NOTICE.txt: the licences of what the site ships (builder/notices.py)
+    runtime: str = "tfjs"  # what runs the base model: "litert" or "tfjs" (builder/runtime.py)
+    litert_files: list[Path] = ()  # LiteRT.js's glue scripts and WebAssembly builds
+    litert_worker_script: Path | None = None  # runs the .tflite off the page's thread
+    litert_version: str | None = None
 
 
 def model_fingerprint(model_dir: Path) -> str:
@@ -97,7 +101,10 @@ def page_config(inputs: SiteInputs) -> dict:
             "input_size": inputs.model.input_size,
             "embedding_size": inputs.model.embedding_size,
             "description": inputs.model.description,
+            # Of the TF.js model on either runtime: both follow the Keras model within min_fidelity, so
+            # a session moves between a hosted LiteRT.js site and its single file (TF.js) as it is.
             "fingerprint": model_fingerprint(inputs.model.directory),
+            "runtime": inputs.runtime,
             # Travels in project files, so `teachkit export` can rebuild the same base model.
             "identity": base_identity(inputs.model),
             # The base model's own ImageNet classifier ships beside it (builder/imagenet.py).
@@ -172,6 +179,12 @@ def render_hosted(inputs: SiteInputs, site: Path) -> None:
         shutil.copyfile(binary, site / "wasm" / binary.name)
     shutil.copyfile(inputs.app_script, site / "app.js")
     shutil.copyfile(inputs.worker_script, site / "embed-worker.js")
+    if inputs.runtime == "litert":
+        # The TF.js graph model stays in model/: the page falls back to it and Download model ships it.
+        shutil.copyfile(inputs.model.tflite, site / "model" / "model.tflite")
+        shutil.copyfile(inputs.litert_worker_script, site / "litert-worker.js")
+        for path in inputs.litert_files:
+            shutil.copyfile(path, site / "wasm" / path.name)
     shutil.copyfile(inputs.umap_worker_script, site / "umap-worker.js")
     shutil.copyfile(inputs.service_worker_script, site / SERVICE_WORKER)
     (site / NOTICE).write_text(inputs.notices, encoding="utf-8")
@@ -260,6 +273,11 @@ def manifest(inputs: SiteInputs, site: Path) -> dict:
         },
         "preprocessing": {**PREPROCESSING, "input_size": model.input_size},
         "quantization": model.conversion.to_json(),
+        # What runs the base model in the page, and every .tflite candidate measured for LiteRT.js.
+        "runtime": inputs.runtime,
+        "litert": (
+            {"version": inputs.litert_version, **model.litert.to_json()} if model.litert is not None else None
+        ),
         "probe_embeddings": model.probe_embeddings,
         "files": [
             {

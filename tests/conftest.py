@@ -179,14 +179,16 @@ quantization = "{quantization}"
 
 @pytest.fixture(scope="session")
 def lite0_sites(tmp_path_factory: pytest.TempPathFactory) -> object:
-    """Built once per session: quantization → built site, for the encodings the tests need."""
-    sites: dict[str, Path] = {}
+    """Built once per session: (quantization, runtime) → built site, for the encodings and base-model
+    runtimes the tests need."""
+    sites: dict[tuple[str, str], Path] = {}
 
-    def get(quantization: str) -> Path:
-        if quantization not in sites:
-            directory = tmp_path_factory.mktemp(f"lite0-{quantization}")
-            sites[quantization] = build_project(directory, LITE0_PROJECT.format(quantization=quantization))
-        return sites[quantization]
+    def get(quantization: str, runtime: str = "auto") -> Path:
+        if (quantization, runtime) not in sites:
+            directory = tmp_path_factory.mktemp(f"lite0-{quantization}-{runtime}")
+            text = LITE0_PROJECT.format(quantization=quantization) + f'runtime = "{runtime}"\n'
+            sites[quantization, runtime] = build_project(directory, text)
+        return sites[quantization, runtime]
 
     return get
 

@@ -75,6 +75,7 @@ def test_unchanged_project_rebuilds_from_the_conversion_cache(tmp_path, tiny_ker
     assert first.output.startswith(
         "Converting the base model (first build only)\n"
         "Measuring the float16 encoding on 6 probe photos\n"
+        "Converting the base model for LiteRT.js and measuring it\n"
         "Bundling the page\n"
         "Built "
     ), first.output
@@ -402,6 +403,7 @@ def test_first_build_hides_tensorflow_native_log_unless_verbose(tmp_path, tiny_k
     assert default.stderr == (
         "Converting the base model (first build only)\n"
         "Measuring the float16 encoding on 6 probe photos\n"
+        "Converting the base model for LiteRT.js and measuring it\n"
         "Bundling the page\n"
     )
     assert default.stdout.startswith(f"Built {tmp_path / 'p' / 'dist'} in ")

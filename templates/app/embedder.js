@@ -1,8 +1,11 @@
 // Embeddings for the app. With the WASM backend the base model runs in a pool of workers, so that
 // recording, uploads and live prediction never block the page and two frames are embedded at once;
 // otherwise (WebGL or plain JS was chosen, or the browser refused the worker) the same model runs
-// on the page. Either way: embed(ImageData) → Promise<Float32Array>.
+// on the page. With LiteRT.js running the base model (litert_model.js), its own workers are used
+// whatever the page's TF.js backend, which then only trains and runs the head. Either way:
+// embed(ImageData) → Promise<Float32Array>.
 import { BaseModel } from "./base_model.js";
+import { LiteRtModel } from "./litert_model.js";
 
 class InlineEmbedder {
   constructor(model, reason) {
@@ -32,10 +35,11 @@ class InlineEmbedder {
 }
 
 class WorkerPool {
-  constructor({ workerUrl, modelSource, wasmPaths, wasmBinaries, inputSize, onChange }) {
+  // `load` is the message that makes a worker load its model (embed_worker.js, litert_worker.js).
+  constructor({ workerUrl, load, onChange }) {
     this.workerUrl = workerUrl;
     this.onChange = onChange;
-    this.load = { type: "load", modelSource, wasmPaths, wasmBinaries, inputSize };
+    this.load = { type: "load", ...load };
     this.workers = []; // {worker, job}: job is the {pixels, resolve, reject} being embedded
     this.queue = [];
     this.idleWaiters = [];
@@ -145,8 +149,7 @@ class WorkerPool {
 
 // Starts `workers` workers (at least one); resolves once the first one's model is ready, and starts
 // the others then, so that they never delay the page becoming usable. Rejects if the first fails.
-// `wasmBinaries` ({file: bytes}, single file) replace those files of `wasmPaths` in the workers;
-// `onChange` is called when workers start or stop.
+// `load` is what each worker is told to load; `onChange` is called when workers start or stop.
 export async function startWorkerPool(options) {
   if (typeof Worker === "undefined") throw new Error("this browser has no workers");
   const pool = new WorkerPool(options);
@@ -162,14 +165,18 @@ export async function startWorkerPool(options) {
 
 // Where the base model runs, once the page's own backend is known: in the pool started by
 // startWorkerPool (`pool` resolves to it, to the Error it failed with, or is null if none was
-// started) when that backend is WASM, otherwise on the page.
-export async function settleEmbedder(backendName, pool, modelSource, inputSize) {
+// started) when that backend is WASM or LiteRT.js runs the base model (`liteRt`: {modelSource,
+// runtime} for LiteRtModel.load), otherwise on the page.
+export async function settleEmbedder(backendName, pool, modelSource, inputSize, liteRt = null) {
   const started = await pool;
   const ready = started instanceof WorkerPool;
-  if (backendName === "wasm" && ready) return started;
+  if ((backendName === "wasm" || liteRt) && ready) return started;
   if (ready) started.dispose();
   let reason = "workers=0";
-  if (backendName !== "wasm") reason = `${backendName} backend`;
-  else if (started instanceof Error) reason = `no worker: ${started.message}`;
-  return new InlineEmbedder(await BaseModel.load(modelSource, inputSize), reason);
+  if (started instanceof Error) reason = `no worker: ${started.message}`;
+  else if (backendName !== "wasm" && !liteRt) reason = `${backendName} backend`;
+  const model = liteRt
+    ? await LiteRtModel.load(liteRt.modelSource, inputSize, liteRt.runtime)
+    : await BaseModel.load(modelSource, inputSize);
+  return new InlineEmbedder(model, reason);
 }

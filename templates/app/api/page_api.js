@@ -49,6 +49,8 @@ export function createPageApi({ store, actions, events, ready }) {
           build: state.backend.build,
           threads: state.backend.threads,
           workers: state.backend.workers ?? null,
+          // What runs the base model: {name: "litert" | "tfjs", build} ("relaxed" | "compat" for LiteRT.js).
+          runtime: state.backend.runtime ?? null,
         },
         training: { state: state.training.state, epoch: state.training.epoch, epochs: state.training.epochs },
         trained: Boolean(state.head),

@@ -4,6 +4,7 @@
 import { chooseBackend, resolveWasmPaths } from "../backend.js";
 import { Dataset } from "../dataset.js";
 import { settleEmbedder, startWorkerPool } from "../embedder.js";
+import { BUILD_LABELS, chooseLiteRtBuild, liteRtUrls } from "../litert_model.js";
 import { Storage } from "../storage.js";
 import { reembed } from "./samples.js";
 import { startSync } from "./sync.js";
@@ -22,35 +23,53 @@ export function initialState() {
   };
 }
 
-function showEmbedder({ store }, embedder) {
+function showEmbedder({ store }, embedder, liteRt) {
   const { backend } = store.get();
   if (!backend) return; // shown once the page's own backend is known
-  store.set({ backend: { ...backend, where: embedder.text, workers: embedder.workerCount } });
+  const where = liteRt ? `${embedder.text} on LiteRT.js, ${BUILD_LABELS[liteRt.build]}` : embedder.text;
+  const runtime = liteRt ? { name: "litert", build: liteRt.build } : { name: "tfjs", build: backend.build };
+  store.set({ backend: { ...backend, where, workers: embedder.workerCount, runtime } });
+}
+
+// What LiteRT.js needs when the build chose it for the base model (project.model.runtime), else null:
+// the build this browser runs, the .tflite and where the runtime's files are.
+async function liteRtSetup({ options, project }) {
+  if (project.model.runtime !== "litert") return null;
+  const build = await chooseLiteRtBuild(options.requestedLiteRtBuild);
+  return {
+    build,
+    modelSource: options.liteRtModel,
+    runtime: liteRtUrls(build, options.liteRtWasmBase),
+    workerUrl: options.liteRtWorkerUrl,
+  };
 }
 
 async function startModel(context) {
   const { options, project, services, store } = context;
-  const { requestedBackend, workers, workerUrl, model } = options;
+  const { requestedBackend, workers, model } = options;
   const inputSize = project.model.input_size;
   const wasmPaths = resolveWasmPaths(options.wasmUrls);
-  // The workers load while the page picks its own backend; they are only used if that is WASM.
-  const mayUseWorkers = workers > 0 && workerUrl && [null, "wasm"].includes(requestedBackend);
+  const liteRt = await liteRtSetup(context);
+  const workerUrl = liteRt ? liteRt.workerUrl : options.workerUrl;
+  // The workers load while the page picks its own backend; TF.js's are only used if that is WASM,
+  // LiteRT.js's whatever it is (the page's backend then only trains and runs the head).
+  const mayUseWorkers = workers > 0 && workerUrl && (liteRt || [null, "wasm"].includes(requestedBackend));
+  const load = liteRt
+    ? { modelSource: liteRt.modelSource, runtime: liteRt.runtime, inputSize }
+    : { modelSource: model, wasmPaths, wasmBinaries: options.wasmBinaries, inputSize };
   const pool = mayUseWorkers
     ? startWorkerPool({
         workers,
         workerUrl,
-        modelSource: model,
-        wasmPaths,
-        wasmBinaries: options.wasmBinaries,
-        inputSize,
-        onChange: (embedder) => showEmbedder(context, embedder),
+        load,
+        onChange: (embedder) => showEmbedder(context, embedder, liteRt),
       }).catch((error) => error)
     : null;
   const backend = await chooseBackend({ requested: requestedBackend, wasmPaths });
   store.set({ backend });
-  context.notify(`Loading the model on ${backend.text}…`);
-  services.embedder = await settleEmbedder(backend.name, pool, model, inputSize);
-  showEmbedder(context, services.embedder);
+  context.notify(`Loading the model on ${liteRt ? "LiteRT.js" : backend.text}…`);
+  services.embedder = await settleEmbedder(backend.name, pool, model, inputSize, liteRt);
+  showEmbedder(context, services.embedder, liteRt);
 }
 
 // Shows what Storage.load read: the classes and samples (a sample already shown keeps its object;

@@ -37,6 +37,8 @@ function mountStatus(root) {
     backend.dataset.build = chosen?.build ?? "";
     backend.dataset.threads = String(chosen?.threads ?? "");
     backend.dataset.workers = String(chosen?.workers ?? "");
+    backend.dataset.runtime = chosen?.runtime?.name ?? "";
+    backend.dataset.runtimeBuild = chosen?.runtime?.build ?? "";
     busy.textContent = state.busy ?? "";
     if (state.notice !== previous?.notice) {
       // Announced once: politely for news, at once for errors.

@@ -1,0 +1,60 @@
+// Computes embeddings with LiteRT.js's own runtime (one of its WebAssembly builds, as in the page)
+// so the build can measure what an int8 .tflite does to them, and how long one image takes.
+// Usage: node [--experimental-wasm-relaxed-simd] embed_litert.mjs MODEL.tflite INPUT.f32 OUTPUT.f32 SIZE BUILD
+// BUILD is "relaxed" (needs relaxed SIMD) or "compat"; INPUT holds N×SIZE×SIZE×3 float32 pixels
+// (0–255); OUTPUT receives N×D float32 embeddings. Prints {build, count, size, milliseconds}.
+import { readFileSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import path from "node:path";
+import vm from "node:vm";
+import { loadAndCompile, loadLiteRt, Tensor } from "@litertjs/core";
+
+const GLUE = { relaxed: "litert_wasm_internal.js", compat: "litert_wasm_compat_internal.js" };
+const REPEATS = 5; // timed passes over the probes after a warm-up; the median is printed
+
+const [modelPath, inputPath, outputPath, sizeText, build] = process.argv.slice(2);
+const size = Number(sizeText);
+if (!GLUE[build]) throw new Error(`unknown LiteRT.js build ${build}`);
+const require = createRequire(import.meta.url);
+const wasmDir = path.dirname(require.resolve("@litertjs/core/wasm/" + GLUE[build]));
+
+// LiteRT.js loads its Emscripten glue as a classic script (importScripts in a worker, a <script>
+// on a page); Node.js has neither, so the glue runs in this context, where it defines ModuleFactory
+// (and, seeing Node.js, asks for CommonJS's require and __dirname).
+globalThis.self = globalThis;
+globalThis.require = require;
+globalThis.__dirname = wasmDir;
+globalThis.importScripts = (file) => vm.runInThisContext(readFileSync(file, "utf8"), { filename: file });
+globalThis.Module = { wasmBinary: readFileSync(path.join(wasmDir, GLUE[build].replace(/\.js$/, ".wasm"))) };
+await loadLiteRt(path.join(wasmDir, GLUE[build]));
+const model = await loadAndCompile(new Uint8Array(await readFile(modelPath)), { accelerator: "wasm" });
+
+const raw = await readFile(inputPath);
+const pixels = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+const perImage = size * size * 3;
+const count = pixels.length / perImage;
+
+async function embed(index) {
+  const input = new Tensor(pixels.slice(index * perImage, (index + 1) * perImage), [1, size, size, 3]);
+  const outputs = await model.run(input);
+  const values = outputs[0].toTypedArray().slice();
+  input.delete();
+  for (const output of outputs) output.delete();
+  return values;
+}
+
+const embeddings = [];
+for (let i = 0; i < count; i += 1) embeddings.push(await embed(i)); // also the warm-up
+const times = [];
+for (let pass = 0; pass < REPEATS; pass += 1) {
+  const start = performance.now();
+  for (let i = 0; i < count; i += 1) await embed(i);
+  times.push((performance.now() - start) / count);
+}
+times.sort((a, b) => a - b);
+const dimension = embeddings[0].length;
+const out = new Float32Array(count * dimension);
+embeddings.forEach((values, i) => out.set(values, i * dimension));
+await writeFile(outputPath, Buffer.from(out.buffer));
+console.log(JSON.stringify({ build, count, size: dimension, milliseconds: times[REPEATS >> 1] }));
