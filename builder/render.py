@@ -26,17 +26,24 @@ PREPROCESSING = {"crop": "center square", "resize": "bilinear", "pixel_range": "
 SINGLE_FILE_WASM = ("tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm.wasm")
 
 SERVICE_WORKER = "sw.js"
+LITERT_MODEL = "model/model.tflite"
 NOTICE = "NOTICE.txt"
 # Host pages' scripts: a visitor of the page itself never loads them.
 HOST_SCRIPTS = ("embed.js", "embed-classic.js", "teachkit-classifier.js")
 
 
-def precached(path: str) -> bool:
+def precached(path: str, runtime: str) -> bool:
     """Whether a hosted site's service worker caches the file up front, on the first visit. The
     others are cached when a page first uses them: host pages' scripts, what a panel loads when
-    opened (the ImageNet classifier, the UMAP worker), sw.js itself and the WASM builds that a
-    browser uses only with cross-origin isolation or without SIMD."""
+    opened (the ImageNet classifier, the UMAP worker), sw.js itself, the WASM builds that a browser
+    uses only with cross-origin isolation or without SIMD, and on LiteRT.js (`runtime` "litert")
+    both of its builds (a browser runs one) and the TF.js base model, its worker kept for Download
+    model and for a browser where LiteRT.js cannot start."""
     if path in (*HOST_SCRIPTS, SERVICE_WORKER, NOTICE, "umap-worker.js") or path.startswith("imagenet/"):
+        return False
+    if runtime == "litert" and (
+        path == "embed-worker.js" or (path.startswith("model/") and path != LITERT_MODEL)
+    ):
         return False
     return not path.startswith("wasm/") or path == f"wasm/{SINGLE_FILE_WASM[0]}"
 
@@ -181,7 +188,7 @@ def render_hosted(inputs: SiteInputs, site: Path) -> None:
     shutil.copyfile(inputs.worker_script, site / "embed-worker.js")
     if inputs.runtime == "litert":
         # The TF.js graph model stays in model/: the page falls back to it and Download model ships it.
-        shutil.copyfile(inputs.model.tflite, site / "model" / "model.tflite")
+        shutil.copyfile(inputs.model.tflite, site / LITERT_MODEL)
         shutil.copyfile(inputs.litert_worker_script, site / "litert-worker.js")
         for path in inputs.litert_files:
             shutil.copyfile(path, site / "wasm" / path.name)
@@ -286,7 +293,11 @@ def manifest(inputs: SiteInputs, site: Path) -> dict:
                 "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
             }
             # Read by the hosted site's service worker (templates/app/service_worker.js).
-            | ({"precache": precached(path.relative_to(site).as_posix())} if inputs.mode == "hosted" else {})
+            | (
+                {"precache": precached(path.relative_to(site).as_posix(), inputs.runtime)}
+                if inputs.mode == "hosted"
+                else {}
+            )
             for path in sorted(site.rglob("*"))
             if path.is_file() and path.name != "manifest.json"
         ],
