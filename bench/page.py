@@ -976,16 +976,17 @@ def live_rate(page: object, seconds: float) -> dict:
     }
 
 
-def live_on_the_page(tab: Tab, url: str, plan: Plan) -> dict:
-    """Live prediction with the model on the page (?workers=0), in a second tab of the same context:
-    it restores the samples and head just trained."""
+def live_in_another_tab(tab: Tab, url: str, plan: Plan, query: str) -> dict:
+    """Live prediction in a second tab of the same context with `query` (?workers=0: the model on
+    the page; ?workers=1: one worker): it restores the samples and head just trained."""
     tab.page.click('[data-testid="camera-toggle"]')  # off: one camera user at a time
     page = tab.context.new_page()
     try:
-        page.goto(url + "?workers=0")
+        page.goto(url + query)
         wait_ready(page)
         page.click('[data-testid="camera-toggle"]')
         live = [live_rate(page, plan.live_s) for _ in range(plan.live_repeats)]
+        page.click('[data-testid="camera-toggle"]')
         return {
             "backend": page.locator('[data-testid="backend"]').text_content(),
             "fps": rounded(median([run["fps"] for run in live]), 1),
@@ -994,6 +995,7 @@ def live_on_the_page(tab: Tab, url: str, plan: Plan) -> dict:
         }
     finally:
         page.close()
+        tab.page.click('[data-testid="camera-toggle"]')  # back on for the next measurement
 
 
 def measure_camera(playwright: object, url: str, y4m: Path, plan: Plan) -> dict:
@@ -1007,13 +1009,15 @@ def measure_camera(playwright: object, url: str, y4m: Path, plan: Plan) -> dict:
         encodes = [d for t, d in bench_log(page)["encodes"] if t >= recordings[0].pressed]
         train(page, timeout_s=600)
         live = [live_rate(page, plan.live_s) for _ in range(plan.live_repeats)]
-        inline = live_on_the_page(tab, url, plan)
+        inline = live_in_another_tab(tab, url, plan, "?workers=0")
+        one_worker = live_in_another_tab(tab, url, plan, "?workers=1")
         result = {
             "camera_fps": rounded(camera_fps, 1),
             "live_fps": rounded(median([run["fps"] for run in live]), 1),
             "live_runs_fps": [rounded(run["fps"], 1) for run in live],
             "live_latency_ms": rounded(median([run["latency_ms"] for run in live]), 1),
             "live_on_the_page": inline,
+            "live_one_worker": one_worker,
             "live_fps_shown": live[-1]["shown"],
             "live_window_s": plan.live_s,
             "live_blocking": blocking([run["long_tasks"] for run in live]),
@@ -1163,6 +1167,7 @@ def table_rows(r: dict) -> list[tuple[str, ...]]:
     up, tr, kf = r["upload"], r["training"], r["training_keras"]
     cam, start, mem = r["camera"], r["startup"], r["memory"]
     inline_live = cam["live_on_the_page"]
+    one_worker = cam["live_one_worker"]
     embed_ms = r["embedding"]["median_ms"]["page"]["eight"] / 8
     blocks = {
         "recording": cam["capture_blocking"],
@@ -1214,8 +1219,17 @@ def table_rows(r: dict) -> list[tuple[str, ...]]:
             f"{cam['live_fps']:.1f} fps (latency {cam['live_latency_ms']:.0f} ms per frame)",
             f"camera: {cam['camera_fps']:.1f} fps",
             ratio(cam["live_fps"], cam["camera_fps"]),
-            "≥ 20 fps",
-            status(cam["live_fps"] >= 20),
+            "≥ the camera's",
+            status(cam["live_fps"] >= 0.95 * cam["camera_fps"]),
+        ),
+        (
+            "   one worker instead (?workers=1)",
+            f"{one_worker['fps']:.1f} fps (latency {one_worker['latency_ms']:.0f} ms; longest task "
+            f"{under50(one_worker['blocking']['longest_ms'])} ms)",
+            f"camera: {cam['camera_fps']:.1f} fps",
+            ratio(one_worker["fps"], cam["camera_fps"]),
+            "≥ the camera's",
+            status(one_worker["fps"] >= 0.95 * cam["camera_fps"]),
         ),
         (
             "   the model on the page instead (?workers=0)",

@@ -140,7 +140,7 @@ def build_site(
     model = prepare_model(project.model, allow_lossy, toolchain, progress)
     if trained is not None:
         check_same_base(trained, base_identity(model))
-    runtime = choose_runtime(project.model.runtime, mode, model)
+    runtime = choose_runtime(project.model.runtime, mode, model, project.model.quantization)
     staging = _staging_dir(output)
     try:
         progress.start("Bundling the page", 5)  # four groups of scripts, then the site itself

@@ -482,9 +482,16 @@ class ModelSection(_Table):
             "auto",
             description="What runs the base model in the page: litert (LiteRT.js, an int8 .tflite, faster, "
             "a larger download), tfjs (TensorFlow.js) or auto: litert for a hosted build when a LiteRT.js "
-            "encoding keeps min_fidelity, tfjs otherwise and for a single file.",
+            "encoding keeps min_fidelity, tfjs otherwise, for a single file and when quantization names "
+            "an encoding (TF.js's).",
         )
     )
+
+    @property
+    def may_use_litert(self) -> bool:
+        """Whether the build makes a .tflite for LiteRT.js: asked for, or left to auto with no TF.js
+        encoding named (quantization = "float16" and the like choose TF.js's weights)."""
+        return self.runtime == "litert" or (self.runtime == "auto" and self.quantization == "auto")
 
     @classmethod
     def _combined_problems(cls, raw: dict[str, Any], failed: set[str]) -> list[InitErrorDetails]:

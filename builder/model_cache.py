@@ -78,7 +78,7 @@ def prepare_model(
 ) -> PreparedModel:
     identity = model_identity(model_config)
     tfjs_version = toolchain.package_version("@tensorflow/tfjs-core")
-    litert_version = None if model_config.runtime == "tfjs" else toolchain.package_version("@litertjs/core")
+    litert_version = toolchain.package_version("@litertjs/core") if model_config.may_use_litert else None
     quantization, min_fidelity = model_config.quantization, model_config.min_fidelity
     key = cache_key(identity, quantization, min_fidelity, tfjs_version, litert_version)
     entry = cache_root() / "models" / key
@@ -142,7 +142,7 @@ def _convert_into(entry: Path, model_config: object, toolchain: JsToolchain, pro
             progress,
         )
         litert = None
-        if model_config.runtime != "tfjs":
+        if model_config.may_use_litert:
             litert = convert_for_litert(
                 embedding_model.keras_model,
                 probes,

@@ -19,13 +19,16 @@ class Runtime:
         return "LiteRT.js" if self.name == "litert" else "TF.js"
 
 
-def choose_runtime(requested: str, mode: str, model: PreparedModel) -> Runtime:
-    """`auto` takes LiteRT.js for a hosted build when one of its encodings keeps min_fidelity. A
+def choose_runtime(requested: str, mode: str, model: PreparedModel, quantization: str = "auto") -> Runtime:
+    """`auto` takes LiteRT.js for a hosted build when one of its encodings keeps min_fidelity and no
+    TF.js encoding is named (`quantization`, when not "auto", is one of TF.js's weight encodings). A
     single file keeps TF.js: LiteRT.js's two WebAssembly builds would add about 25 MB of base64 to
     it (9.4 MB each), past the 12 MB a single file may weigh."""
     chosen = model.litert.chosen if model.litert is not None else None
     if requested == "tfjs":
         return Runtime("tfjs", "as model.runtime asks")
+    if requested == "auto" and quantization != "auto":
+        return Runtime("tfjs", f'model.quantization = "{quantization}" names TF.js\'s weights')
     if mode == "single_file":
         if requested == "litert":
             raise BuildError(

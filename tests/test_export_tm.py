@@ -39,6 +39,9 @@ MIN_PHOTOS = 30
 MIN_AGREEMENT = 0.97
 MAX_DIFFERENCE = 0.05
 TEMPERATURE = 8.0
+# The page's base model runs int8 on LiteRT.js (cosine ≥ 0.99 to the float base the export carries);
+# tempered probabilities are far from saturated, so that difference shows: up to 0.07 measured.
+MAX_TEMPERED_DIFFERENCE = 0.1
 # Every layer class that TF.js 1.3.1's tfjs-layers registers and the export may write.
 TFJS_1_3_1_LAYERS = {
     "InputLayer",
@@ -241,13 +244,13 @@ def test_folder_holds_what_teachable_machine_exports(exported):
 
 
 def check_client(found: dict, client: str, dense) -> None:
-    for folder, page, name in (
-        ("model", dense.predictions, client),
-        ("tempered", tempered_page(dense), f"{client}, logits / {TEMPERATURE:g}"),
+    for folder, page, name, limit in (
+        ("model", dense.predictions, client, MAX_DIFFERENCE),
+        ("tempered", tempered_page(dense), f"{client}, logits / {TEMPERATURE:g}", MAX_TEMPERED_DIFFERENCE),
     ):
         agreement, largest = compare_with_page(page, name, found["results"][folder])
         assert agreement >= MIN_AGREEMENT, folder
-        assert largest <= MAX_DIFFERENCE, folder
+        assert largest <= limit, folder
 
 
 def test_teachable_machine_library_predicts_as_the_page(browser, serve_site_module, client_site, dense):

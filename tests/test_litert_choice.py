@@ -85,6 +85,9 @@ def test_runtime_choice(tiny, tmp_path):
     assert choose_runtime("auto", "hosted", failing).name == "tfjs"
     assert choose_runtime("tfjs", "hosted", passing).name == "tfjs"
     assert choose_runtime("litert", "hosted", passing).name == "litert"
+    # A named TF.js encoding (quantization = "float16") keeps TF.js, unless LiteRT.js is asked for.
+    assert choose_runtime("auto", "hosted", passing, "float16").name == "tfjs"
+    assert choose_runtime("litert", "hosted", passing, "float16").name == "litert"
     with pytest.raises(TeachkitError, match="no LiteRT.js encoding keeps"):
         choose_runtime("litert", "hosted", failing)
     with pytest.raises(TeachkitError, match="single file"):

@@ -20,6 +20,7 @@ const REVALIDATE_MS = 3000;
 
 const buildOfClient = new Map(); // client id → build id, also kept in CLIENTS_CACHE across restarts
 const saving = new Map(); // build id → the promise that caches it
+const keeping = new Map(); // client id → the promise that caches the files it said it runs
 
 function siteUrl(path) {
   return new URL(path, SCOPE).href;
@@ -230,11 +231,38 @@ self.addEventListener("fetch", (event) => {
   event.respondWith(openFile(event, path));
 });
 
-// A page asks whether its build is saved on this device.
+// Files of the page's build that this browser runs but the build caches only when used (LiteRT.js's
+// build for this browser): kept now, from the HTTP cache if it still has them. Only the build's own
+// files, checked against its manifest.
+async function keepInUse(clientId, urls) {
+  const id = await buildOf(clientId);
+  if (!id) return;
+  await saving.get(id)?.catch(() => {});
+  const manifestResponse = await fromCache(id, MANIFEST);
+  if (!manifestResponse) return;
+  const { files } = await manifestResponse.json();
+  const cache = await caches.open(cacheName(id));
+  for (const url of urls) {
+    if (typeof url !== "string" || !url.startsWith(SCOPE)) continue;
+    const file = files.find((entry) => siteUrl(entry.path) === url);
+    if (!file || (await cache.match(url))) continue;
+    const response = await fetchVerified({ ...file, precache: true });
+    if (response) await cache.put(url, response);
+  }
+}
+
 self.addEventListener("message", (event) => {
+  if (event.data?.type === "teachkit:keep" && Array.isArray(event.data.urls)) {
+    const kept = keepInUse(event.source?.id, event.data.urls.slice(0, 16)).catch(() => {});
+    keeping.set(event.source?.id, kept); // the page's build counts as saved once these are in
+    event.waitUntil(kept);
+    return;
+  }
+  // A page asks whether its build is saved on this device.
   if (event.data?.type !== "teachkit:offline-status") return;
   event.waitUntil(
     (async () => {
+      await keeping.get(event.source?.id);
       const id = await buildOf(event.source?.id);
       const saved = Boolean(id) && (await isComplete(id));
       event.source?.postMessage({ type: "teachkit:offline-status", saved });

@@ -1,6 +1,8 @@
 // A hosted page registers the site's service worker (sw.js, templates/app/service_worker.js), which
 // keeps the site on this device after the first visit. Owns `offline`: "none" (a single file, or a
 // browser without service workers), "saving" or "saved" (this page's build is on this device).
+import { liteRtUrls } from "../litert_model.js";
+
 export function initialState() {
   return { offline: "none" };
 }
@@ -10,7 +12,18 @@ function hostedOverHttp(options) {
   return Boolean(options.hosted) && "serviceWorker" in navigator && /^https?:$/.test(location.protocol);
 }
 
-async function register({ store }) {
+// The files this browser runs that the worker caches only when used (not up front): LiteRT.js's
+// build for this browser, which the first visit fetched before the worker was there. A worker
+// cannot tell them from the browser's HTTP cache reliably (large files may not be kept there).
+function filesInUse({ store, options }) {
+  const runtime = store.get().backend?.runtime;
+  if (runtime?.name !== "litert") return [];
+  const { glueUrl, wasmUrl } = liteRtUrls(runtime.build, options.liteRtWasmBase);
+  return [glueUrl, wasmUrl];
+}
+
+async function register(context) {
+  const { store } = context;
   const container = navigator.serviceWorker;
   const ask = (worker) => worker?.postMessage({ type: "teachkit:offline-status" });
   container.addEventListener("message", (event) => {
@@ -26,7 +39,9 @@ async function register({ store }) {
       scope: new URL("./", document.baseURI).href,
     });
   store.set({ offline: "saving" });
-  ask((await container.ready).active);
+  const worker = (await container.ready).active;
+  worker?.postMessage({ type: "teachkit:keep", urls: filesInUse(context) });
+  ask(worker);
 }
 
 // Once the page is ready, so caching the site never competes with loading the model.
