@@ -31,11 +31,18 @@ def transfer_of(paths: list[Path]) -> Transfer:
     return Transfer(sum(map(len, contents)), sum(map(gzip_size, contents)))
 
 
+# On LiteRT.js a browser fetches one of its two builds (the service worker keeps that one only):
+# the relaxed SIMD one, as current Chromium, Firefox and Safari run.
+LITERT_BUILD_FILES = ("wasm/litert_wasm_internal.js", "wasm/litert_wasm_internal.wasm")
+
+
 def first_visit_files(site: Path) -> list[Path]:
     """The files a browser fetches on a first visit of the hosted site in `site`, once its service
-    worker has kept the site (a browser with WASM SIMD, not cross-origin isolated, as most are)."""
+    worker has kept the site (a browser with WASM SIMD and relaxed SIMD, not cross-origin isolated,
+    as most are)."""
     manifest = json.loads((site / "manifest.json").read_text(encoding="utf-8"))
     paths = [entry["path"] for entry in manifest["files"] if entry.get("precache")]
+    paths += [path for path in LITERT_BUILD_FILES if manifest.get("runtime") == "litert"]
     return [site / path for path in [*paths, "manifest.json", "sw.js"] if (site / path).is_file()]
 
 
