@@ -22,11 +22,25 @@ export function liteRtUrls(build, base) {
   return { glueUrl: new URL(files.glue, base).href, wasmUrl: new URL(files.wasm, base).href };
 }
 
-async function startRuntime({ glueUrl, wasmUrl, wasmBinary }) {
+// How the glue gets its WebAssembly: a module the page compiled once (WebAssembly.Module), its
+// bytes (from file:// nothing can be fetched), or its URL.
+function wasmSource({ wasmUrl, wasmBinary, wasmModule }) {
+  if (wasmModule)
+    return {
+      instantiateWasm(imports, done) {
+        WebAssembly.instantiate(wasmModule, imports).then((instance) => done(instance, wasmModule));
+        return {};
+      },
+    };
+  return wasmBinary ? { wasmBinary } : { locateFile: () => wasmUrl };
+}
+
+async function startRuntime(runtime) {
+  const { glueUrl } = runtime;
   // Emscripten's glue reads self.Module when its factory runs: in a worker it cannot work out
-  // where the wasm is, and from file:// the wasm can only be handed over as bytes.
+  // where the wasm is by itself.
   self.Module = {
-    ...(wasmBinary ? { wasmBinary } : { locateFile: () => wasmUrl }),
+    ...wasmSource(runtime),
     // LiteRT writes its informational lines to stderr, which a browser would show as errors.
     printErr: (text) => (text.startsWith("INFO:") ? console.debug(text) : console.warn(text)),
   };
@@ -52,7 +66,8 @@ export class LiteRtModel {
     this.input = new Float32Array(inputSize * inputSize * 3);
   }
 
-  // `source` is the .tflite's URL or its bytes; `runtime` is {glueUrl, wasmUrl} or {wasmBinary}.
+  // `source` is the .tflite's URL or its bytes; `runtime` is {glueUrl} with wasmModule, wasmBinary or
+  // wasmUrl (see wasmSource), or {wasmBinary} alone when the glue is inlined.
   static async load(source, inputSize, runtime) {
     await startRuntime(runtime);
     const bytes =

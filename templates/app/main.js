@@ -112,6 +112,7 @@ function createContext(project) {
       approvalAnswers: new Map(),
       imagenet: null, // the ImageNet classifier, once the panel has opened (features/imagenet.js)
       umapRun: null, // the UMAP under way (features/embedding_map.js)
+      fetched: new Map(), // URL → bytes the page fetched that the service worker may keep (features/offline.js)
     },
     // `about` ({action, subject}) is set for an action's own messages (core/actions.js).
     notify(text, kind = "info", about = {}) {

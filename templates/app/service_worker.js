@@ -232,9 +232,9 @@ self.addEventListener("fetch", (event) => {
 });
 
 // Files of the page's build that this browser runs but the build caches only when used (LiteRT.js's
-// build for this browser): kept now, from the HTTP cache if it still has them. Only the build's own
-// files, checked against its manifest.
-async function keepInUse(clientId, urls) {
+// build for this browser), as the page fetched them: kept if they are the build's own files, byte
+// for byte (checked against its manifest).
+async function keepInUse(clientId, given) {
   const id = await buildOf(clientId);
   if (!id) return;
   await saving.get(id)?.catch(() => {});
@@ -242,18 +242,22 @@ async function keepInUse(clientId, urls) {
   if (!manifestResponse) return;
   const { files } = await manifestResponse.json();
   const cache = await caches.open(cacheName(id));
-  for (const url of urls) {
-    if (typeof url !== "string" || !url.startsWith(SCOPE)) continue;
+  for (const { url, bytes } of given) {
+    if (typeof url !== "string" || !(bytes instanceof Uint8Array)) continue;
     const file = files.find((entry) => siteUrl(entry.path) === url);
-    if (!file || (await cache.match(url))) continue;
-    const response = await fetchVerified({ ...file, precache: true });
-    if (response) await cache.put(url, response);
+    if (!file || (await cache.match(url)) || (await sha256(bytes)) !== file.sha256) continue;
+    await cache.put(url, new Response(bytes, { headers: { "Content-Type": contentType(file.path) } }));
   }
 }
 
+function contentType(path) {
+  if (path.endsWith(".wasm")) return "application/wasm";
+  return path.endsWith(".js") ? "text/javascript" : "application/octet-stream";
+}
+
 self.addEventListener("message", (event) => {
-  if (event.data?.type === "teachkit:keep" && Array.isArray(event.data.urls)) {
-    const kept = keepInUse(event.source?.id, event.data.urls.slice(0, 16)).catch(() => {});
+  if (event.data?.type === "teachkit:keep" && Array.isArray(event.data.files)) {
+    const kept = keepInUse(event.source?.id, event.data.files.slice(0, 16)).catch(() => {});
     keeping.set(event.source?.id, kept); // the page's build counts as saved once these are in
     event.waitUntil(kept);
     return;

@@ -1,8 +1,6 @@
 // A hosted page registers the site's service worker (sw.js, templates/app/service_worker.js), which
 // keeps the site on this device after the first visit. Owns `offline`: "none" (a single file, or a
 // browser without service workers), "saving" or "saved" (this page's build is on this device).
-import { liteRtUrls } from "../litert_model.js";
-
 export function initialState() {
   return { offline: "none" };
 }
@@ -13,13 +11,10 @@ function hostedOverHttp(options) {
 }
 
 // The files this browser runs that the worker caches only when used (not up front): LiteRT.js's
-// build for this browser, which the first visit fetched before the worker was there. A worker
-// cannot tell them from the browser's HTTP cache reliably (large files may not be kept there).
-function filesInUse({ store, options }) {
-  const runtime = store.get().backend?.runtime;
-  if (runtime?.name !== "litert") return [];
-  const { glueUrl, wasmUrl } = liteRtUrls(runtime.build, options.liteRtWasmBase);
-  return [glueUrl, wasmUrl];
+// build for this browser, which the page fetched before the worker was there. Handed over as
+// bytes: the browser's HTTP cache may not have kept a file that large.
+function filesInUse({ services }) {
+  return [...services.fetched].map(([url, bytes]) => ({ url, bytes }));
 }
 
 async function register(context) {
@@ -40,7 +35,7 @@ async function register(context) {
     });
   store.set({ offline: "saving" });
   const worker = (await container.ready).active;
-  worker?.postMessage({ type: "teachkit:keep", urls: filesInUse(context) });
+  worker?.postMessage({ type: "teachkit:keep", files: filesInUse(context) });
   ask(worker);
 }
 
