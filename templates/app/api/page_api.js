@@ -73,7 +73,7 @@ export function createPageApi({ store, actions, events, ready }) {
     renameClass: withClass("renameClass"),
     deleteClass: withClass("deleteClass"),
     clearClass: withClass("clearClass"),
-    // On a regression page the class is the one group of samples (status().classes), and
+    // On a regression page the class is the one group of samples (classes()), and
     // options.value the number the images get (default: the slider's value).
     addImages: withClass("addImages"),
     setTargetValue: (value) => call("setTargetValue", value),
