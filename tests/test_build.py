@@ -72,10 +72,10 @@ def test_unchanged_project_rebuilds_from_the_conversion_cache(tmp_path, tiny_ker
     assert first.exit_code == 0, first.output
     assert "conversion done now" in first.output
     # Not a terminal: the slow steps as lines, no bars.
+    # quantization = "float16" names TF.js's weights: no .tflite is made for LiteRT.js.
     assert first.output.startswith(
         "Converting the base model (first build only)\n"
         "Measuring the float16 encoding on 6 probe photos\n"
-        "Converting the base model for LiteRT.js and measuring it\n"
         "Bundling the page\n"
         "Built "
     ), first.output
@@ -403,7 +403,6 @@ def test_first_build_hides_tensorflow_native_log_unless_verbose(tmp_path, tiny_k
     assert default.stderr == (
         "Converting the base model (first build only)\n"
         "Measuring the float16 encoding on 6 probe photos\n"
-        "Converting the base model for LiteRT.js and measuring it\n"
         "Bundling the page\n"
     )
     assert default.stdout.startswith(f"Built {tmp_path / 'p' / 'dist'} in ")

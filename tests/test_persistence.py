@@ -4,6 +4,7 @@ evaluation. Driven through the page's controls and window.teachkit only."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -107,6 +108,14 @@ def rewrite_page_config(index: Path, change) -> None:
     change(config)
     encoded = json.dumps(config).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     index.write_text(text[: found.start(1)] + encoded + text[found.end(1) :])
+    # A rebuild writes a new manifest too: the service worker tells builds apart by it.
+    manifest_path = index.parent / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    for entry in manifest["files"]:
+        if entry["path"] == index.name:
+            entry["size"] = index.stat().st_size
+            entry["sha256"] = hashlib.sha256(index.read_bytes()).hexdigest()
+    manifest_path.write_text(json.dumps(manifest))
 
 
 def test_stored_settings_outside_a_rebuilt_pages_bounds_give_way(
