@@ -174,10 +174,15 @@ def write_encoding(float_dir: Path, output_dir: Path, encoding: Encoding, groups
 
 
 def measure(model_dir: Path, probes: Probes, embed: Embedder) -> Fidelity:
-    embeddings = embed(model_dir, probes.pixels)
+    return fidelity_of(embed(model_dir, probes.pixels), probes, "the converted model")
+
+
+def fidelity_of(embeddings: np.ndarray, probes: Probes, what: str) -> Fidelity:
+    """How closely `embeddings` of the probe photos (from `what`, for the message) follow the
+    Keras model's: cosines, and the ImageNet top-1 agreement where the probes have a classifier."""
     if embeddings.shape != probes.embeddings.shape:
         raise ConversionError(
-            f"the converted model returns embeddings of shape {embeddings.shape}; "
+            f"{what} returns embeddings of shape {embeddings.shape}; "
             f"the Keras model returns {probes.embeddings.shape}"
         )
     cosines = [cosine(a, b) for a, b in zip(embeddings, probes.embeddings, strict=True)]

@@ -21,8 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .convert import Fidelity, Probes, cosine
-from .errors import ConversionError
+from .convert import Fidelity, Probes, fidelity_of
 from .models.preprocess import center_crop_resize
 from .progress import NO_PROGRESS, Progress
 
@@ -220,15 +219,7 @@ def measure_tflite(path: Path, encoding: str, probes: Probes, embed: LiteEmbedde
     by_build, milliseconds = embed(path, probes.pixels)
     worst: Fidelity | None = None
     for build, embeddings in by_build.items():
-        if embeddings.shape != probes.embeddings.shape:
-            raise ConversionError(
-                f"the .tflite model returns embeddings of shape {embeddings.shape} in LiteRT.js's "
-                f"{build} build; the Keras model returns {probes.embeddings.shape}"
-            )
-        cosines = [cosine(a, b) for a, b in zip(embeddings, probes.embeddings, strict=True)]
-        float_top1, converted_top1 = probes.top1(probes.embeddings), probes.top1(embeddings)
-        agreement = None if float_top1 is None else float(np.mean(float_top1 == converted_top1))
-        fidelity = Fidelity(min(cosines), float(np.mean(cosines)), agreement)
+        fidelity = fidelity_of(embeddings, probes, f"the .tflite model in LiteRT.js's {build} build")
         if worst is None or fidelity.min_cosine < worst.min_cosine:
             worst = fidelity
     return LiteMeasured(encoding, path.stat().st_size, worst, milliseconds)

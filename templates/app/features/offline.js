@@ -36,12 +36,19 @@ async function register(context) {
   store.set({ offline: "saving" });
   const worker = (await container.ready).active;
   worker?.postMessage({ type: "teachkit:keep", files: filesInUse(context) });
+  context.services.fetched.clear(); // the worker has its copy: the page need not hold 9 MB more
   ask(worker);
 }
 
 // Once the page is ready, so caching the site never competes with loading the model.
 export function start(context) {
-  if (!hostedOverHttp(context.options)) return;
+  if (!hostedOverHttp(context.options)) {
+    context.services.fetched.clear(); // no service worker to hand them to
+    return;
+  }
   // Refused (a private window, an embedding page's settings): the page works as before, online.
-  register(context).catch(() => context.store.set({ offline: "none" }));
+  register(context).catch(() => {
+    context.services.fetched.clear();
+    context.store.set({ offline: "none" });
+  });
 }

@@ -228,8 +228,8 @@ export const actions = {
         if (store.get().training.state === "training")
           throw new TeachkitError("busy", "Training is already running.");
       }
-      const { dataset, settings } = store.get();
-      if (store.get().regression) checkValues(store.get().regression, dataset);
+      const { dataset, settings, regression } = store.get();
+      if (regression) checkValues(regression, dataset);
       const empty = emptyClasses(dataset);
       if (empty.length) {
         store.set({ training: { ...store.get().training, state: "error" } });

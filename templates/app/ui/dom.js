@@ -47,3 +47,8 @@ export function enable(control, refusal) {
 export function changed(state, previous, keys) {
   return !previous || keys.some((key) => state[key] !== previous[key]);
 }
+
+// A CSS custom property of the page's theme (e.g. "--primary"), for what draws on a canvas.
+export function cssColor(root, name, fallback) {
+  return getComputedStyle(root).getPropertyValue(name).trim() || fallback;
+}

@@ -6,7 +6,7 @@ import { Chart, Legend, LinearScale, PointElement, ScatterController, Tooltip } 
 import { currentUmap, mapCurrent, mapPoints, nearestCentre, shownMethod } from "../features/embedding_map.js";
 import { centres } from "../projection.js";
 import { byActions, showNotice } from "./messages.js";
-import { byTestId, el, enable } from "./dom.js";
+import { byTestId, cssColor, el, enable } from "./dom.js";
 
 Chart.register(ScatterController, PointElement, LinearScale, Legend, Tooltip);
 
@@ -27,10 +27,6 @@ const COLOURS = [
   "#1f2328",
 ];
 const NAMES = { pca: "PCA", umap: "UMAP" };
-
-function cssColor(root, name, fallback) {
-  return getComputedStyle(root).getPropertyValue(name).trim() || fallback;
-}
 
 function round(value) {
   return (Math.round(value * 100) / 100).toFixed(2);

@@ -11,13 +11,9 @@ import {
   Tooltip,
 } from "chart.js";
 import { formatValue } from "../features/regression.js";
-import { byTestId, el } from "./dom.js";
+import { byTestId, cssColor, el } from "./dom.js";
 
 Chart.register(ScatterController, LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
-
-function cssColor(root, name, fallback) {
-  return getComputedStyle(root).getPropertyValue(name).trim() || fallback;
-}
 
 // The held-back samples as points, and a reference line (the diagonal, or zero error).
 function scatterChart(canvas, xTitle, yTitle, referenceLabel) {

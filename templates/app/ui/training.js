@@ -12,7 +12,7 @@ import {
 } from "chart.js";
 import { nextStep } from "../next_step.js";
 import { byActions, showNotice } from "./messages.js";
-import { byTestId, el, enable, percent } from "./dom.js";
+import { byTestId, cssColor, el, enable, percent } from "./dom.js";
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Legend, Tooltip);
 
@@ -28,10 +28,6 @@ const STATUS = {
 };
 // Fewer held-back samples than this make a class's accuracy a matter of luck.
 const FEW_HELD_BACK = 3;
-
-function cssColor(root, name, fallback) {
-  return getComputedStyle(root).getPropertyValue(name).trim() || fallback;
-}
 
 function lineChart(canvas, title, yMax) {
   const primary = cssColor(canvas, "--primary", "#1f6feb");
