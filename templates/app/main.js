@@ -133,11 +133,6 @@ function createContext(project) {
 function main() {
   const project = JSON.parse(document.getElementById("teachkit-project").textContent);
   const context = createContext(project);
-  mountPage(document.body, {
-    store: context.store,
-    can: context.actions.can,
-    dispatch: (name, args = []) => context.actions.dispatch(name, args, { source: "ui" }),
-  });
   const ready = session
     .boot(context)
     // What each feature does once the page is ready (cloud: what this browser published).
@@ -149,6 +144,12 @@ function main() {
       },
     );
   ready.catch(() => {}); // reported on the page; a caller awaiting `ready` hears it too
+  // After boot has started fetching the model: the views show whatever the store holds by then.
+  mountPage(document.body, {
+    store: context.store,
+    can: context.actions.can,
+    dispatch: (name, args = []) => context.actions.dispatch(name, args, { source: "ui" }),
+  });
   const api = createPageApi({ ...context, ready });
   window.teachkit = api;
   connectHost(api, context);

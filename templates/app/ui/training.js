@@ -186,7 +186,14 @@ export function mountTraining(root, { state: initial, can, dispatch }) {
   trainButton.addEventListener("click", () => dispatch("train"));
   stopButton.addEventListener("click", () => dispatch("stopTraining"));
 
+  // Made with the first epoch: a page that is not training yet draws no charts, and Chart.js's
+  // setup (about 100 ms) stays out of the page's start.
   function renderCharts(history) {
+    if (!charts && !history.length) {
+      for (const id of ["chart-loss", regression ? "chart-error" : "chart-accuracy"])
+        byTestId(root, id).dataset.points = "0";
+      return;
+    }
     charts ??= {
       loss: lineChart(byTestId(root, "chart-loss"), "loss", undefined),
       measure: regression
