@@ -129,25 +129,48 @@ function showChanges(context, saved, kinds) {
   context.notify("Updated with the changes made in another tab.");
 }
 
-async function restore(context) {
+// Opens IndexedDB and reads the stored session while the model loads (the two are independent):
+// {saved}, {openError} or {loadError}; null for a prediction-only page, which stores nothing.
+async function readStored(context) {
   const { options, project, services, store } = context;
-  const modelKey = project.model.fingerprint;
-  // A prediction-only page is its baked model and nothing else: nothing to store.
-  if (project.page?.mode === "predict") {
-    useBakedModel(context);
-    return;
-  }
+  if (project.page?.mode === "predict") return null;
   try {
     services.storage = await Storage.open(options.storeName);
   } catch (error) {
-    context.notify(`${error.message} Samples will be lost when the page closes.`, "error");
-    return;
+    return { openError: error };
   }
   // Listening before reading: a change made while this reads is heard, and shown once ready.
   startSync(context, (saved, kinds) => showChanges(context, saved, kinds));
   try {
     // A fresh page stores its classes in the same transaction that found none.
-    const saved = await services.storage.load({ classes: store.get().dataset.classes, modelKey });
+    return {
+      saved: await services.storage.load({
+        classes: store.get().dataset.classes,
+        modelKey: project.model.fingerprint,
+      }),
+    };
+  } catch (error) {
+    return { loadError: error };
+  }
+}
+
+// Shows what readStored read, once the model is ready (a session stored with another base model is
+// embedded again).
+async function restore(context, stored) {
+  const { project, services, store } = context;
+  const modelKey = project.model.fingerprint;
+  // A prediction-only page is its baked model and nothing else.
+  if (!stored) {
+    useBakedModel(context);
+    return;
+  }
+  if (stored.openError) {
+    context.notify(`${stored.openError.message} Samples will be lost when the page closes.`, "error");
+    return;
+  }
+  try {
+    if (stored.loadError) throw stored.loadError;
+    const { saved } = stored;
     if (saved.started) {
       // A new visitor of a site built with --trained starts from its model.
       if (useBakedModel(context)) {
@@ -188,6 +211,7 @@ function loadProblem({ options }, error) {
 // cannot load.
 export async function boot(context) {
   const { store } = context;
+  const stored = readStored(context);
   try {
     await startModel(context);
   } catch (error) {
@@ -195,7 +219,7 @@ export async function boot(context) {
     context.notify(loadProblem(context, error), "error");
     throw error;
   }
-  await restore(context);
+  await restore(context, await stored);
   store.set({ status: "ready" });
   // For benchmarks and host pages: when samples can be added, and when a prediction can be made.
   performance.mark("teachkit:ready");
