@@ -214,47 +214,70 @@ function createCard(item, dispatch, spec) {
   };
 }
 
+// What a thumbnail is called; `number` counts from the class's first sample, so an item keeps its
+// label while newer samples push older ones out of view.
+function thumbnailLabel(sample, number, className, spec) {
+  const value = spec ? `, ${formatValue(spec, sample.value)}` : "";
+  return `Sample ${number} of ${className}${value}; press Delete to remove it`;
+}
+
+function thumbnailItem(sample, number, label, thumbnails, spec) {
+  return el(
+    "li",
+    { dataset: { sampleId: sample.id, label } },
+    el(
+      "button",
+      {
+        type: "button",
+        class: "thumb",
+        tabindex: "-1",
+        dataset: { sampleId: sample.id },
+        "aria-label": label,
+      },
+      el("img", { src: thumbnails.url(sample), alt: "", width: "48", height: "48" }),
+      spec ? el("span", { class: "thumb-value" }, formatValue(spec, sample.value)) : "",
+    ),
+    el(
+      "button",
+      {
+        type: "button",
+        class: "remove",
+        tabindex: "-1",
+        dataset: { sampleId: sample.id },
+        "aria-label": `Delete sample ${number}`,
+      },
+      "×",
+    ),
+  );
+}
+
+// Items already shown with the same label are kept, so adding a sample costs one new item, not
+// all of them again (100 uploads re-rendered 40 items each before).
 function renderThumbnails(parts, samples, thumbnails, className, spec) {
   const shown = samples.slice(-SHOWN_THUMBNAILS);
   const key = shown.map((sample) => sample.id).join();
   if (key === parts.shown) return;
   parts.shown = key;
   const focused = parts.thumbs.contains(document.activeElement);
-  parts.thumbs.replaceChildren(
-    ...shown.map((sample, index) =>
-      el(
-        "li",
-        {},
-        el(
-          "button",
-          {
-            type: "button",
-            class: "thumb",
-            tabindex: index === shown.length - 1 ? "0" : "-1",
-            dataset: { sampleId: sample.id },
-            "aria-label": `Sample ${index + 1} of ${className}${
-              spec ? `, ${formatValue(spec, sample.value)}` : ""
-            }; press Delete to remove it`,
-          },
-          el("img", { src: thumbnails.url(sample), alt: "", width: "48", height: "48" }),
-          spec ? el("span", { class: "thumb-value" }, formatValue(spec, sample.value)) : "",
-        ),
-        el(
-          "button",
-          {
-            type: "button",
-            class: "remove",
-            tabindex: "-1",
-            dataset: { sampleId: sample.id },
-            "aria-label": `Delete sample ${index + 1}`,
-          },
-          "×",
-        ),
-      ),
-    ),
-  );
-  if (focused) parts.thumbs.querySelector('.thumb[tabindex="0"]')?.focus();
+  const current = new Map(Array.from(parts.thumbs.children, (item) => [item.dataset.sampleId, item]));
   const hidden = samples.length - shown.length;
+  const items = shown.map((sample, index) => {
+    const number = hidden + index + 1;
+    const label = thumbnailLabel(sample, number, className, spec);
+    const kept = current.get(sample.id);
+    return kept?.dataset.label === label ? kept : thumbnailItem(sample, number, label, thumbnails, spec);
+  });
+  const wanted = new Set(items);
+  for (const item of Array.from(parts.thumbs.children)) if (!wanted.has(item)) item.remove();
+  // What is left is in order (samples only come and go); the new ones go after it.
+  const left = Array.from(parts.thumbs.children);
+  if (left.every((item, index) => item === items[index])) parts.thumbs.append(...items.slice(left.length));
+  else parts.thumbs.replaceChildren(...items);
+  // One tab stop in the list: the newest sample.
+  for (const button of parts.thumbs.querySelectorAll('.thumb[tabindex="0"]')) button.tabIndex = -1;
+  const newest = items.at(-1)?.querySelector(".thumb");
+  if (newest) newest.tabIndex = 0;
+  if (focused) newest?.focus();
   parts.more.textContent = hidden > 0 ? `…and ${hidden} more` : "";
 }
 
