@@ -4,7 +4,7 @@
 // The visitor's settings are stored as what they changed from the project's, so a page whose
 // author changes a default or a bound keeps working.
 import { TeachkitError, refusal } from "../core/errors.js";
-import { createHead, evaluate, evaluateRegression, restoreHead } from "../head.js";
+import { createHead, evaluate, evaluateRegression, restoreHead, yieldToBrowser } from "../head.js";
 import { applySettings, mergeKnownSettings } from "../settings.js";
 import { commit } from "./dataset_writes.js";
 import { whenReady } from "./guards.js";
@@ -276,6 +276,7 @@ export const actions = {
         head.kind === "regression"
           ? evaluateRegression(head, validation)
           : { ...evaluate(head, validation), onValidation: validation.length > 0 };
+      await yieldToBrowser(); // the evaluation's slice ends here; the panels redraw in the next
       const record = {
         model: head.toJSON(),
         classIds,
