@@ -22,41 +22,18 @@ export function liteRtUrls(build, base) {
   return { glueUrl: new URL(files.glue, base).href, wasmUrl: new URL(files.wasm, base).href };
 }
 
-// How the glue gets its WebAssembly: a module the page compiled once (WebAssembly.Module), its
-// bytes (from file:// nothing can be fetched), or its URL.
-function wasmSource({ wasmUrl, wasmBinary, wasmModule }) {
-  if (wasmModule)
-    return {
-      instantiateWasm(imports, done) {
-        WebAssembly.instantiate(wasmModule, imports).then((instance) => done(instance, wasmModule));
-        return {};
-      },
-    };
-  return wasmBinary ? { wasmBinary } : { locateFile: () => wasmUrl };
-}
-
-async function startRuntime(runtime) {
-  const { glueUrl } = runtime;
-  // Emscripten's glue reads self.Module when its factory runs: in a worker it cannot work out
-  // where the wasm is by itself.
+// Emscripten's glue reads self.Module when its factory runs: the WebAssembly comes as a module the
+// page compiled once (in a worker the glue could not work out where the file is by itself).
+async function startRuntime({ glueUrl, wasmModule }) {
   self.Module = {
-    ...wasmSource(runtime),
+    instantiateWasm(imports, done) {
+      WebAssembly.instantiate(wasmModule, imports).then((instance) => done(instance, wasmModule));
+      return {};
+    },
     // LiteRT writes its informational lines to stderr, which a browser would show as errors.
     printErr: (text) => (text.startsWith("INFO:") ? console.debug(text) : console.warn(text)),
   };
-  if (glueUrl) {
-    await loadLiteRt(glueUrl);
-    return;
-  }
-  // The glue came inside this worker's own script (a single file: nothing can be fetched from
-  // file://), so ModuleFactory is defined already; LiteRT.js would import it again by URL.
-  const importScripts = self.importScripts;
-  self.importScripts = () => {};
-  try {
-    await loadLiteRt("inlined-glue.js");
-  } finally {
-    self.importScripts = importScripts;
-  }
+  await loadLiteRt(glueUrl);
 }
 
 export class LiteRtModel {
@@ -66,12 +43,10 @@ export class LiteRtModel {
     this.input = new Float32Array(inputSize * inputSize * 3);
   }
 
-  // `source` is the .tflite's URL or its bytes; `runtime` is {glueUrl} with wasmModule, wasmBinary or
-  // wasmUrl (see wasmSource), or {wasmBinary} alone when the glue is inlined.
-  static async load(source, inputSize, runtime) {
+  // `bytes` is the .tflite; `runtime` is {glueUrl, wasmModule}: the glue script's URL and the
+  // WebAssembly module it runs.
+  static async load(bytes, inputSize, runtime) {
     await startRuntime(runtime);
-    const bytes =
-      typeof source === "string" ? new Uint8Array(await (await fetch(source)).arrayBuffer()) : source;
     const model = new LiteRtModel(await loadAndCompile(bytes, { accelerator: "wasm" }), inputSize);
     // The first run allocates XNNPACK's buffers; do it before anyone waits for an answer.
     await model.embed(new ImageData(inputSize, inputSize));
