@@ -8,6 +8,10 @@ tf.lite.Interpreter(num_threads=1) with XNNPACK. Pages: LiteRT.js relaxed SIMD b
 default two workers and in one (?workers=1), its compat build (?litert=compat), and TF.js. Also
 the sites' sizes (raw and gzip) and what the build measured for each .tflite candidate.
 
+Two rows explain the LiteRT.js times: the shipped int8 .tflite itself in tf.lite.Interpreter
+(native XNNPACK, 1 thread, so int8 against fp32 natively), and how this browser computes
+WebAssembly's relaxed dot product, which decides which int8 kernels XNNPACK runs in the page.
+
 Usage: python bench/litert.py [--runs N] [--out DIR]
 """
 
@@ -51,6 +55,64 @@ def site_size(site: Path) -> dict:
     return {"raw_mb": round(raw / 1e6, 2), "gzip_mb": round(packed / 1e6, 2)}
 
 
+# XNNPACK chooses its int8 matrix kernels in WebAssembly by testing the browser's
+# i32x4.relaxed_dot_i8x16_i7x16_add_s on bytes of 0x80 and 0xff (XNNPACK src/configs/
+# hardware-config.c): its fast dot-product kernels run only where the answer equals the signed × signed
+# or the signed × unsigned sum without saturation; otherwise it falls back to 16-bit multiplies. This
+# module is wat2wasm of:
+#   (module (memory (export "mem") 1) (func (export "run")
+#     (v128.store (i32.const 0) (i32x4.relaxed_dot_i8x16_i7x16_add_s
+#       (v128.const i32x4 0x80808080 0x80808080 0x80808080 0x80808080)
+#       (v128.const i32x4 0x80808080 0xffff8080 0x8080ffff 0xffffffff) (v128.const i32x4 0 0 0 0)))
+#     (v128.store (i32.const 16) (i32x4.relaxed_dot_i8x16_i7x16_add_s
+#       (v128.const i32x4 0x01000000 0x00010000 0x00000100 0x00000001)
+#       (v128.const i32x4 0x80000000 0x00800000 0x00008000 0x00000080) (v128.const i32x4 0 0 0 0)))))
+RELAXED_DOT_PROBE = (
+    "0061736d01000000010401600000030201000503010001070d02036d656d02000372756e00000a8301018001004100"
+    "fd0c80808080808080808080808080808080fd0c808080808080ffffffff8080fffffffffd0c000000000000000000"
+    "00000000000000fd9302fd0b04004110fd0c00000001000001000001000001000000fd0c0000008000008000008000"
+    "0080000000fd0c00000000000000000000000000000000fd9302fd0b04000b"
+)
+RELAXED_DOT_JS = """async (hex) => {
+  const bytes = new Uint8Array(hex.match(/../g).map((pair) => parseInt(pair, 16)));
+  const { instance } = await WebAssembly.instantiate(bytes);
+  instance.exports.run();
+  return Array.from(new Int32Array(instance.exports.mem.buffer, 0, 8));
+}"""
+# The first four lanes for each reading of the operands (the last four are the same check, mirrored).
+RELAXED_DOT_READINGS = {
+    "signed × signed (XNNPACK's sdot kernels)": [65536, 33024, 33024, 512],
+    "signed × unsigned, exact (XNNPACK's usdot kernels)": [-65536, -98048, -98048, -130560],
+}
+
+
+def relaxed_dot(page: object) -> dict:
+    lanes = page.evaluate(RELAXED_DOT_JS, RELAXED_DOT_PROBE)[:4]
+    reading = next((name for name, want in RELAXED_DOT_READINGS.items() if lanes == want), None)
+    return {
+        "lanes": lanes,
+        "reading": reading or "neither: saturated 16-bit sums (x86 pmaddubsw)",
+        "xnnpack_int8_kernels": "dot-product" if reading else "16-bit multiplies (plain SIMD)",
+    }
+
+
+def shipped_tflite_ms(site: Path, runs: int) -> float:
+    """The page's own .tflite in tf.lite.Interpreter with XNNPACK, 1 thread, on the bench photo."""
+    import tensorflow as tf
+
+    interpreter = tf.lite.Interpreter(model_path=str(site / "model" / "model.tflite"), num_threads=1)
+    interpreter.allocate_tensors()
+    source = interpreter.get_input_details()[0]["index"]
+    x = bench.reference_pixels()
+
+    def invoke() -> None:
+        interpreter.set_tensor(source, x)
+        interpreter.invoke()
+
+    bench.timed_ms(invoke, 3)
+    return bench.median(bench.timed_ms(invoke, runs))
+
+
 def load_average() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
@@ -86,6 +148,8 @@ def measure(runs: int, work: Path) -> dict:
                 for step in ("embed", "eight"):
                     times[name].setdefault(step, []).extend(block["times"][step])
             times["tflite_xnnpack"]["embed"] += bench.timed_ms(reference.run, 10)
+            times["tflite_xnnpack"].setdefault("shipped", []).append(shipped_tflite_ms(sites["auto"], 10))
+        dot = relaxed_dot(next(iter(tabs.values())).page)
         for tab in tabs.values():
             tab.close()
         browser.close()
@@ -103,6 +167,8 @@ def measure(runs: int, work: Path) -> dict:
     manifest = json.loads((sites["auto"] / "manifest.json").read_text())
     return {
         "native_tflite_fp32_1_thread_ms": round(native, 1),
+        "native_shipped_int8_tflite_1_thread_ms": round(bench.median(times["tflite_xnnpack"]["shipped"]), 1),
+        "relaxed_dot": dot,
         "pages": pages,
         "summaries": summaries,
         "sizes": {runtime: site_size(site) for runtime, site in sites.items()},
@@ -117,7 +183,12 @@ def measure(runs: int, work: Path) -> dict:
 def markdown(results: dict) -> str:
     native = results["native_tflite_fp32_1_thread_ms"]
     lines = [
-        f"Native TFLite + XNNPACK fp32, 1 thread: {native} ms (same run).",
+        f"Native TFLite + XNNPACK fp32, 1 thread: {native} ms (same run); the shipped int8 .tflite "
+        f"natively: {results['native_shipped_int8_tflite_1_thread_ms']} ms.",
+        "",
+        f"This browser's relaxed dot product gives {results['relaxed_dot']['lanes']}: "
+        f"{results['relaxed_dot']['reading']}, so XNNPACK's int8 kernels in the page use "
+        f"{results['relaxed_dot']['xnnpack_int8_kernels']}.",
         "",
         "| page | one image | eight at once (per image) | one image / native |",
         "| --- | --- | --- | --- |",
