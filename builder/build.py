@@ -153,6 +153,7 @@ def build_site(
         _bundle(toolchain, templates_dir() / "app" / "service_worker.js", staging / "sw.js")
         if runtime.name == "litert":
             _bundle(toolchain, templates_dir() / "app" / "litert_worker.js", staging / "litert-worker.js")
+            _bundle(toolchain, templates_dir() / "app" / "litert_start.js", staging / "litert-start.js")
         progress.advance()
         # For host pages: an ES module, and a classic script for hosts opened from file://.
         embed_entry = templates_dir() / "app" / "embed.js"
@@ -177,6 +178,7 @@ def build_site(
             runtime=runtime.name,
             litert_files=toolchain.litert_files() if runtime.name == "litert" else [],
             litert_worker_script=staging / "litert-worker.js",
+            litert_start_script=staging / "litert-start.js",
             litert_version=toolchain.package_version("@litertjs/core"),
             baked=baked_model(trained, with_samples) if trained is not None else None,
             notices=site_notices(toolchain, model, sorted(staging.glob("*.meta.json"))),

@@ -86,6 +86,7 @@ class SiteInputs:
     runtime: str = "tfjs"  # what runs the base model: "litert" or "tfjs" (builder/runtime.py)
     litert_files: list[Path] = ()  # LiteRT.js's glue scripts and WebAssembly builds
     litert_worker_script: Path | None = None  # runs the .tflite off the page's thread
+    litert_start_script: Path | None = None  # starts fetching LiteRT.js's files from the <head>
     litert_version: str | None = None
 
 
@@ -162,6 +163,7 @@ def _render_page(inputs: SiteInputs, logo: str | None, csp: str, single_file: di
         logo=logo,
         csp=csp,
         single_file=single_file,
+        litert_start=inputs.runtime == "litert" and single_file is None,
     )
 
 
@@ -190,6 +192,7 @@ def render_hosted(inputs: SiteInputs, site: Path) -> None:
         # The TF.js graph model stays in model/: the page falls back to it and Download model ships it.
         shutil.copyfile(inputs.model.tflite, site / LITERT_MODEL)
         shutil.copyfile(inputs.litert_worker_script, site / "litert-worker.js")
+        shutil.copyfile(inputs.litert_start_script, site / "litert-start.js")
         for path in inputs.litert_files:
             shutil.copyfile(path, site / "wasm" / path.name)
     shutil.copyfile(inputs.umap_worker_script, site / "umap-worker.js")

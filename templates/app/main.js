@@ -89,10 +89,7 @@ function createContext(project) {
       wasmBinaries: embedded?.wasmBinaries ?? {},
       model: embedded?.model ?? new URL("model/model.json", document.baseURI).href,
       workerUrl: embedded ? embedded.workerUrl : new URL("embed-worker.js", document.baseURI).href,
-      // LiteRT.js, when the build chose it for the base model (hosted builds).
-      requestedLiteRtBuild: parameters.get("litert"),
-      liteRtModel: new URL("model/model.tflite", document.baseURI).href,
-      liteRtWasmBase: new URL("wasm/", document.baseURI).href,
+      // LiteRT.js, when the build chose it for the base model (hosted builds; its files: litert_files.js).
       liteRtWorkerUrl: new URL("litert-worker.js", document.baseURI).href,
       umapWorkerUrl: embedded ? embedded.umapWorkerUrl : new URL("umap-worker.js", document.baseURI).href,
       storeName: storeName(),

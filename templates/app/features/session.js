@@ -4,7 +4,8 @@
 import { chooseBackend, resolveWasmPaths } from "../backend.js";
 import { Dataset } from "../dataset.js";
 import { settleEmbedder, startWorkerPool } from "../embedder.js";
-import { BUILD_LABELS, chooseLiteRtBuild, liteRtUrls } from "../litert_model.js";
+import { liteRtFiles } from "../litert_files.js";
+import { BUILD_LABELS } from "../litert_model.js";
 import { Storage } from "../storage.js";
 import { reembed } from "./samples.js";
 import { startSync } from "./sync.js";
@@ -32,46 +33,18 @@ function showEmbedder({ store }, embedder, liteRt) {
 }
 
 // What LiteRT.js needs when the build chose it for the base model (project.model.runtime), else null:
-// the build this browser runs, the .tflite and where the runtime's files are.
+// the build this browser runs, the .tflite and the compiled WebAssembly. The bytes go to the
+// service worker too (features/offline.js), which keeps this build of LiteRT.js only once it is used.
 async function liteRtSetup({ options, project, services }) {
   if (project.model.runtime !== "litert") return null;
-  const build = await chooseLiteRtBuild(options.requestedLiteRtBuild);
-  const { glueUrl, wasmUrl } = liteRtUrls(build, options.liteRtWasmBase);
-  // Fetched and compiled once here and handed to every worker: two workers fetching the same 9 MB
-  // WebAssembly and 5 MB model at once could each download them. The bytes go to the service
-  // worker too (features/offline.js), which keeps this build of LiteRT.js only once it is used.
-  const [modelSource, wasm] = await Promise.all([fetchBytes(options.liteRtModel), fetchWasm(wasmUrl)]);
-  services.fetched.set(wasmUrl, wasm.bytes);
+  const files = await liteRtFiles();
+  services.fetched.set(files.wasmUrl, files.wasm.bytes);
   return {
-    build,
-    modelSource,
-    runtime: { glueUrl, wasmModule: wasm.module },
+    build: files.build,
+    modelSource: files.model,
+    runtime: { glueUrl: files.glueUrl, wasmModule: files.wasm.module },
     workerUrl: options.liteRtWorkerUrl,
   };
-}
-
-async function fetched(url) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url} could not be loaded (HTTP ${response.status}).`);
-  return response;
-}
-
-async function fetchBytes(url) {
-  return new Uint8Array(await (await fetched(url)).arrayBuffer());
-}
-
-// Compiled while it downloads (a host that does not send it as application/wasm: once it is in);
-// the bytes kept for the service worker.
-async function fetchWasm(url) {
-  const response = await fetched(url);
-  const bytes = response
-    .clone()
-    .arrayBuffer()
-    .then((buffer) => new Uint8Array(buffer));
-  const module = await WebAssembly.compileStreaming(response).catch(async () =>
-    WebAssembly.compile(await bytes),
-  );
-  return { module, bytes: await bytes };
 }
 
 async function startModel(context) {
