@@ -35,8 +35,10 @@ async function register(context) {
     });
   store.set({ offline: "saving" });
   const worker = (await container.ready).active;
-  worker?.postMessage({ type: "teachkit:keep", files: filesInUse(context) });
-  context.services.fetched.clear(); // the worker has its copy: the page need not hold 9 MB more
+  const files = filesInUse(context);
+  // Moved, not copied: the page lets go of them anyway.
+  worker?.postMessage({ type: "teachkit:keep", files }, worker ? files.map(({ bytes }) => bytes.buffer) : []);
+  context.services.fetched.clear(); // the worker has them: the page need not hold 9 MB more
   ask(worker);
 }
 
