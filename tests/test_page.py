@@ -43,6 +43,37 @@ def test_upload_train_and_predict_held_out_photos(surfaces_site, serve_site, ope
     assert session.console_errors == []
 
 
+def test_the_grid_keeps_the_newest_40_thumbnails_numbered_within_their_class(
+    surfaces_site, serve_site, open_page, texture_files
+):
+    """Past 40 samples the oldest leave the grid; each thumbnail keeps its number in the class while
+    newer ones arrive, and deleting one renumbers those after it."""
+    server = serve_site(surfaces_site)
+    page = open_page(server.url).page
+    wait_ready(page)
+    files = [
+        *texture_files["brick"]["train"],
+        *texture_files["grass"]["train"],
+        *texture_files["gravel"]["train"][:5],
+    ]
+    upload(page, "Brick", files, 45)
+    grid = card(page, "Brick").locator('[data-testid="thumbnails"]')
+
+    def numbers() -> list[int]:
+        labels = grid.locator(".thumb").evaluate_all("(buttons) => buttons.map((b) => b.ariaLabel)")
+        assert all(label.endswith(" of Brick; press Delete to remove it") for label in labels), labels
+        return [int(label.split()[1]) for label in labels]
+
+    assert numbers() == list(range(6, 46))
+    expect(card(page, "Brick").locator(".more")).to_have_text("…and 5 more")
+    assert grid.locator('.thumb[tabindex="0"]').get_attribute("aria-label").startswith("Sample 45 ")
+
+    grid.locator(".remove").nth(24).click()  # sample 30
+    expect(card(page, "Brick").locator('[data-testid="sample-count"]')).to_have_text("44")
+    expect(card(page, "Brick").locator(".more")).to_have_text("…and 4 more")
+    assert numbers() == list(range(5, 45))
+
+
 def test_reload_restores_samples_and_the_trained_head(surfaces_site, serve_site, open_page, texture_files):
     server = serve_site(surfaces_site)
     session = open_page(server.url)
