@@ -6,6 +6,7 @@ import { Chart, Legend, LinearScale, PointElement, ScatterController, Tooltip } 
 import { currentUmap, mapCurrent, mapPoints, nearestCentre, shownMethod } from "../features/embedding_map.js";
 import { centres } from "../projection.js";
 import { byActions, showNotice } from "./messages.js";
+import { chartColours, chartOptions } from "./charts.js";
 import { byTestId, cssColor, el, enable } from "./dom.js";
 
 Chart.register(ScatterController, PointElement, LinearScale, Legend, Tooltip);
@@ -33,42 +34,35 @@ function round(value) {
 }
 
 function scatterChart(canvas, external) {
-  const text = cssColor(canvas, "--text", "#1f2328");
+  const { text } = chartColours(canvas);
+  const unlabelled = () => ({ ticks: { display: false }, grid: { color: "rgb(128 128 128 / 20%)" } });
   return new Chart(canvas, {
     type: "scatter",
     data: { datasets: [] },
-    options: {
-      animation: false,
-      responsive: true,
-      maintainAspectRatio: false,
-      plugins: {
+    options: chartOptions(
+      text,
+      { x: unlabelled(), y: unlabelled() },
+      {
         legend: {
-          labels: {
-            color: text,
-            usePointStyle: true,
-            boxWidth: 8,
-            // One filled circle per class (its points' styles vary), the cross for the current image.
-            generateLabels: (chart) =>
-              Chart.defaults.plugins.legend.labels.generateLabels(chart).map((label) => {
-                const dataset = chart.data.datasets[label.datasetIndex];
-                const style = dataset.legendStyle ?? "circle";
-                return {
-                  ...label,
-                  pointStyle: style,
-                  fillStyle: dataset.borderColor,
-                  strokeStyle: dataset.borderColor,
-                };
-              }),
-            sort: (a, b) => a.datasetIndex - b.datasetIndex,
-          },
+          usePointStyle: true,
+          boxWidth: 8,
+          // One filled circle per class (its points' styles vary), the cross for the current image.
+          generateLabels: (chart) =>
+            Chart.defaults.plugins.legend.labels.generateLabels(chart).map((label) => {
+              const dataset = chart.data.datasets[label.datasetIndex];
+              const style = dataset.legendStyle ?? "circle";
+              return {
+                ...label,
+                pointStyle: style,
+                fillStyle: dataset.borderColor,
+                strokeStyle: dataset.borderColor,
+              };
+            }),
+          sort: (a, b) => a.datasetIndex - b.datasetIndex,
         },
-        tooltip: { enabled: false, external },
+        plugins: { tooltip: { enabled: false, external } },
       },
-      scales: {
-        x: { ticks: { display: false }, grid: { color: "rgb(128 128 128 / 20%)" } },
-        y: { ticks: { display: false }, grid: { color: "rgb(128 128 128 / 20%)" } },
-      },
-    },
+    ),
   });
 }
 

@@ -11,37 +11,23 @@ import {
   Tooltip,
 } from "chart.js";
 import { formatValue } from "../features/regression.js";
-import { byTestId, cssColor, el } from "./dom.js";
+import { chartColours, chartOptions, referenceLine, titledAxis } from "./charts.js";
+import { byTestId, el } from "./dom.js";
 
 Chart.register(ScatterController, LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
 
 // The held-back samples as points, and a reference line (the diagonal, or zero error).
 function scatterChart(canvas, xTitle, yTitle, referenceLabel) {
-  const primary = cssColor(canvas, "--primary", "#1f6feb");
-  const text = cssColor(canvas, "--text", "#1f2328");
-  const axis = (title) => ({ title: { display: true, text: title, color: text }, ticks: { color: text } });
+  const { primary, text } = chartColours(canvas);
   return new Chart(canvas, {
     type: "scatter",
     data: {
       datasets: [
         { label: "held-back examples", data: [], borderColor: primary, backgroundColor: primary },
-        {
-          type: "line",
-          label: referenceLabel,
-          data: [],
-          borderColor: "#d1242f",
-          borderDash: [6, 4],
-          pointRadius: 0,
-        },
+        { type: "line", ...referenceLine(referenceLabel) },
       ],
     },
-    options: {
-      animation: false,
-      responsive: true,
-      maintainAspectRatio: false,
-      plugins: { legend: { labels: { color: text } } },
-      scales: { x: axis(xTitle), y: axis(yTitle) },
-    },
+    options: chartOptions(text, { x: titledAxis(xTitle, text), y: titledAxis(yTitle, text) }),
   });
 }
 

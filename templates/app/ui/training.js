@@ -12,7 +12,8 @@ import {
 } from "chart.js";
 import { nextStep } from "../next_step.js";
 import { byActions, showNotice } from "./messages.js";
-import { byTestId, cssColor, el, enable, percent } from "./dom.js";
+import { chartColours, chartOptions, referenceLine, titledAxis } from "./charts.js";
+import { byTestId, el, enable, percent } from "./dom.js";
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Legend, Tooltip);
 
@@ -30,37 +31,20 @@ const STATUS = {
 const FEW_HELD_BACK = 3;
 
 function lineChart(canvas, title, yMax) {
-  const primary = cssColor(canvas, "--primary", "#1f6feb");
-  const text = cssColor(canvas, "--text", "#1f2328");
+  const { primary, text } = chartColours(canvas);
   return new Chart(canvas, {
     type: "line",
     data: {
       labels: [],
       datasets: [
         { label: "training", data: [], borderColor: primary, backgroundColor: primary, pointRadius: 0 },
-        {
-          label: "validation",
-          data: [],
-          borderColor: "#d1242f",
-          backgroundColor: "#d1242f",
-          borderDash: [6, 4],
-          pointRadius: 0,
-        },
+        referenceLine("validation"),
       ],
     },
-    options: {
-      animation: false,
-      responsive: true,
-      maintainAspectRatio: false,
-      plugins: { title: { display: false }, legend: { labels: { color: text } } },
-      scales: {
-        x: {
-          title: { display: true, text: "epoch", color: text },
-          ticks: { color: text, maxTicksLimit: 10 },
-        },
-        y: { title: { display: true, text: title, color: text }, min: 0, max: yMax, ticks: { color: text } },
-      },
-    },
+    options: chartOptions(text, {
+      x: titledAxis("epoch", text, { ticks: { maxTicksLimit: 10 } }),
+      y: titledAxis(title, text, { min: 0, max: yMax }),
+    }),
   });
 }
 
