@@ -79,7 +79,8 @@ RELAXED_DOT_JS = """async (hex) => {
   instance.exports.run();
   return Array.from(new Int32Array(instance.exports.mem.buffer, 0, 8));
 }"""
-# The first four lanes for each reading of the operands (the last four are the same check, mirrored).
+# The first four lanes for each reading of the operands (the last four only tell, with small numbers,
+# whether the second operand counts as signed).
 RELAXED_DOT_READINGS = {
     "signed × signed (XNNPACK's sdot kernels)": [65536, 33024, 33024, 512],
     "signed × unsigned, exact (XNNPACK's usdot kernels)": [-65536, -98048, -98048, -130560],
