@@ -73,6 +73,34 @@ def test_page_embeddings_match_python(quantization, workers, lite0_sites, serve_
     assert session.console_errors == []
 
 
+@pytest.mark.parametrize("workers", [None, 0], ids=["in-workers", "on-the-page"])
+def test_single_file_embeddings_match_python_from_a_file_url(
+    workers, surfaces_single_file, open_page, probe_files
+):
+    """The single file (TF.js, its model and WASM inside the page) opened from file://, in workers
+    (which get them as bytes) and on the page (?workers=0)."""
+    manifest = json.loads((surfaces_single_file.parent / "manifest.json").read_text())
+    assert manifest["runtime"] == "tfjs"
+    query = "" if workers is None else f"?workers={workers}"
+    session = open_page(surfaces_single_file.as_uri() + query)
+
+    embeddings = embed_in_page(session, probe_files)
+
+    assert len(embeddings) >= 4
+    for name, vector in embeddings.items():
+        reference = np.array(manifest["probe_embeddings"][name], dtype=np.float32)
+        similarity = cosine(vector, reference)
+        assert similarity >= 0.99, f"single file {name}: cosine {similarity:.4f} to the Python embedding"
+    backend = session.page.locator('[data-testid="backend"]')
+    expect(backend).to_have_attribute("data-runtime", "tfjs")
+    expected_workers = (
+        min(2, session.page.evaluate("navigator.hardwareConcurrency")) if workers is None else 0
+    )
+    expect(backend).to_have_attribute("data-workers", str(expected_workers))
+    assert [url for url in session.requests if url.startswith(("http:", "https:"))] == []
+    assert session.console_errors == []
+
+
 def test_full_size_photos_are_cropped_and_resized_like_python(lite0_sites, serve_site, open_page, tmp_path):
     """The page's own crop + resize of full-size photos lands close to Python's. Browsers and PIL
     resample differently, so this bound is looser than the model-fidelity bound above; a wrong
