@@ -43,6 +43,20 @@ def embed_in_page(session: object, files: list[Path]) -> dict[str, np.ndarray]:
     return embeddings
 
 
+def assert_like_python(embeddings: dict[str, np.ndarray], manifest: dict, what: str) -> None:
+    """Each probe's embedding from the page is within cosine 0.99 of the one Python computed."""
+    assert len(embeddings) >= 4
+    for name, vector in embeddings.items():
+        reference = np.array(manifest["probe_embeddings"][name], dtype=np.float32)
+        similarity = cosine(vector, reference)
+        assert similarity >= 0.99, f"{what} {name}: cosine {similarity:.4f} to the Python embedding"
+
+
+def expected_workers(session: object, workers: int | None) -> str:
+    """What data-workers says: two workers (one on a single core) unless ?workers= asked."""
+    return str(min(2, session.page.evaluate("navigator.hardwareConcurrency")) if workers is None else workers)
+
+
 @pytest.mark.parametrize(
     ("quantization", "workers"),
     [("auto", None), ("float16", None), ("auto", 0)],
@@ -55,20 +69,11 @@ def test_page_embeddings_match_python(quantization, workers, lite0_sites, serve_
     server = serve_site(site)
     session = open_page(server.url if workers is None else f"{server.url}?workers={workers}")
 
-    embeddings = embed_in_page(session, probe_files)
-
-    assert len(embeddings) >= 4
-    for name, vector in embeddings.items():
-        reference = np.array(manifest["probe_embeddings"][name], dtype=np.float32)
-        similarity = cosine(vector, reference)
-        assert similarity >= 0.99, f"{quantization} {name}: cosine {similarity:.4f} to the Python embedding"
+    assert_like_python(embed_in_page(session, probe_files), manifest, quantization)
     backend = session.page.locator('[data-testid="backend"]')
     assert backend.get_attribute("data-backend") == "wasm", backend.text_content()
     assert "SIMD" in backend.text_content()
-    expected_workers = (
-        min(2, session.page.evaluate("navigator.hardwareConcurrency")) if workers is None else 0
-    )
-    expect(backend).to_have_attribute("data-workers", str(expected_workers))
+    expect(backend).to_have_attribute("data-workers", expected_workers(session, workers))
     assert session.foreign_requests(server.url) == []
     assert session.console_errors == []
 
@@ -84,19 +89,10 @@ def test_single_file_embeddings_match_python_from_a_file_url(
     query = "" if workers is None else f"?workers={workers}"
     session = open_page(surfaces_single_file.as_uri() + query)
 
-    embeddings = embed_in_page(session, probe_files)
-
-    assert len(embeddings) >= 4
-    for name, vector in embeddings.items():
-        reference = np.array(manifest["probe_embeddings"][name], dtype=np.float32)
-        similarity = cosine(vector, reference)
-        assert similarity >= 0.99, f"single file {name}: cosine {similarity:.4f} to the Python embedding"
+    assert_like_python(embed_in_page(session, probe_files), manifest, "single file")
     backend = session.page.locator('[data-testid="backend"]')
     expect(backend).to_have_attribute("data-runtime", "tfjs")
-    expected_workers = (
-        min(2, session.page.evaluate("navigator.hardwareConcurrency")) if workers is None else 0
-    )
-    expect(backend).to_have_attribute("data-workers", str(expected_workers))
+    expect(backend).to_have_attribute("data-workers", expected_workers(session, workers))
     assert [url for url in session.requests if url.startswith(("http:", "https:"))] == []
     assert session.console_errors == []
 

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from builder.convert import cosine
 
-from .test_browser_embeddings import embed_in_page
+from .test_browser_embeddings import assert_like_python, embed_in_page
 from .test_browser_embeddings import probe_files as probe_files  # a fixture
 
 
@@ -30,13 +30,7 @@ def test_litert_embeddings_match_python(
     server = serve_site(site)
     session = open_page(f"{server.url}{query}")
 
-    embeddings = embed_in_page(session, probe_files)
-
-    for name, vector in embeddings.items():
-        similarity = cosine(vector, np.array(manifest["probe_embeddings"][name], dtype=np.float32))
-        assert similarity >= 0.99, (
-            f"LiteRT.js {build} {name}: cosine {similarity:.4f} to the Python embedding"
-        )
+    assert_like_python(embed_in_page(session, probe_files), manifest, f"LiteRT.js {build}")
     status = session.page.evaluate("() => window.teachkit.status().backend")
     assert status["runtime"] == {"name": "litert", "build": build}
     backend = session.page.locator('[data-testid="backend"]')
