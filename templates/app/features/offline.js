@@ -12,12 +12,15 @@ function hostedOverHttp(options) {
 
 // The files this browser runs that the worker caches only when used (not up front): LiteRT.js's
 // build for this browser, which the page fetched before the worker was there. Handed over as
-// bytes: the browser's HTTP cache may not have kept a file that large.
-function filesInUse({ services }) {
-  return [...services.fetched].map(([url, bytes]) => ({ url, bytes }));
+// bytes (the browser's HTTP cache may not have kept a file that large), and taken out of the page,
+// which need not hold 9 MB more whether or not a worker takes them.
+function takeFilesInUse({ services }) {
+  const files = [...services.fetched].map(([url, bytes]) => ({ url, bytes }));
+  services.fetched.clear();
+  return files;
 }
 
-async function register(context) {
+async function register(context, files) {
   const { store } = context;
   const container = navigator.serviceWorker;
   const ask = (worker) => worker?.postMessage({ type: "teachkit:offline-status" });
@@ -35,22 +38,18 @@ async function register(context) {
     });
   store.set({ offline: "saving" });
   const worker = (await container.ready).active;
-  const files = filesInUse(context);
-  // Moved, not copied: the page lets go of them anyway.
-  worker?.postMessage({ type: "teachkit:keep", files }, worker ? files.map(({ bytes }) => bytes.buffer) : []);
-  context.services.fetched.clear(); // the worker has them: the page need not hold 9 MB more
+  // Moved, not copied: the page has let go of them.
+  worker?.postMessage(
+    { type: "teachkit:keep", files },
+    files.map(({ bytes }) => bytes.buffer),
+  );
   ask(worker);
 }
 
 // Once the page is ready, so caching the site never competes with loading the model.
 export function start(context) {
-  if (!hostedOverHttp(context.options)) {
-    context.services.fetched.clear(); // no service worker to hand them to
-    return;
-  }
+  const files = takeFilesInUse(context);
+  if (!hostedOverHttp(context.options)) return;
   // Refused (a private window, an embedding page's settings): the page works as before, online.
-  register(context).catch(() => {
-    context.services.fetched.clear();
-    context.store.set({ offline: "none" });
-  });
+  register(context, files).catch(() => context.store.set({ offline: "none" }));
 }
