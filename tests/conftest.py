@@ -1,4 +1,5 @@
-"""Shared fixtures: an isolated model cache, built sites, a local server, and headless Chromium."""
+"""Shared fixtures: an isolated model cache, built sites, a local server, headless Chromium and
+headless Firefox."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import base64
 import contextlib
 import os
 import shutil
+import socketserver
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -117,6 +119,99 @@ def browser(playwright: object) -> Iterator[object]:
     browser = playwright.chromium.launch(
         executable_path=chromium_executable(), headless=True, args=CHROMIUM_ARGS
     )
+    yield browser
+    browser.close()
+
+
+SYSTEM_FIREFOX = Path("/usr/bin/firefox-esr")
+# Firefox's own switches for running under test: its remote settings would otherwise sync from
+# firefox.settings.services.mozilla.com (about 160 connections in the first minute). Release builds
+# honour the dummy server only when MOZ_DISABLE_NONLOCAL_CONNECTIONS is set.
+FIREFOX_ENV = {"MOZ_DISABLE_NONLOCAL_CONNECTIONS": "1"}
+FIREFOX_PREFS = {
+    "services.settings.server": "data:,#remote-settings-dummy/v1",
+    # Playwright turns this off; a visitor's Firefox has it on, and the single file runs under it.
+    "security.fileuri.strict_origin_policy": True,
+}
+
+
+def firefox_executable() -> str | None:
+    """Debian's Firefox ESR where there is one (as in CI); else Playwright's own Firefox."""
+    configured = os.environ.get("TEACHKIT_FIREFOX")
+    if configured:
+        return configured
+    return str(SYSTEM_FIREFOX) if SYSTEM_FIREFOX.exists() else None
+
+
+class OutsideRequests(socketserver.ThreadingTCPServer):
+    """The proxy Firefox must use for every host but loopback (which Firefox never proxies): it
+    notes each request line and answers none, so nothing leaves the machine and a test can say
+    what was tried."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        outer = self
+
+        class Refuse(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                outer.seen.append(self.rfile.readline(8192).decode("latin-1").strip())
+
+        super().__init__(("127.0.0.1", 0), Refuse)
+
+    def prefs(self) -> dict[str, object]:
+        port = self.server_address[1]
+        return {
+            "network.proxy.type": 1,
+            "network.proxy.share_proxy_settings": False,
+            **{f"network.proxy.{kind}": "127.0.0.1" for kind in ("http", "ssl", "socks")},
+            **{f"network.proxy.{kind}_port": port for kind in ("http", "ssl", "socks")},
+        }
+
+
+@pytest.fixture(scope="session")
+def firefox_outside() -> Iterator[OutsideRequests]:
+    """Every request the Firefox under test tried to send beyond loopback, page or browser."""
+    proxy = OutsideRequests()
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    yield proxy
+    proxy.shutdown()
+    proxy.server_close()
+
+
+def firefox_launch_options(outside: OutsideRequests, downloads: Path, **prefs: object) -> dict[str, object]:
+    """System Firefox through Playwright's WebDriver BiDi channel (`moz-firefox`; Playwright 1.64:
+    1.65 sends a command ESR 153 lacks), or Playwright's own patched Firefox where there is none."""
+    executable = firefox_executable()
+    system = {"channel": "moz-firefox", "executable_path": executable} if executable else {}
+    return {
+        **system,
+        "headless": True,
+        "downloads_path": str(downloads),
+        "env": {**os.environ, **FIREFOX_ENV},
+        "firefox_user_prefs": {**FIREFOX_PREFS, **outside.prefs(), **prefs},
+    }
+
+
+def firefox_downloads_folder(downloads: Path) -> Path | None:
+    """Where to look for a finished download when Playwright reports none: Playwright 1.64 drops
+    Firefox's BiDi `downloadWillBegin` for a link to a blob (its `navigation` is null), while
+    Firefox saves the file, under its own name, in the folder Playwright gave it. Playwright's own
+    Firefox reports downloads as usual."""
+    return downloads if firefox_executable() else None
+
+
+@pytest.fixture(scope="session")
+def firefox_downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("firefox-downloads")
+
+
+@pytest.fixture(scope="session")
+def firefox_browser(
+    playwright: object, firefox_outside: OutsideRequests, firefox_downloads: Path
+) -> Iterator[object]:
+    browser = playwright.firefox.launch(**firefox_launch_options(firefox_outside, firefox_downloads))
     yield browser
     browser.close()
 
