@@ -73,8 +73,9 @@ def save_project_file(session: PageSession, directory: Path, downloads_folder: P
         path = directory / download.value.suggested_filename
         download.value.save_as(path)
     else:
-        path = directory / finished_download(downloads_folder, button.click).name
-        shutil.copy(downloads_folder / path.name, path)
+        finished = finished_download(downloads_folder, button.click)
+        # Moved out, so that the next download of the session gets the same name, not "name(1)".
+        path = Path(shutil.move(finished, directory / finished.name))
     assert path.name == "surfaces.teachkit.zip"
     expect(session.page.locator('[data-testid="message"]')).to_contain_text("Saved")
     check_page(session)
@@ -83,14 +84,16 @@ def save_project_file(session: PageSession, directory: Path, downloads_folder: P
 
 def finished_download(folder: Path, start, timeout: float = 30.0) -> Path:
     """The file that `start()` makes the browser download into `folder`, once it is complete
-    (Firefox writes into a `.part` file beside it and moves that over the finished one)."""
+    (Firefox first makes an empty file of the final name, writes into a `.part` file beside it,
+    then moves that over the empty one)."""
     before = set(folder.iterdir())
     start()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         now = set(folder.iterdir())
         new = [path for path in now - before if path.suffix != ".part"]
-        if len(new) == 1 and not any(path.suffix == ".part" for path in now):
+        writing = any(path.suffix == ".part" for path in now)
+        if len(new) == 1 and not writing and new[0].stat().st_size > 0:
             return new[0]
         time.sleep(0.1)
     raise AssertionError(f"no finished download in {folder} after {timeout} s: {sorted(now - before)}")
