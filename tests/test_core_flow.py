@@ -97,9 +97,10 @@ def site_storage(profile: Path, kind: str) -> list[str]:
 def test_firefox_private_window(
     playwright, firefox_outside, surfaces_site, serve_site, texture_files, tmp_path
 ):
-    """Firefox in permanent private browsing, as a visitor gets with a private window: its
-    IndexedDB lives encrypted under storage/private and goes when the window closes (a plain new
-    context, by contrast, is an ordinary profile)."""
+    """Firefox in permanent private browsing (every window private, as with a private window or
+    "never remember history"): the page's IndexedDB lives encrypted under storage/private while
+    the window is open and is gone once it closes. A plain new context, by contrast, is an
+    ordinary profile."""
     outside = firefox_outside_since_now(firefox_outside)
     profile, downloads = tmp_path / "profile", tmp_path / "downloads"
     downloads.mkdir()
@@ -124,3 +125,4 @@ def test_firefox_private_window(
         assert outside() == []
     finally:
         context.close()
+    assert site_storage(profile, "private") == []  # closed: only the saved project file is left
