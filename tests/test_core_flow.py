@@ -5,6 +5,7 @@ through Selenium in its own file. Chromium also has the whole suite; this file i
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,11 @@ import pytest
 
 from . import core_flow as flow
 from .conftest import firefox_downloads_folder, firefox_launch_options, record_traffic
+from .test_browser_embeddings import (
+    assert_like_python,
+    embed_in_page,
+    probe_files,  # noqa: F401 (the fixture, shared)
+)
 
 
 @dataclass
@@ -84,6 +90,21 @@ def test_single_file_from_file_url(engine, contexts, surfaces_single_file, textu
     flow.reload_keeps_samples(session)
 
     assert flow.foreign_requests(session, "file:") == []
+    assert engine.outside() == []
+
+
+def test_probe_embeddings_follow_python(request, engine, contexts, surfaces_site, serve_site):
+    """Whatever base-model runtime the engine gets computes what Python does: the build's probe
+    photos, added on the page, are within cosine 0.99 of the manifest's embeddings."""
+    manifest = json.loads((surfaces_site / "manifest.json").read_text())
+    server = serve_site(surfaces_site)
+    session = flow.open_session(contexts.new(), server.url)
+
+    embeddings = embed_in_page(session, request.getfixturevalue("probe_files"))
+
+    assert_like_python(embeddings, manifest, engine.browser.browser_type.name)
+    flow.check_page(session)
+    assert flow.foreign_requests(session, server.url) == []
     assert engine.outside() == []
 
 
