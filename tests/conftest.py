@@ -126,7 +126,8 @@ def browser(playwright: object) -> Iterator[object]:
 SYSTEM_FIREFOX = Path("/usr/bin/firefox-esr")
 # Firefox's own switches for running under test: its remote settings would otherwise sync from
 # firefox.settings.services.mozilla.com (about 160 connections in the first minute). Release builds
-# honour the dummy server only when MOZ_DISABLE_NONLOCAL_CONNECTIONS is set.
+# honour the dummy server only when MOZ_DISABLE_NONLOCAL_CONNECTIONS is set, which also makes a
+# Firefox under automation crash rather than connect beyond loopback (the proxy below comes first).
 FIREFOX_ENV = {"MOZ_DISABLE_NONLOCAL_CONNECTIONS": "1"}
 FIREFOX_PREFS = {
     "services.settings.server": "data:,#remote-settings-dummy/v1",
