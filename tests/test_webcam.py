@@ -28,7 +28,13 @@ def videos(tmp_path_factory) -> dict[str, Path]:
     }
 
 
-def open_with_camera(playwright, profile: Path, video: Path, url: str):
+@pytest.fixture(scope="module")
+def camera_site(tmp_path_factory, lite0_sites) -> Path:
+    lite0_sites("auto")
+    return build_project(tmp_path_factory.mktemp("camera-site"), PROJECT)
+
+
+def open_with_camera(playwright, profile: Path, video: Path, url: str, **options):
     context = playwright.chromium.launch_persistent_context(
         str(profile),
         executable_path=chromium_executable(),
@@ -39,6 +45,7 @@ def open_with_camera(playwright, profile: Path, video: Path, url: str):
             "--use-fake-ui-for-media-stream",
             f"--use-file-for-fake-video-capture={video}",
         ],
+        **options,
     )
     session = record_traffic(context.pages[0] if context.pages else context.new_page())
     session.page.goto(url)
@@ -84,15 +91,37 @@ def live_labels(page, count: int) -> list[str]:
     return labels
 
 
-def test_record_train_and_predict_live_from_the_camera(tmp_path, lite0_sites, serve_site, playwright, videos):
-    lite0_sites("auto")
-    site = build_project(tmp_path / "site", PROJECT)
-    server = serve_site(site)
+# What the video that frames are read from is like while the camera runs.
+FRAME_VIDEO_JS = """video => ({
+  inDocument: video.isConnected,
+  attributes: ["muted", "playsinline", "autoplay"].filter((name) => video.hasAttribute(name)),
+  muted: video.muted,
+  stream: video.srcObject instanceof MediaStream && video.srcObject.active,
+  playing: !video.paused && video.readyState >= 2,
+  rendered: getComputedStyle(video).display !== "none" && video.getBoundingClientRect().width > 0,
+})"""
+
+
+def test_record_train_and_predict_live_from_the_camera(tmp_path, camera_site, serve_site, playwright, videos):
+    server = serve_site(camera_site)
     profile = tmp_path / "profile"
 
     context, session = open_with_camera(playwright, profile, videos["Cat"], server.url)
     cats = hold_record(session.page, "Cat", 1.5)
     assert session.page.locator('[data-testid="video"]').is_visible()
+    # iOS shows frames only from a video in the document, and reads these attributes, not properties.
+    frames = session.page.locator('[data-testid="camera-frames"]')
+    assert frames.evaluate(FRAME_VIDEO_JS) == {
+        "inDocument": True,
+        "attributes": ["muted", "playsinline", "autoplay"],
+        "muted": True,
+        "stream": True,
+        "playing": True,
+        "rendered": True,
+    }
+    session.page.click('[data-testid="camera-toggle"]')
+    expect(frames).to_have_count(1)
+    assert frames.evaluate("video => video.srcObject") is None
     requests = list(session.requests)
     context.close()
 
@@ -119,3 +148,4 @@ def test_record_train_and_predict_live_from_the_camera(tmp_path, lite0_sites, se
     assert coffee_labels == ["Coffee"] * 10, (coffee_labels, fps_text)
     assert cat_labels == ["Cat"] * 10, cat_labels
     assert [url for url in requests if not url.startswith((server.url, "data:", "blob:"))] == []
+
