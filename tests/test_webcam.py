@@ -149,3 +149,78 @@ def test_record_train_and_predict_live_from_the_camera(tmp_path, camera_site, se
     assert cat_labels == ["Cat"] * 10, cat_labels
     assert [url for url in requests if not url.startswith((server.url, "data:", "blob:"))] == []
 
+
+def touch(cdp, kind: str, point: tuple[float, float] | None = None) -> None:
+    """A finger on the touch screen, through Chromium's input pipeline (so the browser may pan,
+    select or cancel, as on a tablet)."""
+    points = [{"x": point[0], "y": point[1]}] if point else []
+    cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+
+def centre(locator) -> tuple[float, float]:
+    box = locator.bounding_box()
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def test_hold_to_record_on_a_touch_screen(tmp_path, camera_site, serve_site, playwright, videos):
+    """A long press with a finger that drifts records without panning the page or selecting text;
+    a touch the browser cancels stops recording."""
+    server = serve_site(camera_site)
+    context, session = open_with_camera(
+        playwright,
+        tmp_path / "profile",
+        videos["Cat"],
+        server.url,
+        has_touch=True,
+        viewport={"width": 400, "height": 600},  # a phone: the page scrolls, so a drift could pan it
+    )
+    page = session.page
+    button = card(page, "Cat").locator('[data-testid="record"]')
+    count = card(page, "Cat").locator('[data-testid="sample-count"]')
+    style = button.evaluate(
+        "b => { const s = getComputedStyle(b); return [s.touchAction, s.userSelect, s.webkitUserSelect]; }"
+    )
+    assert style == ["none", "none", "none"]
+    # Chromium drops -webkit-touch-callout (only WebKit has it), so the shipped rule is read instead.
+    record_rule = (camera_site / "style.css").read_text().split("button.record {")[1].split("}")[0]
+    assert "-webkit-touch-callout: none;" in record_rule
+    page.evaluate(
+        """() => {
+      window.noticesSeen = [];
+      window.teachkit.on("notice", ({ text }) => window.noticesSeen.push(text));
+    }"""
+    )
+    page.click('[data-testid="camera-toggle"]')
+    expect(page.locator('[data-testid="camera-toggle"]')).to_have_attribute("aria-pressed", "true")
+    button.scroll_into_view_if_needed()
+    cdp = context.new_cdp_session(page)
+
+    x, y = centre(button)
+    scrolled = page.evaluate("() => scrollY")
+    touch(cdp, "touchStart", (x, y))
+    expect(button).to_have_attribute("aria-pressed", "true")
+    for step in range(1, 10):  # a finger is never still: 90 px upwards, which would pan the page
+        touch(cdp, "touchMove", (x, y - 10 * step))
+    expect(count).not_to_have_text("0", timeout=20_000)
+    expect(button).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate("() => [scrollY, getSelection().toString()]") == [scrolled, ""]
+    touch(cdp, "touchEnd")
+    expect(button).to_have_attribute("aria-pressed", "false", timeout=10_000)
+    page.wait_for_function("() => window.noticesSeen.some((text) => text.startsWith('Recorded'))")
+    first = int(count.text_content())
+    assert first > 0
+
+    # The layout moved (the card shows the camera now): press where the button is now.
+    touch(cdp, "touchStart", centre(button))
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(count).not_to_have_text(str(first), timeout=20_000)
+    touch(cdp, "touchCancel")
+    expect(button).to_have_attribute("aria-pressed", "false", timeout=10_000)
+    expect(card(page, "Cat")).to_have_attribute("data-recording", "false")
+    page.wait_for_function(
+        "() => window.noticesSeen.filter((text) => text.startsWith('Recorded')).length === 2"
+    )
+    assert page.evaluate("() => window.teachkit.status().recording") is None
+    second = int(page.evaluate("() => window.noticesSeen.at(-1)").split()[1])
+    expect(count).to_have_text(str(first + second))
+    context.close()
