@@ -146,6 +146,7 @@ function main() {
     store: context.store,
     can: context.actions.can,
     dispatch: (name, args = []) => context.actions.dispatch(name, args, { source: "ui" }),
+    cameraVideo: context.services.video,
   });
   const api = createPageApi({ ...context, ready });
   window.teachkit = api;

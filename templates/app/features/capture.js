@@ -1,6 +1,7 @@
 // The camera and hold-to-record. This feature owns the stream and a video element of its own
 // that frames are taken from, so recording and live prediction work whatever the page shows;
-// views only display `camera.stream`. Owns `camera` and `recordingClassId`.
+// views display `camera.stream`, and the page view mounts that video (iOS plays a camera stream
+// only in a video that is in the document). Owns `camera` and `recordingClassId`.
 import { TeachkitError, refusal } from "../core/errors.js";
 import { whenIdle, whenReady } from "./guards.js";
 import { classById } from "./classes.js";
@@ -17,10 +18,12 @@ export function initialState() {
   return { camera: { stream: null, devices: [], deviceId: null, classId: null }, recordingClassId: null };
 }
 
+// iOS Safari decides from the attributes, not the properties, whether a video may play inline
+// and by itself; without them its frames stay black or frozen.
 export function createVideo() {
   const video = document.createElement("video");
-  video.muted = true;
-  video.playsInline = true;
+  for (const name of ["muted", "playsinline", "autoplay"]) video.setAttribute(name, "");
+  video.muted = true; // the attribute alone only sets the default
   return video;
 }
 

@@ -137,12 +137,16 @@ function createCard(item, dispatch, spec) {
   };
   const stop = () => dispatch("stopRecording");
   record.addEventListener("pointerdown", (event) => {
+    if (event.button !== 0) return; // a finger, a pen or the main mouse button; not a right click
     // Captured, the press lasts until release even if the page moves under the pointer.
     record.setPointerCapture(event.pointerId);
     start(event);
   });
+  // A touch that the browser takes back (a system gesture, an incoming call) ends the press too.
   for (const type of ["pointerup", "pointercancel", "lostpointercapture"])
     record.addEventListener(type, stop);
+  // A long press on a touch screen would open the context menu (Android, Chromebooks) and end the press.
+  record.addEventListener("contextmenu", (event) => event.preventDefault());
   record.addEventListener("keydown", (event) => {
     if ((event.key === " " || event.key === "Enter") && !event.repeat) start(event);
   });

@@ -49,8 +49,20 @@ function mountStatus(root) {
   };
 }
 
-// `app` is {store, can, dispatch}; `root` holds the page's sections ([data-view=…]).
-export function mountPage(root, { store, can, dispatch }) {
+// The capture feature's own video, which recording and live prediction read frames from: iOS
+// plays a camera stream only in a video that is in the document and rendered, so it sits in every
+// page mode (not `hidden`, which iOS would not render), too small to see; the cards and "Try it"
+// show the camera to the visitor.
+function mountCameraFrames(root, video) {
+  video.className = "camera-frames";
+  video.dataset.testid = "camera-frames";
+  video.setAttribute("aria-hidden", "true");
+  root.append(video);
+}
+
+// `app` is {store, can, dispatch, cameraVideo}; `root` holds the page's sections ([data-view=…]).
+export function mountPage(root, { store, can, dispatch, cameraVideo }) {
+  mountCameraFrames(root, cameraVideo);
   const view = (name) => root.querySelector(`[data-view="${name}"]`);
   const thumbnails = new ThumbnailUrls();
   const seam = { state: store.get(), can, dispatch };
