@@ -21,8 +21,9 @@ function promised(request) {
 }
 
 // What the browser said, for the end of a message; "" when it said nothing worth repeating
-// (WebKit refuses a Blob in an ephemeral session with a null error).
+// (WebKit refuses a Blob in an ephemeral session with a null error; an abort names no cause).
 function browserSaid(error) {
+  if (!error || error.name === "AbortError") return "";
   const said = [error?.name, error?.message].filter((part) => part && part !== "null" && part !== "Error");
   return said.length ? ` (The browser said: ${said.join(": ")}.)` : "";
 }
@@ -169,6 +170,16 @@ export class Storage {
   async loadPublished() {
     const transaction = this.database.transaction(["meta"], "readonly");
     return (await promised(transaction.objectStore("meta").get("published"))) ?? [];
+  }
+
+  // Small facts about this browser that outlive any session (features/persistence.js).
+  remember(key, value) {
+    return this.write(["meta"], (stores) => stores.meta.put(value, `browser:${key}`));
+  }
+
+  async recall(key) {
+    const transaction = this.database.transaction(["meta"], "readonly");
+    return (await promised(transaction.objectStore("meta").get(`browser:${key}`))) ?? null;
   }
 
   async replaceAll({ classes, samples, head, modelKey, settings = null }) {
