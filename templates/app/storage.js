@@ -25,7 +25,7 @@ function promised(request) {
 function browserSaid(error) {
   if (!error || error.name === "AbortError") return "";
   const said = [error?.name, error?.message].filter((part) => part && part !== "null" && part !== "Error");
-  return said.length ? ` (The browser said: ${said.join(": ")}.)` : "";
+  return said.length ? ` (The browser said: ${said.join(": ").replace(/\.$/, "")}.)` : "";
 }
 
 // `what` names what was being kept: "this image", "these images" or "this change".

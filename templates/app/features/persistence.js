@@ -12,6 +12,11 @@ export const HINT =
   "visit, and a private window when it closes). Save project file keeps a safe copy: save one at the " +
   "end of each session.";
 
+// Where the browser gave the page no storage at all (the notice at boot says why).
+export const NOTHING_KEPT =
+  "This browser keeps nothing for this page: your examples are lost when it closes. Save project " +
+  "file keeps a safe copy.";
+
 export function initialState() {
   return { persistence: { persisted: null, hint: null } };
 }
@@ -37,8 +42,12 @@ async function keepSafe({ store, services }) {
 // Asked once the visitor has something to keep (Firefox asks the visitor, which makes no sense on
 // an empty page), in the background: a prompt left unanswered must not hold up the page.
 export function start(context) {
-  const { store, services } = context;
-  if (!services.storage) return; // a prediction-only page, or storage refused (said at boot)
+  const { store, services, project } = context;
+  if (project.page?.mode === "predict") return; // keeps nothing of its own
+  if (!services.storage) {
+    store.set({ persistence: { persisted: false, hint: NOTHING_KEPT } });
+    return;
+  }
   const ask = () => keepSafe(context).catch(() => {});
   if (store.get().dataset.samples.length) {
     ask();
