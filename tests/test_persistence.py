@@ -387,6 +387,15 @@ REFUSE_SAMPLES = """(() => {
   };
 })();"""
 
+# A browser that refuses a sample's value at once, as engines do with what they cannot clone.
+REFUSE_TO_CLONE = """(() => {
+  const put = IDBObjectStore.prototype.put;
+  IDBObjectStore.prototype.put = function (...args) {
+    if (this.name === "samples") throw new DOMException("Failed to store the image.", "DataCloneError");
+    return put.apply(this, args);
+  };
+})();"""
+
 # A browser whose settings give the page no storage at all (site data blocked).
 NO_STORAGE = """IDBFactory.prototype.open = function () {
   throw new DOMException("The operation is insecure.", "SecurityError");
@@ -417,6 +426,25 @@ def test_a_refused_write_says_why_in_words(browser, surfaces_site, serve_site, t
     )
     expect(card(page, "Brick").locator('[data-testid="card-message"]')).to_contain_text("Save project file")
     expect(count_of(page, "Brick")).to_have_text("0")  # nothing shown that a reload would lose
+    context.close()
+
+    context, session = page_with(browser, REFUSE_TO_CLONE, server.url)
+    page = session.page
+    wait_ready(page)
+    card(page, "Brick").locator('[data-testid="sample-upload"]').set_input_files([str(f) for f in files])
+    expect(card(page, "Brick").locator('[data-testid="card-message"]')).to_have_text(
+        "Added 0 of 2 files. This browser did not let the page keep this image (private windows and "
+        "some browser settings keep nothing). Use Save project file to keep your work. (The browser "
+        "said: DataCloneError: Failed to store the image.)",
+        timeout=60_000,
+    )
+    page.reload()  # the refused write left nothing behind, and the page still stores classes
+    wait_ready(page)
+    page.evaluate("async () => window.teachkit.addClass('Sand')")
+    page.reload()
+    wait_ready(page)
+    expect(card(page, "Sand")).to_have_count(1)
+    expect(count_of(page, "Brick")).to_have_text("0")
     context.close()
 
     context, session = page_with(browser, NO_STORAGE, server.url)

@@ -85,19 +85,17 @@ export class Storage {
       transaction.onerror = (event) => (failed ??= event.target?.error ?? null);
       transaction.onabort = () => reject(transaction.error ?? failed);
     });
-    done.catch(() => {}); // heard below, or not at all when `work` threw first
+    done.catch(() => {}); // heard below, or not at all when `work` throws
     try {
       work(Object.fromEntries(storeNames.map((name) => [name, transaction.objectStore(name)])));
-      await done;
     } catch (error) {
       // A request that throws (DataCloneError) leaves the transaction open: end it, keep nothing.
-      if (!transaction.error) {
-        try {
-          transaction.abort();
-        } catch {
-          // already finished
-        }
-      }
+      transaction.abort();
+      throw describeFailure(error, what);
+    }
+    try {
+      await done;
+    } catch (error) {
       throw describeFailure(error, what);
     }
   }

@@ -17,12 +17,12 @@ const NOTHING_KEPT =
   "This browser keeps nothing for this page: your examples are lost when it closes. Save project " +
   "file keeps a safe copy.";
 
+// Firefox asks the visitor, who may take a while or never answer: the hint does not wait longer.
+const ANSWER_WAIT_MS = 2000;
+
 export function initialState() {
   return { persistence: { persisted: null, hint: null } };
 }
-
-// Firefox asks the visitor, who may take a while or never answer: the hint does not wait longer.
-const ANSWER_WAIT_MS = 2000;
 
 // Resolves to true (kept), false (refused or not offered) or null (no answer yet); `later(kept)`
 // hears an answer that comes after that. Absent outside a secure context and in old browsers, and
