@@ -1,6 +1,13 @@
 // Persistence in IndexedDB: classes, samples (embedding, thumbnail, crop), the trained head and the
 // visitor's settings, so closing the tab loses nothing. Every write is one transaction: it lands
 // whole or not at all.
+//
+// A sample's two JPEGs are Blobs on the page (what object URLs, createImageBitmap, the project file
+// and the public API take) but are stored as their bytes and type: WebKit keeps no Blob in
+// IndexedDB in an ephemeral session (Safari Private Browsing; WebKit bugs 39577 and 58216) and
+// refuses the whole write without saying why. Records stored before with Blob fields load as they
+// are and are not rewritten (the browser that stored them keeps them); a sample stored again
+// (undo, an import, another base model) is stored as bytes.
 
 const VERSION = 1;
 
