@@ -51,7 +51,7 @@ def test_the_page_works_on_plain_http_and_says_what_needs_https(
     ids = page.evaluate(SAMPLES)
     assert len(set(ids)) == 18
     train(page)
-    texture, files = next(iter(texture_files.items()))
+    files = next(iter(texture_files.values()))
     label, _ = predict(page, files["held-out"][0])
     assert label in CLASS_OF.values()
 
