@@ -2,8 +2,15 @@
 // added), a small thumbnail for the page and the input-size crop it was embedded from (so the
 // embedding can be recomputed if the author ships another base model). No full frames are kept.
 
+// A version-4 UUID. crypto.randomUUID exists only in secure contexts (https, localhost), and a
+// school server on plain http is not one; crypto.getRandomValues exists everywhere.
 export function newId() {
-  return crypto.randomUUID();
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
+  bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
+  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 // Deterministic PRNG (mulberry32) so a seed gives the same split and shuffles every time.

@@ -19,6 +19,7 @@ import { createWriter } from "./features/dataset_writes.js";
 import * as embeddingMap from "./features/embedding_map.js";
 import * as modelExport from "./features/model_export.js";
 import * as offline from "./features/offline.js";
+import * as persistence from "./features/persistence.js";
 import * as prediction from "./features/prediction.js";
 import * as projectFile from "./features/project.js";
 import * as regression from "./features/regression.js";
@@ -46,6 +47,7 @@ const FEATURES = [
   embeddingMap,
   testSet,
   offline,
+  persistence,
 ];
 const THUMB_SIZE = 64;
 

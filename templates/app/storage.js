@@ -11,6 +11,8 @@ export class StoreError extends Error {
   }
 }
 
+const KEEP_A_COPY = "Use Save project file to keep your work.";
+
 function promised(request) {
   return new Promise((resolve, reject) => {
     request.onsuccess = () => resolve(request.result);
@@ -18,7 +20,16 @@ function promised(request) {
   });
 }
 
-function describeFailure(error) {
+// What the browser said, for the end of a message; "" when it said nothing worth repeating
+// (WebKit refuses a Blob in an ephemeral session with a null error; an abort names no cause).
+function browserSaid(error) {
+  if (!error || error.name === "AbortError") return "";
+  const said = [error?.name, error?.message].filter((part) => part && part !== "null" && part !== "Error");
+  return said.length ? ` (The browser said: ${said.join(": ")}.)` : "";
+}
+
+// `what` names what was being kept: "this image", "these images" or "this change".
+function describeFailure(error, what = "this change", verb = "keep") {
   if (error?.name === "QuotaExceededError") {
     return new StoreError(
       "The browser's storage for this page is full, so this was not saved. Delete some samples " +
@@ -26,7 +37,10 @@ function describeFailure(error) {
       { quota: true },
     );
   }
-  return new StoreError(`Saving in the browser failed: ${error?.message ?? error}`);
+  return new StoreError(
+    `This browser did not let the page ${verb} ${what} (private windows and some browser settings ` +
+      `keep nothing). ${KEEP_A_COPY}${browserSaid(error)}`,
+  );
 }
 
 export class Storage {
@@ -36,8 +50,18 @@ export class Storage {
 
   // One database per page location and project, so several demos on one site stay apart.
   static async open(name) {
-    if (!globalThis.indexedDB) throw new StoreError("This browser offers no storage for this page.");
-    const request = indexedDB.open(name, VERSION);
+    const refused = (error) =>
+      new StoreError(
+        "This browser gives this page no storage (private windows and some browser settings keep " +
+          `nothing). ${KEEP_A_COPY}${browserSaid(error)}`,
+      );
+    let request;
+    try {
+      request = globalThis.indexedDB?.open(name, VERSION); // reading `indexedDB` may throw too
+    } catch (error) {
+      throw refused(error);
+    }
+    if (!request) throw refused(null);
     request.onupgradeneeded = () => {
       const database = request.result;
       database.createObjectStore("classes", { keyPath: "id" });
@@ -47,22 +71,34 @@ export class Storage {
     try {
       return new Storage(await promised(request));
     } catch (error) {
-      throw new StoreError(`This browser refused storage for this page (${error?.message ?? error}).`);
+      throw refused(error);
     }
   }
 
-  async write(storeNames, work) {
+  // `work(stores)` only makes requests: awaiting anything else inside it would let the
+  // transaction commit early, so what needs awaiting (a Blob's bytes) is done before.
+  async write(storeNames, work, what = "this change") {
+    let failed = null; // the failed request's error: the transaction's own may be null
     const transaction = this.database.transaction(storeNames, "readwrite");
     const done = new Promise((resolve, reject) => {
       transaction.oncomplete = resolve;
-      transaction.onerror = () => reject(transaction.error);
-      transaction.onabort = () => reject(transaction.error);
+      transaction.onerror = (event) => (failed ??= event.target?.error ?? null);
+      transaction.onabort = () => reject(transaction.error ?? failed);
     });
+    done.catch(() => {}); // heard below, or not at all when `work` threw first
     try {
       work(Object.fromEntries(storeNames.map((name) => [name, transaction.objectStore(name)])));
       await done;
     } catch (error) {
-      throw describeFailure(error);
+      // A request that throws (DataCloneError) leaves the transaction open: end it, keep nothing.
+      if (!transaction.error) {
+        try {
+          transaction.abort();
+        } catch {
+          // already finished
+        }
+      }
+      throw describeFailure(error, what);
     }
   }
 
@@ -81,7 +117,7 @@ export class Storage {
         result.started = true;
       }
     };
-    stores.samples.getAll().onsuccess = (event) => (result.samples = event.target.result);
+    stores.samples.getAll().onsuccess = (event) => (result.samples = event.target.result.map(loadedSample));
     for (const key of ["head", "modelKey", "settings"])
       stores.meta.get(key).onsuccess = (event) => (result[key] = event.target.result ?? null);
     return new Promise((resolve, reject) => {
@@ -91,31 +127,38 @@ export class Storage {
         result.samples.sort((a, b) => a.added - b.added);
         resolve(result);
       };
-      transaction.onerror = () => reject(describeFailure(transaction.error));
-      transaction.onabort = () => reject(describeFailure(transaction.error));
+      let failed = null;
+      transaction.onerror = (event) => (failed ??= event.target?.error ?? null);
+      transaction.onabort = () => reject(describeFailure(transaction.error ?? failed, "its samples", "read"));
     });
   }
 
   // One change, in one transaction: `classes` (the whole list, in order), samples to put and
   // sample ids to delete, and the head and settings (undefined: unchanged; null: removed).
-  change({ classes, putSamples = [], deleteSamples = [], head, settings }) {
+  async change({ classes, putSamples = [], deleteSamples = [], head, settings }) {
     const names = [];
     if (classes) names.push("classes");
     if (putSamples.length || deleteSamples.length) names.push("samples");
     if (head !== undefined || settings !== undefined) names.push("meta");
-    if (!names.length) return Promise.resolve();
-    return this.write(names, (stores) => {
-      if (classes) {
-        stores.classes.clear();
-        classes.forEach(({ id, name }, order) => stores.classes.put({ id, name, order }));
-      }
-      deleteSamples.forEach((id) => stores.samples.delete(id));
-      for (const sample of putSamples) stores.samples.put(storedSample(sample));
-      if (head) stores.meta.put(head, "head");
-      else if (head === null) stores.meta.delete("head");
-      if (settings) stores.meta.put(settings, "settings");
-      else if (settings === null) stores.meta.delete("settings");
-    });
+    if (!names.length) return;
+    const records = await Promise.all(putSamples.map(storedSample));
+    const what = putSamples.length ? pictures(putSamples.length) : "this change";
+    await this.write(
+      names,
+      (stores) => {
+        if (classes) {
+          stores.classes.clear();
+          classes.forEach(({ id, name }, order) => stores.classes.put({ id, name, order }));
+        }
+        deleteSamples.forEach((id) => stores.samples.delete(id));
+        for (const record of records) stores.samples.put(record);
+        if (head) stores.meta.put(head, "head");
+        else if (head === null) stores.meta.delete("head");
+        if (settings) stores.meta.put(settings, "settings");
+        else if (settings === null) stores.meta.delete("settings");
+      },
+      what,
+    );
   }
 
   // What this browser published to the cloud (features/cloud.js): a list kept apart from the
@@ -129,22 +172,56 @@ export class Storage {
     return (await promised(transaction.objectStore("meta").get("published"))) ?? [];
   }
 
-  replaceAll({ classes, samples, head, modelKey, settings = null }) {
-    return this.write(["classes", "samples", "meta"], (stores) => {
-      stores.classes.clear();
-      stores.samples.clear();
-      for (const key of ["head", "settings", "modelKey"]) stores.meta.delete(key);
-      classes.forEach(({ id, name }, order) => stores.classes.put({ id, name, order }));
-      for (const sample of samples) stores.samples.put(storedSample(sample));
-      if (head) stores.meta.put(head, "head");
-      if (settings) stores.meta.put(settings, "settings");
-      stores.meta.put(modelKey, "modelKey");
-    });
+  // Small facts about this browser that outlive any session (features/persistence.js).
+  remember(key, value) {
+    return this.write(["meta"], (stores) => stores.meta.put(value, `browser:${key}`));
+  }
+
+  async recall(key) {
+    const transaction = this.database.transaction(["meta"], "readonly");
+    return (await promised(transaction.objectStore("meta").get(`browser:${key}`))) ?? null;
+  }
+
+  async replaceAll({ classes, samples, head, modelKey, settings = null }) {
+    const records = await Promise.all(samples.map(storedSample));
+    const what = samples.length ? pictures(samples.length) : "this change";
+    await this.write(
+      ["classes", "samples", "meta"],
+      (stores) => {
+        stores.classes.clear();
+        stores.samples.clear();
+        for (const key of ["head", "settings", "modelKey"]) stores.meta.delete(key);
+        classes.forEach(({ id, name }, order) => stores.classes.put({ id, name, order }));
+        for (const record of records) stores.samples.put(record);
+        if (head) stores.meta.put(head, "head");
+        if (settings) stores.meta.put(settings, "settings");
+        stores.meta.put(modelKey, "modelKey");
+      },
+      what,
+    );
   }
 }
 
-function storedSample({ id, classId, embedding, thumb, image, added, value }) {
-  return value === undefined
-    ? { id, classId, embedding, thumb, image, added }
-    : { id, classId, embedding, thumb, image, added, value };
+function pictures(count) {
+  return count === 1 ? "this image" : "these images";
+}
+
+async function storedPicture(blob) {
+  return blob ? { type: blob.type, bytes: await blob.arrayBuffer() } : null;
+}
+
+function loadedPicture(stored) {
+  if (!stored || stored instanceof Blob) return stored ?? null;
+  return new Blob([stored.bytes], { type: stored.type });
+}
+
+async function storedSample({ id, classId, embedding, thumb, image, added, value }) {
+  const [thumbBytes, imageBytes] = await Promise.all([storedPicture(thumb), storedPicture(image)]);
+  const record = { id, classId, embedding, thumb: thumbBytes, image: imageBytes, added };
+  if (value !== undefined) record.value = value;
+  return record;
+}
+
+function loadedSample(record) {
+  return { ...record, thumb: loadedPicture(record.thumb), image: loadedPicture(record.image) };
 }

@@ -1,6 +1,7 @@
 // The visitor's consent before a host page gets their images or embeddings: a prompt inside the
 // page names the host's origin and what it asked for; nothing is handed over without "Allow".
 // Owns `approval` ({id, origin, what} while a prompt is open).
+import { newId } from "../dataset.js";
 
 export function initialState() {
   return { approval: null };
@@ -12,7 +13,7 @@ export function requestApproval(context, origin, what) {
   const asked = (services.approvalQueue ?? Promise.resolve()).then(
     () =>
       new Promise((resolve) => {
-        const id = crypto.randomUUID();
+        const id = newId();
         services.approvalAnswers.set(id, resolve);
         store.set({ approval: { id, origin, what } });
       }),

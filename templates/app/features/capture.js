@@ -52,6 +52,18 @@ function cameraProblem(error) {
   return `The camera could not be started: ${error?.message ?? error}`;
 }
 
+// Browsers offer no camera outside a secure context (`navigator.mediaDevices` is not there): on a
+// school server on plain http the camera's controls say so, and what to do.
+function cameraMissing() {
+  if (navigator.mediaDevices?.getUserMedia) return null;
+  if (globalThis.isSecureContext === false)
+    return refusal(
+      "camera",
+      "The camera needs a secure page: open this page with https:// (or as localhost on this computer). Uploading images works here.",
+    );
+  return refusal("camera", "This browser offers no camera to web pages. Uploading images works.");
+}
+
 function releaseStream({ store }) {
   const { camera } = store.get();
   if (!camera.stream) return;
@@ -62,6 +74,8 @@ function releaseStream({ store }) {
 async function startCamera(context, deviceId = null) {
   const { store, services } = context;
   releaseStream(context);
+  const missing = cameraMissing(); // also for live prediction, which starts the camera
+  if (missing) throw new TeachkitError(missing.code, missing.message);
   let stream;
   try {
     const video = deviceId ? { deviceId: { exact: deviceId } } : true;
@@ -90,7 +104,7 @@ export async function videoReady(context) {
 
 export const actions = {
   startCamera: {
-    can: whenReady,
+    can: (state) => whenReady(state) ?? cameraMissing(),
     run: (context, deviceId = null) => startCamera(context, deviceId),
   },
 
@@ -109,7 +123,9 @@ export const actions = {
   // off, a press starts it and shows its picture in the card, and records nothing.
   startRecording: {
     can: (state) =>
-      whenIdle(state) ?? (state.recordingClassId ? refusal("busy", "Already recording.") : null),
+      whenIdle(state) ??
+      (state.recordingClassId ? refusal("busy", "Already recording.") : null) ??
+      cameraMissing(),
     async run(context, classId) {
       const { store, services, project } = context;
       classById(store.get().dataset, classId);

@@ -1,13 +1,14 @@
 // A hosted page registers the site's service worker (sw.js, templates/app/service_worker.js), which
 // keeps the site on this device after the first visit. Owns `offline`: "none" (a single file, or a
-// browser without service workers), "saving" or "saved" (this page's build is on this device).
+// browser without service workers), "insecure" (a hosted page on plain http, where browsers offer
+// no service worker), "saving" or "saved" (this page's build is on this device).
 export function initialState() {
   return { offline: "none" };
 }
 
 function hostedOverHttp(options) {
   // The single file carries its assets inside the page and registers nothing.
-  return Boolean(options.hosted) && "serviceWorker" in navigator && /^https?:$/.test(location.protocol);
+  return Boolean(options.hosted) && /^https?:$/.test(location.protocol);
 }
 
 // The files this browser runs that the worker caches only when used (not up front): LiteRT.js's
@@ -50,6 +51,12 @@ async function register(context, files) {
 export function start(context) {
   const files = takeFilesInUse(context);
   if (!hostedOverHttp(context.options)) return;
+  // A school server on plain http (not localhost): `navigator.serviceWorker` is not there at all.
+  if (globalThis.isSecureContext === false) {
+    context.store.set({ offline: "insecure" });
+    return;
+  }
+  if (!("serviceWorker" in navigator)) return;
   // Refused (a private window, an embedding page's settings): the page works as before, online.
   register(context, files).catch(() => context.store.set({ offline: "none" }));
 }

@@ -1,6 +1,7 @@
 // Whether this page's site is kept on this device, in the technical details.
 const TEXT = {
   none: "",
+  insecure: "Not saved on this device for offline use: that needs the page on https (or localhost).",
   saving: "Saving this page on this device for offline use…",
   saved: "Saved on this device: it opens without a network.",
 };

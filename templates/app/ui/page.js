@@ -6,6 +6,7 @@ import { mountClasses } from "./classes.js";
 import { mountCloudOpen, mountCloudPublish } from "./cloud.js";
 import { mountImagenet } from "./imagenet.js";
 import { mountOffline } from "./offline.js";
+import { mountPersistence } from "./persistence.js";
 import { byTestId } from "./dom.js";
 import { mountEmbeddingMap } from "./embedding_map.js";
 import { mountPrediction } from "./prediction.js";
@@ -76,6 +77,7 @@ export function mountPage(root, { store, can, dispatch }) {
     mounted("undo", mountUndo),
     mounted("test-set", mountTestSet),
     mounted("offline", mountOffline),
+    mounted("persistence", mountPersistence),
   ];
   const render = (state, previous) => {
     for (const renderView of renders) renderView(state, previous);
