@@ -1,0 +1,86 @@
+"""The core flow in WebKit: WebKitGTK's MiniBrowser, whose automation sessions are ephemeral as
+Safari's Private Browsing is (the iPads of many students). Load, upload, train, predict, reload,
+project file, and the single file from file://, as a visitor does them; no message says "null"."""
+
+from __future__ import annotations
+
+import pytest
+
+from .webkit_page import (
+    accuracy,
+    collect_and_train,
+    counts,
+    export_project,
+    held_out_predictions,
+    import_project,
+    predict,
+    wait_ready,
+)
+
+# selenium's own WebKitGTK driver still passes its server's address the deprecated way.
+pytestmark = pytest.mark.filterwarnings("ignore:setting remote_server_addr:DeprecationWarning")
+
+TRAINED = {"Brick": "20", "Grass": "20", "Gravel": "20"}
+
+
+def assert_no_null(page) -> None:
+    messages = page.messages()
+    assert [text for text in messages if "null" in text.lower()] == [], messages
+
+
+def wait_trained(page) -> None:
+    page.wait_for('[data-testid="train-status"]', "done", attribute="data-state")
+
+
+def test_the_core_flow_in_a_webkit_private_session(
+    webkit, serve_site, surfaces_site, texture_files, tmp_path
+):
+    url = serve_site(surfaces_site).url
+    page = webkit()
+    page.goto(url)
+    collect_and_train(page, texture_files)
+    predictions = held_out_predictions(page, texture_files)
+    assert accuracy(predictions, texture_files) >= 0.9
+    assert_no_null(page)
+
+    # Within the session a reload keeps the samples and the trained model (WebKit refused to store
+    # them when they were Blobs).
+    page.reload()
+    wait_ready(page)
+    assert counts(page) == TRAINED
+    wait_trained(page)
+    assert predict(page, texture_files["gravel"]["held-out"][0])[0] == "Gravel"
+    exported = export_project(page, tmp_path / "surfaces.teachkit.zip")
+    assert_no_null(page)
+
+    # Another private session starts empty; the project file brings everything back.
+    fresh = webkit()
+    fresh.goto(url)
+    wait_ready(fresh)
+    assert counts(fresh) == {"Brick": "0", "Grass": "0", "Gravel": "0"}
+    import_project(fresh, exported)
+    assert counts(fresh) == TRAINED
+    wait_trained(fresh)
+    again = held_out_predictions(fresh, texture_files)
+    assert [label for label, _ in again] == [label for label, _ in predictions]
+    for (_, confidence), (_, reference) in zip(again, predictions, strict=True):
+        assert confidence == pytest.approx(reference, abs=1e-3)
+    assert_no_null(fresh)
+
+
+def test_the_single_file_from_a_file_url_in_webkit(webkit, surfaces_single_file, texture_files):
+    page = webkit()
+    page.goto(surfaces_single_file.as_uri())
+    collect_and_train(page, texture_files)
+    # Its workers run the base model: they take the WASM from the bytes they are handed, as WebKit
+    # lets the worker of a file:// page fetch nothing, not even a blob: URL.
+    page.wait_for('[data-testid="backend"]', "2", attribute="data-workers")
+    assert accuracy(held_out_predictions(page, texture_files), texture_files) >= 0.9
+    assert_no_null(page)
+
+    page.reload()
+    wait_ready(page)
+    assert counts(page) == TRAINED
+    wait_trained(page)
+    assert predict(page, texture_files["brick"]["held-out"][0])[0] == "Brick"
+    assert_no_null(page)
