@@ -328,18 +328,21 @@ def xvfb_display() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def webkit_browser(xvfb_display: str) -> object:
-    """Opens a MiniBrowser window, a fresh ephemeral session each time: open() → WebKitPage. The
-    display and the driver's settings are shared by the session; every window closes at its
-    test's end (the `webkit` fixture)."""
+    """Opens a MiniBrowser window, a fresh ephemeral session each time: open(camera=False) →
+    WebKitPage, with WebKit's mock cameras if `camera`. The display is the test session's; every
+    window closes at its test's end (the `webkit` fixture)."""
     from selenium import webdriver
     from selenium.webdriver.webkitgtk.service import Service
 
     from .webkit_page import WebKitPage
 
-    def open_() -> WebKitPage:
+    def open_(camera: bool = False) -> WebKitPage:
         options = webdriver.WebKitGTKOptions()
         options.binary_location = minibrowser()
         options.add_argument("--automation")
+        if camera:  # WebKit's own test cameras: a moving pattern
+            options.add_argument("--enable-media-stream=true")
+            options.add_argument("--enable-mock-capture-devices=true")
         service = Service(str(WEBKIT_DRIVER), env={**os.environ, "DISPLAY": xvfb_display})
         return WebKitPage(webdriver.WebKitGTK(options=options, service=service))
 
@@ -348,12 +351,12 @@ def webkit_browser(xvfb_display: str) -> object:
 
 @pytest.fixture
 def webkit(webkit_browser: object) -> Iterator[object]:
-    """open() → a WebKitPage in a new MiniBrowser window, its own ephemeral session; all quit
-    after the test."""
+    """open(camera=False) → a WebKitPage in a new MiniBrowser window, its own ephemeral session;
+    all quit after the test."""
     pages = []
 
-    def open_() -> object:
-        pages.append(webkit_browser())
+    def open_(camera: bool = False) -> object:
+        pages.append(webkit_browser(camera))
         return pages[-1]
 
     yield open_

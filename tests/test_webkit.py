@@ -4,16 +4,24 @@ project file, and the single file from file://, as a visitor does them; no messa
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pytest
 
+from .test_browser_embeddings import assert_like_python, probe_files  # noqa: F401 (a fixture)
 from .webkit_page import (
     accuracy,
     collect_and_train,
     counts,
     export_project,
     held_out_predictions,
+    hold_record,
     import_project,
+    live_labels,
     predict,
+    train,
+    upload,
     wait_ready,
 )
 
@@ -84,3 +92,42 @@ def test_the_single_file_from_a_file_url_in_webkit(webkit, surfaces_single_file,
     wait_trained(page)
     assert predict(page, texture_files["brick"]["held-out"][0])[0] == "Brick"
     assert_no_null(page)
+
+
+def test_the_camera_records_and_predicts_live_in_webkit(webkit, serve_site, surfaces_site, texture_files):
+    """With WebKit's mock camera (a moving test pattern) as the Brick class, photos for the others."""
+    page = webkit(camera=True)
+    page.goto(serve_site(surfaces_site).url)
+    wait_ready(page)
+    assert hold_record(page, "Brick", 1.5) >= 5
+    upload(page, "Grass", texture_files["grass"]["train"], 20)
+    upload(page, "Gravel", texture_files["gravel"]["train"], 20)
+    train(page)
+    assert live_labels(page, 5) == ["Brick"] * 5
+    assert_no_null(page)
+
+
+@pytest.mark.parametrize("single_file", [False, True], ids=["hosted", "single-file"])
+def test_webkit_embeds_the_probes_as_python_does(
+    webkit,
+    serve_site,
+    surfaces_site,
+    surfaces_single_file,
+    probe_files,  # noqa: F811
+    single_file,
+):
+    """The hosted page (LiteRT.js; WebKit has no relaxed SIMD) and the single file (TF.js in its
+    workers) on the build's 224 px probes: within cosine 0.99 of Python's embeddings."""
+    page = webkit()
+    page.goto(surfaces_single_file.as_uri() if single_file else serve_site(surfaces_site).url)
+    wait_ready(page)
+    embeddings = {}
+    for count, path in enumerate(probe_files, start=1):
+        upload(page, "Brick", [path], count)
+        vector = page.evaluate("() => Array.from(window.teachkit.samples().at(-1).embedding)")
+        embeddings[path.stem] = np.array(vector, dtype=np.float32)
+    site = surfaces_single_file.parent if single_file else surfaces_site
+    assert_like_python(embeddings, json.loads((site / "manifest.json").read_text()), "WebKit")
+    runtime = page.evaluate("() => window.teachkit.status().backend")
+    assert runtime["runtime"]["name"] == ("tfjs" if single_file else "litert"), runtime
+    assert runtime["workers"] >= 1, runtime

@@ -89,12 +89,28 @@ class WebKitPage:
                 raise AssertionError(f"{what} is {current!r}, not {value!r}; the page says {self.messages()}")
             time.sleep(0.2)
 
+    def wait_until(self, function: str, *args: object, timeout=60) -> object:
+        """Waits until the JS function returns something truthy, and returns it."""
+        deadline = time.monotonic() + timeout
+        while not (value := self.evaluate(function, *args)):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{function} stayed {value!r}; the page says {self.messages()}")
+            time.sleep(0.2)
+        return value
+
     def set_files(self, selector: str, files: list[Path]) -> None:
         """Chooses files in an <input type=file>, as the visitor's file dialog would."""
         self.driver.find_element("css selector", selector).send_keys("\n".join(str(f) for f in files))
 
     def click(self, selector: str) -> None:
         self.driver.find_element("css selector", selector).click()
+
+    def hold(self, selector: str, seconds: float) -> None:
+        """Presses the mouse on the element, keeps it down `seconds`, releases it."""
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        element = self.driver.find_element("css selector", selector)
+        ActionChains(self.driver).move_to_element(element).click_and_hold().pause(seconds).release().perform()
 
     def messages(self) -> list[str]:
         """Every message the page announced since it loaded, and the text of its message areas now."""
@@ -147,6 +163,35 @@ def accuracy(predictions: list[tuple[str, float]], texture_files) -> float:
     return sum(label == expected for (label, _), expected in zip(predictions, truth, strict=True)) / len(
         truth
     )
+
+
+def hold_record(page: WebKitPage, name: str, seconds: float) -> int:
+    """*Hold to record* in the class's card: a first press starts the camera, a held one records."""
+    button = f'{card(name)} [data-testid="record"]'
+    page.click(button)
+    page.wait_until("() => window.teachkit.status().camera")
+    page.hold(button, seconds)
+    # Frames still being embedded at the release are stored, then the page says how many.
+    page.wait_for('[data-testid="message"]', "Recorded", contains=True, timeout=20)
+    return int(page.text(f'{card(name)} [data-testid="sample-count"]'))
+
+
+def live_labels(page: WebKitPage, count: int) -> list[str]:
+    """Labels of `count` consecutive live predictions from the camera."""
+    output = '[data-testid="prediction"]'
+    start = int(page.attribute(output, "data-count"))
+    page.click('[data-testid="live-toggle"]')
+    labels = []
+    seen = start
+    deadline = time.monotonic() + 60
+    while len(labels) < count and time.monotonic() < deadline:
+        current = int(page.attribute(output, "data-count"))
+        if current != seen:
+            seen = current
+            labels.append(page.attribute(output, "data-label"))
+        time.sleep(0.05)
+    page.click('[data-testid="live-toggle"]')
+    return labels
 
 
 def export_project(page: WebKitPage, path: Path) -> Path:
