@@ -14,7 +14,7 @@ from .pagekit import CLASS_OF
 # Every notice and error the page announces, kept by the page for the test (API events "notice",
 # "error"): a message is checked even if a later one replaced it on screen before the test looked.
 LISTEN = """() => {
-  if (window.teachkitHeard) return;
+  if (window.teachkitHeard || !window.teachkit) return; // heard already, or not a teachkit page
   window.teachkitHeard = [];
   window.teachkit.on("notice", ({ text }) => window.teachkitHeard.push(text));
   window.teachkit.on("error", ({ message }) => window.teachkitHeard.push(message));
@@ -43,6 +43,7 @@ class WebKitPage:
 
     def __init__(self, driver) -> None:
         self.driver = driver
+        self.closed = False
 
     def goto(self, url: str) -> None:
         self.driver.get(url)
@@ -53,7 +54,10 @@ class WebKitPage:
         self.evaluate(LISTEN)
 
     def quit(self) -> None:
-        self.driver.quit()
+        """Closes the window and its driver; again is a no-op (a test may close one early)."""
+        if not self.closed:
+            self.closed = True
+            self.driver.quit()
 
     def evaluate(self, function: str, *args: object) -> object:
         """Calls a JS function (source text, as for Playwright's page.evaluate) with `args`; a
