@@ -51,10 +51,12 @@ def test_the_core_flow_in_a_webkit_private_session(
     assert accuracy(predictions, texture_files) >= 0.9
     assert_no_null(page)
 
-    # Within the session a reload keeps the samples and the trained model (WebKit refused to store
-    # them when they were Blobs).
+    # The service worker keeps the site; within the session a reload, served by it, keeps the
+    # samples and the trained model (WebKit refused to store them when they were Blobs).
+    page.wait_for('[data-testid="offline"]', "saved", attribute="data-state")
     page.reload()
     wait_ready(page)
+    assert page.evaluate("() => Boolean(navigator.serviceWorker.controller)")
     assert counts(page) == TRAINED
     wait_trained(page)
     assert predict(page, texture_files["gravel"]["held-out"][0])[0] == "Gravel"
