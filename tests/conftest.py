@@ -308,6 +308,7 @@ def xvfb_display() -> Iterator[str]:
     """A display of its own, numbered by Xvfb itself (-displayfd), so parallel runs never collide."""
     import subprocess
 
+    assert shutil.which("Xvfb"), "Xvfb is missing: install Debian's xvfb (see README, Tests)"
     read, write = os.pipe()
     process = subprocess.Popen(
         ["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
@@ -343,6 +344,7 @@ def webkit_browser(xvfb_display: str) -> object:
         if camera:  # WebKit's own test cameras: a moving pattern
             options.add_argument("--enable-media-stream=true")
             options.add_argument("--enable-mock-capture-devices=true")
+        assert WEBKIT_DRIVER.exists(), "WebKitWebDriver is missing: install Debian's webkit2gtk-driver"
         service = Service(str(WEBKIT_DRIVER), env={**os.environ, "DISPLAY": xvfb_display})
         return WebKitPage(webdriver.WebKitGTK(options=options, service=service))
 
