@@ -289,3 +289,192 @@ def test_evaluation_is_on_held_back_samples_only(surfaces_site, serve_site, open
     assert sum(held) == 9
     assert page.evaluate("() => window.teachkit.evaluation().perClassCount") == [3, 3, 3]
     assert session.console_errors == []
+
+
+# Each stored sample's pictures as the page's IndexedDB holds them: "blob", "bytes" or something else.
+STORED_PICTURES = """async (name) => {
+  const database = await new Promise((resolve, reject) => {
+    const request = indexedDB.open(name);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const records = await new Promise((resolve) => {
+    database.transaction("samples").objectStore("samples").getAll().onsuccess = (event) =>
+      resolve(event.target.result);
+  });
+  database.close();
+  const kind = (picture) =>
+    picture instanceof Blob ? "blob" : picture?.bytes instanceof ArrayBuffer && picture.type === "image/jpeg"
+      ? "bytes" : String(picture);
+  return records.map((record) => [kind(record.image), kind(record.thumb)]);
+}"""
+
+# What an earlier version of the page stored: the same records with Blobs for the two JPEGs.
+STORE_AS_BLOBS = """async (name) => {
+  const database = await new Promise((resolve, reject) => {
+    const request = indexedDB.open(name);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const store = () => database.transaction("samples", "readwrite").objectStore("samples");
+  const records = await new Promise((resolve) => {
+    store().getAll().onsuccess = (event) => resolve(event.target.result);
+  });
+  const blob = ({ bytes, type }) => new Blob([bytes], { type });
+  await new Promise((resolve, reject) => {
+    const writing = store();
+    for (const record of records)
+      writing.put({ ...record, image: blob(record.image), thumb: blob(record.thumb) });
+    writing.transaction.oncomplete = resolve;
+    writing.transaction.onerror = () => reject(writing.transaction.error);
+  });
+  database.close();
+  return records.length;
+}"""
+
+THUMBS_SHOWN = """() => Array.from(document.querySelectorAll('[data-testid="thumbnails"] img'))
+  .filter((img) => img.complete && img.naturalWidth === 64).length"""
+
+
+def test_samples_are_stored_as_bytes_and_ones_stored_as_blobs_still_load(
+    surfaces_site, serve_site, open_page, texture_files
+):
+    session = open_page(serve_site(surfaces_site).url)
+    page = session.page
+    wait_ready(page)
+    for texture, name in (("brick", "Brick"), ("grass", "Grass"), ("gravel", "Gravel")):
+        upload(page, name, texture_files[texture]["train"][:3], 3)
+    ids = page.evaluate(SAMPLE_IDS)
+    # Bytes, which WebKit keeps in a private window too (it refuses Blobs there).
+    assert page.evaluate(STORED_PICTURES, "teachkit:/") == [["bytes", "bytes"]] * 9
+
+    assert page.evaluate(STORE_AS_BLOBS, "teachkit:/") == 9
+    assert page.evaluate(STORED_PICTURES, "teachkit:/") == [["blob", "blob"]] * 9
+    page.reload()
+
+    wait_ready(page)
+    assert page.evaluate(SAMPLE_IDS) == ids
+    assert eventually(lambda: page.evaluate(THUMBS_SHOWN), 9) == 9
+    crop = page.evaluate(
+        "async () => { const image = window.teachkit.samples()[0].image;"
+        " return [image instanceof Blob, image.type, image.size]; }"
+    )
+    assert crop[0] is True and crop[1] == "image/jpeg" and crop[2] > 1000
+    page.evaluate("async () => { await window.teachkit.train({training: {epochs: 5}}); }")
+    assert page.evaluate(STATUS)["trained"] is True
+    page.evaluate("async () => window.teachkit.addClass('Sand')")
+    upload(page, "Sand", texture_files["gravel"]["train"][3:4], 1)
+    assert sorted(page.evaluate(STORED_PICTURES, "teachkit:/")) == sorted(
+        [["blob", "blob"]] * 9 + [["bytes", "bytes"]]
+    )
+    # The project file carries the old records' pictures like any others; opening it stores bytes.
+    page.evaluate("async () => window.teachkit.importProject(await window.teachkit.exportProject())")
+    expect(page.locator('[data-testid="message"]')).to_contain_text("Imported", timeout=60_000)
+    assert sorted(page.evaluate(SAMPLE_IDS)) == sorted(ids + page.evaluate(SAMPLE_IDS)[-1:])
+    assert page.evaluate(STORED_PICTURES, "teachkit:/") == [["bytes", "bytes"]] * 10
+    assert eventually(lambda: page.evaluate(THUMBS_SHOWN), 10) == 10
+    assert session.console_errors == []
+
+
+# A browser that keeps no sample and says nothing about why, as WebKit's private sessions did with
+# the Blobs the page stored before: the write is aborted and no error names a cause.
+REFUSE_SAMPLES = """(() => {
+  const put = IDBObjectStore.prototype.put;
+  IDBObjectStore.prototype.put = function (...args) {
+    const request = put.apply(this, args);
+    if (this.name === "samples") this.transaction.abort();
+    return request;
+  };
+})();"""
+
+# A browser that refuses a sample's value at once, as engines do with what they cannot clone.
+REFUSE_TO_CLONE = """(() => {
+  const put = IDBObjectStore.prototype.put;
+  IDBObjectStore.prototype.put = function (...args) {
+    if (this.name === "samples") throw new DOMException("Failed to store the image.", "DataCloneError");
+    return put.apply(this, args);
+  };
+})();"""
+
+# A browser whose settings give the page no storage at all (site data blocked).
+NO_STORAGE = """IDBFactory.prototype.open = function () {
+  throw new DOMException("The operation is insecure.", "SecurityError");
+};"""
+
+
+def page_with(browser, script: str, url: str):
+    context = browser.new_context()
+    context.add_init_script(script)
+    session = record_traffic(context.new_page())
+    session.page.goto(url)
+    return context, session
+
+
+def test_a_refused_write_says_why_in_words(browser, surfaces_site, serve_site, texture_files):
+    server = serve_site(surfaces_site)
+    files = texture_files["brick"]["train"][:2]
+
+    context, session = page_with(browser, REFUSE_SAMPLES, server.url)
+    page = session.page
+    wait_ready(page)
+    card(page, "Brick").locator('[data-testid="sample-upload"]').set_input_files([str(f) for f in files])
+    message = page.locator('[data-testid="message"]')
+    expect(message).to_have_text(
+        "Added 0 of 2 files. This browser did not let the page keep this image (private windows and "
+        "some browser settings keep nothing). Use Save project file to keep your work.",
+        timeout=60_000,
+    )
+    expect(card(page, "Brick").locator('[data-testid="card-message"]')).to_contain_text("Save project file")
+    expect(count_of(page, "Brick")).to_have_text("0")  # nothing shown that a reload would lose
+    context.close()
+
+    context, session = page_with(browser, REFUSE_TO_CLONE, server.url)
+    page = session.page
+    wait_ready(page)
+    card(page, "Brick").locator('[data-testid="sample-upload"]').set_input_files([str(f) for f in files])
+    expect(card(page, "Brick").locator('[data-testid="card-message"]')).to_have_text(
+        "Added 0 of 2 files. This browser did not let the page keep this image (private windows and "
+        "some browser settings keep nothing). Use Save project file to keep your work. (The browser "
+        "said: DataCloneError: Failed to store the image.)",
+        timeout=60_000,
+    )
+    page.reload()  # the refused write left nothing behind, and the page still stores classes
+    wait_ready(page)
+    page.evaluate("async () => window.teachkit.addClass('Sand')")
+    page.reload()
+    wait_ready(page)
+    expect(card(page, "Sand")).to_have_count(1)
+    expect(count_of(page, "Brick")).to_have_text("0")
+    context.close()
+
+    context, session = page_with(browser, NO_STORAGE, server.url)
+    page = session.page
+    wait_ready(page)
+    expect(page.locator('[data-testid="message"]')).to_have_text(
+        "This browser gives this page no storage (private windows and some browser settings keep "
+        "nothing). Use Save project file to keep your work. (The browser said: SecurityError: The "
+        "operation is insecure.) Samples will be lost when the page closes."
+    )
+    expect(page.locator('[data-testid="persistence-hint"]')).to_have_text(
+        "This browser keeps nothing for this page: your examples are lost when it closes. Save project "
+        "file keeps a safe copy."
+    )
+    upload(page, "Brick", files, 2)  # kept while the page is open
+    assert "null" not in page.locator("body").inner_text()
+    context.close()
+
+
+def test_the_browser_is_asked_to_keep_the_samples_and_the_safe_copy_is_named_once(
+    surfaces_site, serve_site, open_page, texture_files
+):
+    page = open_page(serve_site(surfaces_site).url).page
+    wait_ready(page)
+    hint = page.locator('[data-testid="persistence-hint"]')
+    expect(hint).to_have_attribute("data-persisted", "")  # asked only once there is something to keep
+    upload(page, "Brick", texture_files["brick"]["train"][:1], 1)
+    expect(hint).to_have_attribute("data-persisted", "false")
+    expect(hint).to_contain_text("Save project file keeps a safe copy")
+    page.reload()
+    wait_ready(page)
+    expect(hint).to_have_attribute("data-persisted", "false")
+    expect(hint).to_be_hidden()

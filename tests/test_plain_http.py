@@ -51,7 +51,7 @@ def test_the_page_works_on_plain_http_and_says_what_needs_https(
     ids = page.evaluate(SAMPLES)
     assert len(set(ids)) == 18
     train(page)
-    texture, files = next(iter(texture_files.items()))
+    files = next(iter(texture_files.values()))
     label, _ = predict(page, files["held-out"][0])
     assert label in CLASS_OF.values()
 
@@ -62,6 +62,10 @@ def test_the_page_works_on_plain_http_and_says_what_needs_https(
     expect(page.locator('[data-testid="camera-missing"]')).to_be_visible()
     expect(page.locator('[data-testid="camera-missing"]')).to_contain_text("needs a secure page")
     expect(card(page, "Brick").locator('[data-testid="record"]')).to_be_disabled()
+    page.click('[data-testid="live-toggle"]')
+    expect(page.locator('[data-testid="prediction-message"]')).to_contain_text(
+        "The camera needs a secure page"
+    )
     expect(page.locator('[data-testid="offline"]')).to_have_attribute("data-state", "insecure")
     refused = page.evaluate(
         "async () => { try { await window.teachkit.startCamera(); return null; }"

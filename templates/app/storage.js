@@ -1,6 +1,13 @@
 // Persistence in IndexedDB: classes, samples (embedding, thumbnail, crop), the trained head and the
 // visitor's settings, so closing the tab loses nothing. Every write is one transaction: it lands
 // whole or not at all.
+//
+// A sample's two JPEGs are Blobs on the page (what object URLs, createImageBitmap, the project file
+// and the public API take) but are stored as their bytes and type: WebKit keeps no Blob in
+// IndexedDB in an ephemeral session (Safari Private Browsing; WebKit bugs 39577 and 58216) and
+// refuses the whole write without saying why. Records stored before with Blob fields load as they
+// are and are not rewritten (the browser that stored them keeps them); a sample stored again
+// (undo, an import, another base model) is stored as bytes.
 
 const VERSION = 1;
 
@@ -25,7 +32,7 @@ function promised(request) {
 function browserSaid(error) {
   if (!error || error.name === "AbortError") return "";
   const said = [error?.name, error?.message].filter((part) => part && part !== "null" && part !== "Error");
-  return said.length ? ` (The browser said: ${said.join(": ")}.)` : "";
+  return said.length ? ` (The browser said: ${said.join(": ").replace(/\.$/, "")}.)` : "";
 }
 
 // `what` names what was being kept: "this image", "these images" or "this change".
@@ -85,19 +92,17 @@ export class Storage {
       transaction.onerror = (event) => (failed ??= event.target?.error ?? null);
       transaction.onabort = () => reject(transaction.error ?? failed);
     });
-    done.catch(() => {}); // heard below, or not at all when `work` threw first
+    done.catch(() => {}); // heard below, or not at all when `work` throws
     try {
       work(Object.fromEntries(storeNames.map((name) => [name, transaction.objectStore(name)])));
-      await done;
     } catch (error) {
       // A request that throws (DataCloneError) leaves the transaction open: end it, keep nothing.
-      if (!transaction.error) {
-        try {
-          transaction.abort();
-        } catch {
-          // already finished
-        }
-      }
+      transaction.abort();
+      throw describeFailure(error, what);
+    }
+    try {
+      await done;
+    } catch (error) {
       throw describeFailure(error, what);
     }
   }
