@@ -381,3 +381,82 @@ def page_trained(tmp_path_factory, browser, surfaces_site, texture_files) -> obj
         return made[head]
 
     return get
+
+
+# --- WebKit: WebKitGTK's MiniBrowser driven by WebKitWebDriver through selenium, on a private Xvfb
+# display (MiniBrowser has no headless mode). Its automation sessions are ephemeral, which is what
+# Safari's Private Browsing is. The steps: tests/webkit_page.py.
+
+WEBKIT_DRIVER = Path("/usr/bin/WebKitWebDriver")
+
+
+def minibrowser() -> str:
+    configured = os.environ.get("TEACHKIT_MINIBROWSER")
+    if configured:
+        return configured
+    found = sorted(Path("/usr/lib").glob("*/webkit2gtk-4.*/MiniBrowser"))
+    assert found, "MiniBrowser is missing: install Debian's webkit2gtk-driver (see README, Tests)"
+    return str(found[-1])
+
+
+@pytest.fixture(scope="session")
+def xvfb_display() -> Iterator[str]:
+    """A display of its own, numbered by Xvfb itself (-displayfd), so parallel runs never collide."""
+    import subprocess
+
+    assert shutil.which("Xvfb"), "Xvfb is missing: install Debian's xvfb (see README, Tests)"
+    read, write = os.pipe()
+    process = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+        pass_fds=[write],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write)
+    with os.fdopen(read) as announced:
+        number = announced.readline().strip()
+    try:
+        assert number, f"Xvfb did not start (exit code {process.poll()})"
+        yield f":{number}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def webkit_browser(xvfb_display: str) -> object:
+    """Opens a MiniBrowser window, a fresh ephemeral session each time: open(camera=False) →
+    WebKitPage, with WebKit's mock cameras if `camera`. The display is the test session's; every
+    window closes at its test's end (the `webkit` fixture)."""
+    from selenium import webdriver
+    from selenium.webdriver.webkitgtk.service import Service
+
+    from .webkit_page import WebKitPage
+
+    def open_(camera: bool = False) -> WebKitPage:
+        options = webdriver.WebKitGTKOptions()
+        options.binary_location = minibrowser()
+        options.add_argument("--automation")
+        if camera:  # WebKit's own test cameras: a moving pattern
+            options.add_argument("--enable-media-stream=true")
+            options.add_argument("--enable-mock-capture-devices=true")
+        assert WEBKIT_DRIVER.exists(), "WebKitWebDriver is missing: install Debian's webkit2gtk-driver"
+        service = Service(str(WEBKIT_DRIVER), env={**os.environ, "DISPLAY": xvfb_display})
+        return WebKitPage(webdriver.WebKitGTK(options=options, service=service))
+
+    return open_
+
+
+@pytest.fixture
+def webkit(webkit_browser: object) -> Iterator[object]:
+    """open(camera=False) → a WebKitPage in a new MiniBrowser window, its own ephemeral session;
+    all quit after the test."""
+    pages = []
+
+    def open_(camera: bool = False) -> object:
+        pages.append(webkit_browser(camera))
+        return pages[-1]
+
+    yield open_
+    for page in pages:
+        page.quit()

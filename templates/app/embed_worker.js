@@ -3,14 +3,14 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { BaseModel } from "./base_model.js";
-import { blobUrl } from "./embedded.js";
+import { serveFromMemory } from "./embedded.js";
 
 let model = null;
 
 async function load({ modelSource, wasmPaths, wasmBinaries, inputSize }) {
-  const local = {};
-  for (const [file, bytes] of Object.entries(wasmBinaries)) local[file] = blobUrl(bytes, "application/wasm");
-  setWasmPaths({ ...wasmPaths, ...local });
+  const inMemory = Object.keys(wasmBinaries).length > 0;
+  if (inMemory) serveFromMemory(tf.env().platform, wasmPaths, wasmBinaries);
+  setWasmPaths(wasmPaths, inMemory);
   if (!(await tf.setBackend("wasm"))) throw new Error("WebAssembly could not start in a worker.");
   await tf.ready();
   model = await BaseModel.load(modelSource, inputSize);

@@ -21,6 +21,18 @@ export function blobUrl(content, type) {
   return URL.createObjectURL(new Blob([content], { type }));
 }
 
+// Makes `platform.fetch` (TF.js's, through which its WASM backend loads a binary when told to use
+// it) answer each of `urls[file]` with `files[file]`, bytes a worker was handed: WebKit lets the
+// worker of a page opened from file:// fetch no URL at all, not even a blob: URL the worker made.
+export function serveFromMemory(platform, urls, files) {
+  const bytesAt = new Map(Object.entries(files).map(([file, bytes]) => [urls[file], bytes]));
+  const fetchUrl = platform.fetch.bind(platform);
+  platform.fetch = (url, init) =>
+    bytesAt.has(url)
+      ? Promise.resolve(new Response(bytesAt.get(url), { headers: { "Content-Type": "application/wasm" } }))
+      : fetchUrl(url, init);
+}
+
 // Returns {model: model artifacts, wasmUrls: {file name: blob URL}, wasmBinaries: {file name:
 // bytes}, workerUrl, umapWorkerUrl} or null for a hosted build. Workers get the artifacts and bytes themselves: a
 // page opened from file:// has no origin, and its workers may not fetch its blob URLs.
