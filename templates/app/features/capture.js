@@ -49,7 +49,10 @@ function cameraProblem(error) {
       "next to the address, set Camera to Allow, then try again."
     );
   }
-  if (error?.name === "NotFoundError") return "No camera was found on this device.";
+  // WebKit answers a machine without any camera with an OverconstrainedError naming no constraint.
+  const noCamera =
+    error?.name === "NotFoundError" || (error?.name === "OverconstrainedError" && !error.constraint);
+  if (noCamera) return "No camera was found on this device.";
   if (error?.name === "NotReadableError")
     return "The camera is in use by another program or tab; close it there and try again.";
   return `The camera could not be started: ${error?.message ?? error}`;
