@@ -1,0 +1,139 @@
+// The page's one resize, computed on pixels so that every engine gets the same bytes and those
+// bytes equal Python's (builder/models/preprocess.py: PIL's `resize(..., BILINEAR)`). A canvas
+// scaler cannot give that: Chromium, Firefox and WebKit each shrink with their own filter.
+//
+// This mirrors Pillow's ImagingResample for 8-bit images and the bilinear filter
+// (src/libImaging/Resample.c: precompute_coeffs, normalize_coeffs_8bpc, the _8bpc passes): a
+// triangle filter widened by the shrink factor (so it averages every source pixel it covers),
+// weights computed in doubles, normalized to sum 1, then rounded to fixed point with 22 fractional
+// bits; the horizontal pass first, rounded and clipped to 0–255, then the vertical pass. Every step
+// below keeps Pillow's order of floating-point operations, which is what makes the result
+// bit-identical (tests/test_resample.py checks it against PIL on photos of many sizes).
+//
+// No DOM here: the pixels come from a callback, a band of rows at a time, so a 12-megapixel photo
+// never needs one canvas or one buffer of its full size.
+
+const PRECISION_BITS = 32 - 8 - 2;
+const ONE = 1 << PRECISION_BITS;
+const HALF = 1 << (PRECISION_BITS - 1);
+
+function triangle(x) {
+  const distance = Math.abs(x);
+  return distance < 1 ? 1 - distance : 0;
+}
+
+// For each output pixel: the first input pixel it reads, how many it reads, and their fixed-point
+// weights (`size` slots per output pixel).
+export function bilinearWeights(inSize, outSize) {
+  const scale = inSize / outSize;
+  const filterScale = Math.max(scale, 1);
+  const support = filterScale; // the triangle's support (1) times the filter scale
+  const size = Math.ceil(support) * 2 + 1;
+  const inverseScale = 1 / filterScale;
+  const first = new Int32Array(outSize);
+  const count = new Int32Array(outSize);
+  const weights = new Int32Array(outSize * size);
+  const raw = new Float64Array(size);
+  for (let out = 0; out < outSize; out += 1) {
+    const center = (out + 0.5) * scale;
+    // Truncation toward zero, like C's (int) cast.
+    const start = Math.max(Math.trunc(center - support + 0.5), 0);
+    const end = Math.min(Math.trunc(center + support + 0.5), inSize);
+    let total = 0;
+    for (let x = 0; x < end - start; x += 1) {
+      raw[x] = triangle((x + start - center + 0.5) * inverseScale);
+      total += raw[x];
+    }
+    for (let x = 0; x < end - start; x += 1) {
+      const weight = total !== 0 ? raw[x] / total : raw[x];
+      weights[out * size + x] = Math.trunc(weight < 0 ? weight * ONE - 0.5 : weight * ONE + 0.5);
+    }
+    first[out] = start;
+    count[out] = end - start;
+  }
+  return { first, count, weights, size };
+}
+
+// The horizontal pass over `rows` rows of RGBA pixels `width` wide, into rows `intoRow`… of `into`
+// (RGBA, `taps.first.length` wide). Sums stay below 2^31, so `>>` is exact; Uint8ClampedArray
+// clips like Pillow's clip8.
+function resizeRows(pixels, width, rows, taps, into, intoRow) {
+  const { first, count, weights, size } = taps;
+  const outWidth = first.length;
+  let at = intoRow * outWidth * 4;
+  for (let row = 0; row < rows; row += 1) {
+    const rowStart = row * width * 4;
+    for (let out = 0; out < outWidth; out += 1) {
+      let red = HALF;
+      let green = HALF;
+      let blue = HALF;
+      let from = rowStart + first[out] * 4;
+      const base = out * size;
+      for (let tap = 0; tap < count[out]; tap += 1, from += 4) {
+        const weight = weights[base + tap];
+        red += pixels[from] * weight;
+        green += pixels[from + 1] * weight;
+        blue += pixels[from + 2] * weight;
+      }
+      into[at] = red >> PRECISION_BITS;
+      into[at + 1] = green >> PRECISION_BITS;
+      into[at + 2] = blue >> PRECISION_BITS;
+      into[at + 3] = 255;
+      at += 4;
+    }
+  }
+}
+
+// The vertical pass: `pixels` holds input rows `firstRow`… (RGBA, `width` wide).
+function resizeColumns(pixels, width, firstRow, taps, into) {
+  const { first, count, weights, size } = taps;
+  const stride = width * 4;
+  let at = 0;
+  for (let out = 0; out < first.length; out += 1) {
+    const base = out * size;
+    const top = (first[out] - firstRow) * stride;
+    for (let x = 0; x < stride; x += 4) {
+      let red = HALF;
+      let green = HALF;
+      let blue = HALF;
+      let from = top + x;
+      for (let tap = 0; tap < count[out]; tap += 1, from += stride) {
+        const weight = weights[base + tap];
+        red += pixels[from] * weight;
+        green += pixels[from + 1] * weight;
+        blue += pixels[from + 2] * weight;
+      }
+      into[at] = red >> PRECISION_BITS;
+      into[at + 1] = green >> PRECISION_BITS;
+      into[at + 2] = blue >> PRECISION_BITS;
+      into[at + 3] = 255;
+      at += 4;
+    }
+  }
+}
+
+// Resizes a width×height RGBA image to outWidth×outHeight (alpha is dropped: the result is
+// opaque). `readRows(firstRow, rows)` returns those rows as RGBA bytes (Uint8ClampedArray or
+// Uint8Array, `width * 4` a row); it is asked for at most `bandRows` rows at a time, in order,
+// and only for the rows the result depends on.
+export function resizeBilinear({ width, height, outWidth, outHeight, readRows, bandRows = height }) {
+  const vertical = bilinearWeights(height, outHeight);
+  const horizontal = bilinearWeights(width, outWidth);
+  const firstRow = vertical.first[0];
+  const endRow = vertical.first[outHeight - 1] + vertical.count[outHeight - 1];
+  const narrow = new Uint8ClampedArray(outWidth * 4 * (endRow - firstRow));
+  for (let row = firstRow; row < endRow; row += bandRows) {
+    const rows = Math.min(bandRows, endRow - row);
+    resizeRows(readRows(row, rows), width, rows, horizontal, narrow, row - firstRow);
+  }
+  const result = new Uint8ClampedArray(outWidth * outHeight * 4);
+  resizeColumns(narrow, outWidth, firstRow, vertical, result);
+  return result;
+}
+
+// The centred square of a width×height image, at whole-pixel offsets (rounded down, as Python's
+// `(height - side) // 2`).
+export function centerSquare(width, height) {
+  const side = Math.min(width, height);
+  return { left: Math.floor((width - side) / 2), top: Math.floor((height - side) / 2), side };
+}
