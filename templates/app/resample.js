@@ -16,6 +16,7 @@
 const PRECISION_BITS = 32 - 8 - 2;
 const ONE = 1 << PRECISION_BITS;
 const HALF = 1 << (PRECISION_BITS - 1);
+const OPAQUE = 0xff000000 | 0; // alpha 255 in a word
 
 function triangle(x) {
   const distance = Math.abs(x);
@@ -54,80 +55,88 @@ export function bilinearWeights(inSize, outSize) {
   return { first, count, weights, size };
 }
 
-// The horizontal pass over `rows` rows of RGBA pixels `width` wide, into rows `intoRow`… of `into`
-// (RGBA, `taps.first.length` wide). Sums stay below 2^31, so `>>` is exact; Uint8ClampedArray
-// clips like Pillow's clip8.
+// Pixels are read and written as 32-bit words (R | G << 8 | B << 16 | A << 24 on the
+// little-endian machines browsers run on): one load per pixel instead of three. Every sum is
+// HALF + Σ pixel × weight with weights ≥ 0 that sum to 2^22 (± rounding), so it stays below
+// 256 << 22: `>>` is exact and no value needs clipping (Pillow's clip8 never clips for this filter).
+
+// The horizontal pass over `rows` rows `width` pixels wide, into rows `intoRow`… of `into`
+// (`taps.first.length` pixels wide).
 function resizeRows(pixels, width, rows, taps, into, intoRow) {
   const { first, count, weights, size } = taps;
   const outWidth = first.length;
-  let at = intoRow * outWidth * 4;
+  let at = intoRow * outWidth;
   for (let row = 0; row < rows; row += 1) {
-    const rowStart = row * width * 4;
+    const rowStart = row * width;
     for (let out = 0; out < outWidth; out += 1) {
       let red = HALF;
       let green = HALF;
       let blue = HALF;
-      let from = rowStart + first[out] * 4;
-      const base = out * size;
-      for (let tap = 0; tap < count[out]; tap += 1, from += 4) {
-        const weight = weights[base + tap];
-        red += pixels[from] * weight;
-        green += pixels[from + 1] * weight;
-        blue += pixels[from + 2] * weight;
+      let from = rowStart + first[out];
+      const end = from + count[out];
+      for (let tap = out * size; from < end; from += 1, tap += 1) {
+        const pixel = pixels[from];
+        const weight = weights[tap];
+        red += (pixel & 255) * weight;
+        green += ((pixel >>> 8) & 255) * weight;
+        blue += ((pixel >>> 16) & 255) * weight;
       }
-      into[at] = red >> PRECISION_BITS;
-      into[at + 1] = green >> PRECISION_BITS;
-      into[at + 2] = blue >> PRECISION_BITS;
-      into[at + 3] = 255;
-      at += 4;
+      into[at] =
+        (red >> PRECISION_BITS) |
+        ((green >> PRECISION_BITS) << 8) |
+        ((blue >> PRECISION_BITS) << 16) |
+        OPAQUE;
+      at += 1;
     }
   }
 }
 
-// The vertical pass: `pixels` holds input rows `firstRow`… (RGBA, `width` wide).
+// The vertical pass: `pixels` holds input rows `firstRow`… (`width` pixels wide).
 function resizeColumns(pixels, width, firstRow, taps, into) {
   const { first, count, weights, size } = taps;
-  const stride = width * 4;
   let at = 0;
   for (let out = 0; out < first.length; out += 1) {
-    const base = out * size;
-    const top = (first[out] - firstRow) * stride;
-    for (let x = 0; x < stride; x += 4) {
+    const top = (first[out] - firstRow) * width;
+    const end = top + count[out] * width;
+    for (let x = 0; x < width; x += 1) {
       let red = HALF;
       let green = HALF;
       let blue = HALF;
-      let from = top + x;
-      for (let tap = 0; tap < count[out]; tap += 1, from += stride) {
-        const weight = weights[base + tap];
-        red += pixels[from] * weight;
-        green += pixels[from + 1] * weight;
-        blue += pixels[from + 2] * weight;
+      for (let from = top + x, tap = out * size; from < end; from += width, tap += 1) {
+        const pixel = pixels[from];
+        const weight = weights[tap];
+        red += (pixel & 255) * weight;
+        green += ((pixel >>> 8) & 255) * weight;
+        blue += ((pixel >>> 16) & 255) * weight;
       }
-      into[at] = red >> PRECISION_BITS;
-      into[at + 1] = green >> PRECISION_BITS;
-      into[at + 2] = blue >> PRECISION_BITS;
-      into[at + 3] = 255;
-      at += 4;
+      into[at] =
+        (red >> PRECISION_BITS) |
+        ((green >> PRECISION_BITS) << 8) |
+        ((blue >> PRECISION_BITS) << 16) |
+        OPAQUE;
+      at += 1;
     }
   }
 }
 
+const words = (bytes) => new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+
 // Resizes a width×height RGBA image to outWidth×outHeight (alpha is dropped: the result is
 // opaque). `readRows(firstRow, rows)` returns those rows as RGBA bytes (Uint8ClampedArray or
-// Uint8Array, `width * 4` a row); it is asked for at most `bandRows` rows at a time, in order,
+// Uint8Array, `width * 4` a row, starting at a multiple of 4 bytes); it is asked for at most `bandRows` rows at a time, in order,
 // and only for the rows the result depends on.
 export function resizeBilinear({ width, height, outWidth, outHeight, readRows, bandRows = height }) {
   const vertical = bilinearWeights(height, outHeight);
   const horizontal = bilinearWeights(width, outWidth);
   const firstRow = vertical.first[0];
   const endRow = vertical.first[outHeight - 1] + vertical.count[outHeight - 1];
-  const narrow = new Uint8ClampedArray(outWidth * 4 * (endRow - firstRow));
+  const narrow = new Uint32Array(outWidth * (endRow - firstRow));
   for (let row = firstRow; row < endRow; row += bandRows) {
     const rows = Math.min(bandRows, endRow - row);
-    resizeRows(readRows(row, rows), width, rows, horizontal, narrow, row - firstRow);
+    resizeRows(words(readRows(row, rows)), width, rows, horizontal, narrow, row - firstRow);
   }
   const result = new Uint8ClampedArray(outWidth * outHeight * 4);
-  resizeColumns(narrow, outWidth, firstRow, vertical, result);
+  resizeColumns(narrow, outWidth, firstRow, vertical, words(result));
   return result;
 }
 
