@@ -21,7 +21,8 @@ export class Cropper {
     this.canvas = document.createElement("canvas");
     this.canvas.width = inputSize;
     this.canvas.height = inputSize;
-    this.context = this.canvas.getContext("2d");
+    // Kept in memory: every sample's JPEG and thumbnail are read from it.
+    this.context = this.canvas.getContext("2d", { willReadFrequently: true });
     this.band = document.createElement("canvas");
     this.bandContext = this.band.getContext("2d", { willReadFrequently: true });
   }
