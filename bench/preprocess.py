@@ -3,14 +3,15 @@
 each number beside a reference measured in the same run:
 
 1. crop: ms per `Cropper.crop(bitmap)` (templates/app/crop.js, served as it is, unbundled) on a
-   12-megapixel phone photo (4032×3024) and a 640×480 camera frame, decoded once into
-   ImageBitmaps. Reference, in alternating blocks: the page's previous crop, the engine's canvas
-   scaler (drawImage of the centre square onto a 224-pixel canvas, imageSmoothingQuality "high",
-   then getImageData). Ratio new/old. Also what reading the square's pixels alone costs (drawImage
-   at scale 1 + getImageData, in the same bands), the floor of any crop computed on pixels. The
-   crop is one synchronous main-thread task, so its time is also how long it blocks the page: each
-   call runs as a task of its own and is timed by a trace (devtools.timeline), both on the wall
-   clock and as the main thread's CPU time, which stays meaningful when the machine is shared.
+   12-megapixel phone photo (4032×3024) and a 640×480 camera frame, each call on an ImageBitmap
+   decoded for it as an upload is. Reference, in alternating blocks: the page's previous crop, the
+   engine's canvas scaler (drawImage of the centre square onto a 224-pixel canvas,
+   imageSmoothingQuality "high", then getImageData). Ratio new/old. Also what reading the square's
+   pixels alone costs (drawImage at scale 1 + getImageData, in the same bands), the floor of any
+   crop computed on pixels. The crop is one synchronous main-thread task, so its time is also how
+   long it blocks the page: each call runs as a task of its own and is timed by a trace
+   (devtools.timeline), on the wall clock and as the main thread's CPU time, which stays
+   meaningful when the machine is shared.
    And how far each result is from Python's `center_crop_resize` of the same pixels (new: 0).
 2. embed: ms per `window.teachkit.embed(bitmap)` on the built page (crop, post to a worker,
    embed) for the same two ImageBitmaps; reference: a 224×224 one, where the crop only copies.
@@ -110,26 +111,31 @@ window.croppers = { new: new Cropper(224), old: new CanvasCropper(224), read: ne
 </script>
 """
 
-# Crops `url`'s image with each cropper in alternating blocks, each call a task of its own (a
-# timer, so the trace can time it); returns the order of the calls and each cropper's pixels (RGB).
+# Crops `url`'s image with each cropper in alternating blocks, each call on a freshly decoded copy
+# (as every upload is: the engine's scaler may keep what it computed for an image it has shrunk
+# before) and in a task of its own (a timer, so the trace can time it); returns the order of the
+# calls and each cropper's pixels (RGB).
 CROP_JS = """async ({ url, runs, block }) => {
-  const bitmap = await createImageBitmap(await (await fetch(url)).blob());
+  const blob = await (await fetch(url)).blob();
   const names = ["new", "old", "read"];
   const pixels = {};
   for (const name of names) {
+    const bitmap = await createImageBitmap(blob);
     const rgba = window.croppers[name].crop(bitmap).data;
     pixels[name] = Array.from(rgba.filter((_, index) => index % 4 !== 3));
+    bitmap.close();
   }
   const order = [];
   for (let done = 0; done < runs; done += block) {
     for (const name of names) {
       for (let i = 0; i < block; i += 1) {
+        const bitmap = await createImageBitmap(blob);
         await new Promise((resolve) => setTimeout(() => resolve(window.croppers[name].crop(bitmap)), 0));
+        bitmap.close();
         order.push(name);
       }
     }
   }
-  bitmap.close();
   return { order, pixels };
 }"""
 
