@@ -12,7 +12,10 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from builder.convert import cosine
+from builder.models.preprocess import center_crop_resize
 from builder.probes import probe_pixels
+
+from .photos import full_size_photos
 
 
 @pytest.fixture(scope="module")
@@ -97,24 +100,57 @@ def test_single_file_embeddings_match_python_from_a_file_url(
     assert session.console_errors == []
 
 
-def test_full_size_photos_are_cropped_and_resized_like_python(lite0_sites, serve_site, open_page, tmp_path):
-    """The page's own crop + resize of full-size photos lands close to Python's. Browsers and PIL
-    resample differently, so this bound is looser than the model-fidelity bound above; a wrong
-    crop (off-centre, stretched) falls far below it."""
+@pytest.fixture(scope="module")
+def full_size_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], list[Path]]:
+    """Full-size photos (12 megapixels down to a 333×500 portrait, tests/photos.py) and, for each,
+    the 224-pixel centre crop that builder/models/preprocess.py makes of it, as PNG files."""
+    directory = tmp_path_factory.mktemp("full-size")
+    photos = full_size_photos(directory / "photos")
+    crops = []
+    for name, path in photos.items():
+        pixels = center_crop_resize(np.asarray(Image.open(path).convert("RGB")), 224)
+        crops.append(directory / f"{name}-python-crop.png")
+        Image.fromarray(pixels.astype(np.uint8)).save(crops[-1])
+    return list(photos.values()), crops
+
+
+def stored_crops(session: object) -> list[bytes]:
+    """The JPEG of each sample's crop, as teachkit.samples() gives it, in the order added."""
+    arrays = session.page.evaluate(
+        """async () => Promise.all(window.teachkit.samples().map(
+          async (sample) => Array.from(new Uint8Array(await new Response(sample.image).arrayBuffer()))))"""
+    )
+    return [bytes(array) for array in arrays]
+
+
+def test_full_size_photos_are_cropped_and_resized_like_python(
+    lite0_sites, serve_site, open_page, full_size_files, tmp_path
+):
+    """A visitor's full-size photo gives the page exactly the pixels that Python's crop of it has:
+    the crop the page stores is byte for byte the one it stores for Python's 224-pixel crop, and so
+    is the embedding. The probe photos at their own sizes then land as close to the build's
+    Python embeddings as the model's fidelity allows."""
     from builder.probes import probe_images
 
     site = lite0_sites("auto")
     manifest = json.loads((site / "manifest.json").read_text())
-    files = []
+    photos, crops = full_size_files
+    probes = []
     for name, image in probe_images().items():
-        Image.fromarray(image).save(tmp_path / f"{name}.png")
-        files.append(tmp_path / f"{name}.png")
+        probes.append(tmp_path / f"{name}.png")
+        Image.fromarray(image).save(probes[-1])
     server = serve_site(site)
     session = open_page(server.url)
 
-    embeddings = embed_in_page(session, files)
+    embeddings = embed_in_page(session, [*photos, *crops, *probes])
+    jpegs = stored_crops(session)
 
-    for name, vector in embeddings.items():
-        similarity = cosine(vector, np.array(manifest["probe_embeddings"][name], dtype=np.float32))
-        assert similarity >= 0.97, f"{name}: cosine {similarity:.4f}"
+    for index, photo in enumerate(photos):
+        assert jpegs[index] == jpegs[len(photos) + index], (
+            f"{photo.name}: the stored crop differs from Python's"
+        )
+        similarity = cosine(embeddings[photo.stem], embeddings[f"{photo.stem}-python-crop"])
+        assert similarity >= 0.99, f"{photo.name}: cosine {similarity:.4f} to its Python crop"
+    assert_like_python({path.stem: embeddings[path.stem] for path in probes}, manifest, "full-size probe")
     assert session.foreign_requests(server.url) == []
+    assert session.console_errors == []

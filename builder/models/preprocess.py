@@ -1,7 +1,9 @@
 """Image preparation shared by the Python side (tests, evaluation) and mirrored by the browser.
 
-The browser takes the centred square of a camera frame and draws it onto a size×size canvas; doing
-the same here keeps embeddings computed in Python comparable with the ones computed in the page.
+This is the definition: the page (templates/app/crop.js + resample.js) takes the same centred
+square at the same whole-pixel offsets and shrinks it with a port of PIL's bilinear resize, so it
+gets these exact bytes in every engine (tests/test_resample.py), and the build's fidelity numbers
+describe what visitors get.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ __all__ = ["center_crop_resize"]
 def center_crop_resize(image: np.ndarray, size: int) -> np.ndarray:
     """Crop the centred square of an HxWx3 uint8 image and resize it to size×size float32 (0–255).
 
-    PIL's bilinear resize widens its filter when shrinking, i.e. it antialiases like a browser's
-    smoothed drawImage; a plain bilinear sample of a large photo would alias badly.
+    PIL's bilinear resize widens its filter when shrinking (it averages every pixel it covers), so
+    a large photo does not alias as a plain bilinear sample of it would.
     """
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise ValueError(f"expected an HxWx3 uint8 RGB image, got shape {image.shape} dtype {image.dtype}")
