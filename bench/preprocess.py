@@ -302,15 +302,17 @@ def measure_page(playwright: object, site: Path, photos: dict[str, Path], runs: 
             expect(page.locator('[data-testid="status"]')).to_have_attribute(
                 "data-state", "ready", timeout=120_000
             )
+            # Live first: the garbage of sixty 12-megapixel crops would otherwise still be collected
+            # while the camera runs.
+            log("live: training a head through the API, then the fake camera")
+            page.evaluate(TRAIN_JS, {"url": big, "classes": ["Cat", "Coffee"], "count": 8})
+            live = page.evaluate(LIVE_JS, {"seconds": 10})
             backend = page.locator('[data-testid="backend"]').text_content()
             log("embed: teachkit.embed on the built page")
             sizes = [*SIZES.values(), (224, 224)]
             urls = [f"photo-{w}x{h}.png" for w, h in sizes]
             times = page.evaluate(EMBED_JS, {"urls": urls, "runs": runs, "block": 5})
             embed = {f"{w}×{h}": median(t) for (w, h), t in zip(sizes, times, strict=True)}
-            log("live: training a head through the API, then the fake camera")
-            page.evaluate(TRAIN_JS, {"url": big, "classes": ["Cat", "Coffee"], "count": 8})
-            live = page.evaluate(LIVE_JS, {"seconds": 10})
             context.close()
     finally:
         browser.close()
