@@ -54,9 +54,12 @@ async function trySet(name) {
   }
 }
 
-// Returns the backend in use as {name, text, build, threads}. `requested` (e.g. from ?backend=webgl) skips the probe.
-export async function chooseBackend({ requested = null, wasmPaths }) {
+// Returns the backend in use as {name, text, build, threads}. `requested` (e.g. from ?backend=webgl)
+// skips the probe. `simd` false keeps WASM on its plain build: the page decides that for itself and
+// its workers from what the browser lacks (runtime_ladder.js), before the backend starts.
+export async function chooseBackend({ requested = null, wasmPaths, simd = true }) {
   setWasmPaths(wasmPaths);
+  if (!simd) tf.env().set("WASM_HAS_SIMD_SUPPORT", false);
   const renderer = webglRenderer();
   const hardwareWebgl = renderer && !isSoftwareRenderer(renderer);
   const candidates = requested ? [requested] : hardwareWebgl ? ["wasm", "webgl"] : ["wasm"];

@@ -7,20 +7,25 @@ import { blobUrl } from "./embedded.js";
 
 let model = null;
 
-async function load({ modelSource, wasmPaths, wasmBinaries, inputSize }) {
+// Resolves to the embedding of `warmUp` (the page's probe), which the page checks.
+async function load({ modelSource, wasmPaths, wasmBinaries, inputSize, simd, warmUp }) {
   const local = {};
   for (const [file, bytes] of Object.entries(wasmBinaries)) local[file] = blobUrl(bytes, "application/wasm");
   setWasmPaths({ ...wasmPaths, ...local });
+  // The page decides for its workers whether TF.js uses its SIMD build (runtime_ladder.js): it knows
+  // what the browser lacks, and whether the SIMD build already failed its check.
+  if (!simd) tf.env().set("WASM_HAS_SIMD_SUPPORT", false);
   if (!(await tf.setBackend("wasm"))) throw new Error("WebAssembly could not start in a worker.");
   await tf.ready();
-  model = await BaseModel.load(modelSource, inputSize);
+  model = await BaseModel.load(modelSource);
+  return model.embed(new ImageData(warmUp, inputSize, inputSize));
 }
 
 self.onmessage = async ({ data }) => {
   if (data.type === "load") {
     try {
-      await load(data);
-      postMessage({ type: "ready" });
+      const warmUp = await load(data);
+      postMessage({ type: "ready", warmUp }, [warmUp.buffer]);
     } catch (error) {
       postMessage({ type: "failed", message: error.message });
     }

@@ -9,7 +9,9 @@ self.onmessage = async ({ data }) => {
   if (data.type === "load") {
     try {
       model = await LiteRtModel.load(data.modelSource, data.inputSize, data.runtime);
-      postMessage({ type: "ready" });
+      // The first run allocates XNNPACK's buffers; it embeds the page's probe, which the page checks.
+      const warmUp = await model.embed(new ImageData(data.warmUp, data.inputSize, data.inputSize));
+      postMessage({ type: "ready", warmUp }, [warmUp.buffer]);
     } catch (error) {
       postMessage({ type: "failed", message: error.message });
     }
