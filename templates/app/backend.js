@@ -76,6 +76,21 @@ export async function chooseBackend({ requested = null, wasmPaths, simd = true }
   return { name: best.name, ...(await describe(best.name, renderer)) };
 }
 
+// For a browser whose WebAssembly SIMD computes wrongly (TF.js's SIMD build failed the base model's
+// self-check, runtime_ladder.js): the page's own TF.js, which trains and runs the head, moves to
+// plain JavaScript, since WASM's plain build could only start after a reload. Before any tensor
+// is kept: the head is made after boot.
+export async function leaveWrongSimd() {
+  await tf.setBackend("cpu");
+  await tf.ready();
+  return {
+    name: "cpu",
+    text: "plain JavaScript (WASM's SIMD build computes wrongly here)",
+    build: "",
+    threads: null,
+  };
+}
+
 const BUILD_LABELS = { "threaded-simd": "threaded SIMD build", simd: "SIMD build", plain: "plain build" };
 
 async function describeWasm() {

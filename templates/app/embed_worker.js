@@ -6,9 +6,13 @@ import { BaseModel } from "./base_model.js";
 import { blobUrl } from "./embedded.js";
 
 let model = null;
+// The pixels of the first embedding (the page's probe), which the page checks: they come in their
+// own message, once the page has decoded them, while this loads.
+let receiveWarmUp;
+const warmUp = new Promise((resolve) => (receiveWarmUp = resolve));
 
-// Resolves to the embedding of `warmUp` (the page's probe), which the page checks.
-async function load({ modelSource, wasmPaths, wasmBinaries, inputSize, simd, warmUp }) {
+// Resolves to the embedding of the warm-up pixels.
+async function load({ modelSource, wasmPaths, wasmBinaries, inputSize, simd }) {
   const local = {};
   for (const [file, bytes] of Object.entries(wasmBinaries)) local[file] = blobUrl(bytes, "application/wasm");
   setWasmPaths({ ...wasmPaths, ...local });
@@ -18,10 +22,14 @@ async function load({ modelSource, wasmPaths, wasmBinaries, inputSize, simd, war
   if (!(await tf.setBackend("wasm"))) throw new Error("WebAssembly could not start in a worker.");
   await tf.ready();
   model = await BaseModel.load(modelSource);
-  return model.embed(new ImageData(warmUp, inputSize, inputSize));
+  return model.embed(new ImageData(await warmUp, inputSize, inputSize));
 }
 
 self.onmessage = async ({ data }) => {
+  if (data.type === "warm-up") {
+    receiveWarmUp(data.pixels);
+    return;
+  }
   if (data.type === "load") {
     try {
       const warmUp = await load(data);

@@ -33,10 +33,12 @@ export class InlineEmbedder {
 
 class WorkerPool {
   // `load` is the message that makes a worker load its model (embed_worker.js, litert_worker.js);
-  // `check` throws if the worker's warm-up embedding (of load.warmUp) is wrong.
-  constructor({ workerUrl, load, onChange, check }) {
+  // `warmUp` resolves to the pixels it warms up on (RGBA), sent as soon as the page has them, so
+  // that the worker starts loading at once; `check` throws if the warm-up embedding is wrong.
+  constructor({ workerUrl, load, warmUp, onChange, check }) {
     this.workerUrl = workerUrl;
     this.onChange = onChange;
+    this.warmUp = warmUp;
     this.check = check;
     this.load = { type: "load", ...load };
     this.workers = []; // {worker, job}: job is the {pixels, resolve, reject} being embedded
@@ -66,8 +68,9 @@ class WorkerPool {
           reject(new Error(event.message || "the worker script could not run"));
         };
         worker.postMessage(this.load);
+        this.warmUp.then((pixels) => worker.postMessage({ type: "warm-up", pixels }), reject);
       });
-      this.check(warmUp);
+      await this.check(warmUp);
     } catch (error) {
       worker.terminate();
       throw error;
@@ -149,8 +152,9 @@ class WorkerPool {
 
 // Starts `workers` workers (at least one); resolves once the first one's model is ready, and starts
 // the others then, so that they never delay the page becoming usable. Rejects if the first fails,
-// to start or its check. `load` is what each worker is told to load; `check(warmUp embedding)`
-// throws if it is wrong; `onChange` is called when workers start or stop.
+// to start or its check. `load` is what each worker is told to load, `warmUp` (a promise) what
+// it warms up on; `check(warm-up embedding)` throws if that is wrong; `onChange` is called when
+// workers start or stop.
 export async function startWorkerPool(options) {
   if (typeof Worker === "undefined") throw new Error("this browser has no workers");
   const pool = new WorkerPool(options);

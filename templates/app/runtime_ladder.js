@@ -37,7 +37,12 @@ export function planLadder({ liteRt, features, requestedLiteRt = null }) {
   return { rungs, skipped };
 }
 
-class SelfCheckFailed extends Error {}
+class SelfCheckFailed extends Error {
+  constructor(cosine, floor) {
+    super(`failed its self-check (cosine ${cosine.toFixed(4)} < ${floor})`);
+    this.cosine = cosine;
+  }
+}
 
 function decodeBase64(text) {
   return Uint8Array.from(atob(text), (character) => character.charCodeAt(0));
@@ -80,18 +85,21 @@ async function readProbe(selfCheck, size) {
   }
 }
 
-// Throws SelfCheckFailed if `embedding` (of the probe, by a runtime of `runtime`: "litert" | "tfjs")
-// is farther from Python's than the build allows.
+// Returns {cosine, floor}: how close `embedding` (of the probe, by a runtime of `runtime`: "litert"
+// | "tfjs") is to Python's, and how close it must be; null without a probe. Throws SelfCheckFailed
+// if it is farther than the build allows.
 function checkProbe(probe, runtime, embedding) {
-  if (!probe) return;
+  if (!probe) return null;
   const floor = probe.minCosine[runtime] ?? probe.minCosine.tfjs;
   const similarity = cosine(embedding, probe.embedding);
-  if (!(similarity >= floor))
-    throw new SelfCheckFailed(`failed its self-check (cosine ${similarity.toFixed(4)} < ${floor})`);
+  if (!(similarity >= floor)) throw new SelfCheckFailed(similarity, floor);
+  return { cosine: similarity, floor };
 }
 
-function failureReason(error) {
-  return error instanceof SelfCheckFailed ? error.message : `could not start: ${error.message}`;
+// A rung passed over: {...rung, reason} and, if it computed wrongly, the probe's `cosine`.
+function failed(rung, error) {
+  if (error instanceof SelfCheckFailed) return { ...rung, reason: error.message, cosine: error.cosine };
+  return { ...rung, reason: `could not start: ${error.message}` };
 }
 
 // "LiteRT.js, relaxed SIMD build: this browser has no WebAssembly relaxed SIMD; …"
@@ -126,20 +134,26 @@ class Climb {
     this.noWorkers = options.workers > 0 ? null : "workers=0";
     this.probe = null;
     this.skipped = [];
+    this.passed = undefined;
   }
 
-  // Throws SelfCheckFailed if the warm-up embedding of a `runtime` model is wrong.
-  check(runtime, embedding) {
-    checkProbe(this.probe, runtime, embedding);
+  // Throws SelfCheckFailed if the warm-up embedding of a `runtime` model is wrong; the first that
+  // passes is kept in this.passed.
+  async check(runtime, embedding) {
+    const passed = checkProbe(await this.probe, runtime, embedding);
+    this.passed ??= passed;
   }
 
-  get warmUp() {
-    return this.probe ? this.probe.pixels : new Uint8ClampedArray(this.inputSize * this.inputSize * 4);
+  // The probe's pixels, or blank ones for a page built without a probe.
+  async warmUp() {
+    const probe = await this.probe;
+    return probe ? probe.pixels : new Uint8ClampedArray(this.inputSize * this.inputSize * 4);
   }
 
   async inline(runtime, model, reason) {
     try {
-      this.check(runtime, await model.embed(new ImageData(this.warmUp, this.inputSize, this.inputSize)));
+      const pixels = new ImageData(await this.warmUp(), this.inputSize, this.inputSize);
+      await this.check(runtime, await model.embed(pixels));
     } catch (error) {
       model.dispose();
       throw error;
@@ -154,7 +168,8 @@ class Climb {
       return await startWorkerPool({
         workers: this.context.options.workers,
         workerUrl,
-        load: { ...load, inputSize: this.inputSize, warmUp: this.warmUp },
+        load: { ...load, inputSize: this.inputSize },
+        warmUp: this.warmUp(),
         check: (embedding) => this.check(rung.name, embedding),
         onChange: (pool) => this.onChange(pool, rung, this.skipped),
       });
@@ -218,7 +233,8 @@ class Climb {
 // Starts the base model on the best rung that runs and passes its check. `page` resolves to the
 // page's own TF.js backend (backend.js), whose WASM binaries are at `wasmPaths`; `onChange(embedder,
 // rung, skipped)` hears workers start and stop.
-// Resolves to {embedder, rung: {name, build, label}, skipped: [{name, build, label, reason}]};
+// Resolves to {embedder, rung: {name, build, label}, skipped: [{name, build, label, reason, cosine?}],
+// selfCheck: {cosine, floor} of the rung kept (null for a page built without a probe)};
 // rejects with the sentence to show when nothing runs.
 export async function startBaseModel(context, { features, page, wasmPaths, onChange }) {
   const { project } = context;
@@ -229,21 +245,22 @@ export async function startBaseModel(context, { features, page, wasmPaths, onCha
   });
   const climb = new Climb(context, { page, wasmPaths, onChange });
   climb.skipped = skipped;
-  // A probe this browser cannot decode leaves the runtimes unchecked rather than the page unusable.
-  climb.probe = await readProbe(project.model.self_check, climb.inputSize).catch(() => null);
+  // Decoded while the first runtime loads. A probe this browser cannot decode leaves the runtimes
+  // unchecked rather than the page unusable.
+  climb.probe = readProbe(project.model.self_check, climb.inputSize).catch(() => null);
   for (const rung of rungs) {
     try {
       const embedder = rung.name === "litert" ? await climb.liteRt(rung) : await climb.tfjs(rung);
-      if (embedder) return { embedder, rung, skipped };
+      if (embedder) return { embedder, rung, skipped, selfCheck: climb.passed };
       if (rung.name === "tfjs") break; // workers cannot run it: the page's backend does
     } catch (error) {
-      skipped.push({ ...rung, reason: failureReason(error) });
+      skipped.push(failed(rung, error));
     }
   }
   try {
-    return { ...(await climb.onPage()), skipped };
+    return { ...(await climb.onPage()), skipped, selfCheck: climb.passed };
   } catch (error) {
-    skipped.push({ ...pageRung(await page), reason: failureReason(error) });
+    skipped.push(failed(pageRung(await page), error));
     throw new Error(noRuntimeMessage(features, skipped));
   }
 }

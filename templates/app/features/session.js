@@ -1,7 +1,7 @@
 // Boot: the TF.js backend, the base model (in workers or on the page) and the visitor's stored
 // session, which is also how another tab's changes are shown (features/sync.js). Owns `status`
 // (loading → ready | error), `backend`, `notice`, `busy` and `loadProblem`.
-import { chooseBackend, resolveWasmPaths } from "../backend.js";
+import { chooseBackend, leaveWrongSimd, resolveWasmPaths } from "../backend.js";
 import { Dataset } from "../dataset.js";
 import { startBaseModel } from "../runtime_ladder.js";
 import { Storage } from "../storage.js";
@@ -25,7 +25,7 @@ export function initialState() {
 }
 
 // What runs the base model, and why the faster runtimes above it do not (runtime_ladder.js).
-function showEmbedder({ store }, embedder, rung, skipped) {
+function showEmbedder({ store }, embedder, rung, skipped, selfCheck = null) {
   const { backend } = store.get();
   if (!backend) return; // shown once the page's own backend is known
   store.set({
@@ -34,7 +34,8 @@ function showEmbedder({ store }, embedder, rung, skipped) {
       where: `${embedder.text} on ${rung.label}`,
       workers: embedder.workerCount,
       runtime: { name: rung.name, build: rung.build },
-      skipped: skipped.map(({ name, build, label, reason }) => ({ name, build, label, reason })),
+      skipped: skipped.map((rung) => ({ ...rung })),
+      selfCheck: selfCheck ?? store.get().backend.selfCheck ?? null,
     },
   });
 }
@@ -43,13 +44,14 @@ async function startModel(context) {
   const { options, store, services } = context;
   const features = wasmFeatures();
   const wasmPaths = resolveWasmPaths(options.wasmUrls);
-  // The page's TF.js trains the head, and runs the base model when no worker can.
-  const page = chooseBackend({ requested: options.requestedBackend, wasmPaths, simd: features.simd }).then(
-    (backend) => {
+  // The page's TF.js trains the head, and runs the base model when no worker can. Chosen once the
+  // base model's first worker has started: a WebGL context can hold the page's thread a while.
+  const page = Promise.resolve()
+    .then(() => chooseBackend({ requested: options.requestedBackend, wasmPaths, simd: features.simd }))
+    .then((backend) => {
       store.set({ backend });
       return backend;
-    },
-  );
+    });
   page.catch(() => {}); // heard below, once the base model has started or failed
   const started = await startBaseModel(context, {
     features,
@@ -57,9 +59,14 @@ async function startModel(context) {
     wasmPaths,
     onChange: (embedder, rung, skipped) => showEmbedder(context, embedder, rung, skipped),
   });
-  await page;
+  const backend = await page;
+  const simdWrong = started.skipped.some(
+    (rung) => rung.name === "tfjs" && rung.build === "simd" && "cosine" in rung,
+  );
+  if (simdWrong && backend.name === "wasm" && backend.build !== "plain")
+    store.set({ backend: await leaveWrongSimd() });
   services.embedder = started.embedder;
-  showEmbedder(context, started.embedder, started.rung, started.skipped);
+  showEmbedder(context, started.embedder, started.rung, started.skipped, started.selfCheck);
 }
 
 // Shows what Storage.load read: the classes and samples (a sample already shown keeps its object;

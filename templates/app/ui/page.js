@@ -18,10 +18,14 @@ import { mountTraining } from "./training.js";
 import { mountUndo } from "./undo.js";
 import { nextStep } from "../next_step.js";
 
-// The page's TF.js backend; what runs the base model; and why each faster runtime does not.
+// The page's TF.js backend; what runs the base model and how close its probe came to Python's; and
+// why each faster runtime does not.
 function backendText(chosen) {
+  const { selfCheck } = chosen;
+  const checked =
+    selfCheck && `self-check passed (cosine ${selfCheck.cosine.toFixed(4)} ≥ ${selfCheck.floor})`;
   const notUsed = (chosen.skipped ?? []).map((rung) => `${rung.label}: ${rung.reason}`);
-  return [chosen.text, chosen.where, notUsed.length ? `not used: ${notUsed.join("; ")}` : null]
+  return [chosen.text, chosen.where, checked, notUsed.length ? `not used: ${notUsed.join("; ")}` : null]
     .filter(Boolean)
     .join("; ");
 }
