@@ -126,6 +126,31 @@ def damaged_tflite(site) -> bytes:
     return flip_signs(tflite, *largest_tflite_buffer(tflite))
 
 
+def _leb128(data: bytes, at: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[at]
+        at += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, at
+
+
+def wrong_simd(wasm: bytes) -> bytes:
+    """A WebAssembly SIMD build whose code has every f32x4.add (0xfd 0xe4 0x01) made an f32x4.sub:
+    it still validates and compiles, and computes wrongly, as WebAssembly SIMD did on iOS 16.4-17.1."""
+    at = 8
+    while at < len(wasm):
+        section = wasm[at]
+        size, start = _leb128(wasm, at + 1)
+        if section == 10:
+            code = wasm[start : start + size].replace(b"\xfd\xe4\x01", b"\xfd\xe5\x01")
+            return wasm[:start] + code + wasm[start + size :]
+        at = start + size
+    raise AssertionError("no code section")
+
+
 def _serve(body: bytes):
     return lambda route: route.fulfill(body=body)
 
@@ -201,6 +226,7 @@ def test_without_simd_the_litert_page_runs_on_tfjs_plain_build(
         backend = backend_status(page)
         assert backend["runtime"] == {"name": "tfjs", "build": "plain"}
         assert backend["build"] == "plain", "the page's own TF.js (the head) runs the plain build too"
+        assert backend["selfCheck"]["cosine"] >= backend["selfCheck"]["floor"] == 0.99
         assert [(rung["name"], rung["build"], rung["reason"]) for rung in backend["skipped"]] == [
             ("litert", "relaxed", "this browser has no WebAssembly relaxed SIMD"),
             ("litert", "compat", "this browser has no WebAssembly SIMD"),
@@ -256,6 +282,7 @@ def test_a_runtime_that_fails_its_self_check_gives_way(browser, surfaces_site, s
         ]
         for rung in backend["skipped"]:
             assert re.fullmatch(SELF_CHECK_FAILED, rung["reason"]), rung
+            assert rung["cosine"] < 0.99
         details = page.locator('[data-testid="backend"]')
         expect(details).to_contain_text("LiteRT.js, relaxed SIMD build: failed its self-check (cosine ")
         assert errors == []
@@ -277,5 +304,36 @@ def test_when_nothing_runs_the_page_says_what_is_missing(browser, surfaces_site,
         expect(headline).to_contain_text("This browser has no WebAssembly SIMD")
         expect(headline).to_contain_text("Use a current Chrome, Edge, Firefox or Safari (iOS 16.4 or later).")
         expect(headline).to_contain_text("TF.js, plain WASM build: failed its self-check (cosine ")
+    finally:
+        context.close()
+
+
+def test_a_simd_build_that_computes_wrongly_leaves_simd_out(
+    browser, surfaces_site, serve_site, texture_files
+):
+    """LiteRT.js's .tflite damaged and TF.js's SIMD build computing wrongly, as on iOS 16.4-17.1:
+    the base model runs on TF.js's plain build, the page's own TF.js leaves the SIMD build too
+    (it trains the head), and the page predicts right."""
+    server = serve_site(surfaces_site)
+    simd = surfaces_site / "wasm" / "tfjs-backend-wasm-simd.wasm"
+    routes = {
+        "**/model/model.tflite": damaged_tflite(surfaces_site),
+        "**/wasm/tfjs-backend-wasm-simd.wasm": wrong_simd(simd.read_bytes()),
+    }
+    page, context, _, errors = open_with(browser, server.url, routes=routes)
+    try:
+        assert train_and_predict(page, texture_files) >= 0.9
+
+        backend = backend_status(page)
+        assert backend["runtime"] == {"name": "tfjs", "build": "plain"}
+        assert [(rung["name"], rung["build"]) for rung in backend["skipped"]] == [
+            ("litert", "relaxed"),
+            ("litert", "compat"),
+            ("tfjs", "simd"),
+        ]
+        assert all("failed its self-check" in rung["reason"] for rung in backend["skipped"])
+        assert backend["name"] == "cpu"
+        expect(page.locator('[data-testid="backend"]')).to_contain_text("WASM's SIMD build computes wrongly")
+        assert errors == []
     finally:
         context.close()
