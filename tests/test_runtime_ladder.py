@@ -74,6 +74,38 @@ NO_SIMD = """(() => {
     bytesOf(response).then((b) => WebAssembly.instantiate(b, imports));
 })();"""
 
+# i8x16.splat in a function: what TF.js validates to learn whether the browser has SIMD.
+SIMD_TEST_MODULE = [
+    0,
+    97,
+    115,
+    109,
+    1,
+    0,
+    0,
+    0,
+    1,
+    4,
+    1,
+    96,
+    0,
+    0,
+    3,
+    2,
+    1,
+    0,
+    10,
+    9,
+    1,
+    7,
+    0,
+    65,
+    0,
+    253,
+    15,
+    26,
+    11,
+]
 SELF_CHECK_FAILED = r"failed its self-check \(cosine -?\d\.\d{4} < 0\.99\)"
 
 
@@ -337,3 +369,37 @@ def test_a_simd_build_that_computes_wrongly_leaves_simd_out(
         assert errors == []
     finally:
         context.close()
+
+
+def test_wpe_webkit_without_simd_runs_the_hosted_litert_page(surfaces_site, serve_site):
+    """The real thing: WPE WebKit 2.38 (Debian's cog and wpewebkit-driver) has no WebAssembly SIMD.
+    The hosted LiteRT.js page runs its base model on TF.js's plain build there, and the probe's
+    embedding passes the self-check, i.e. it follows Python's within the build's floor."""
+    from selenium import webdriver
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    server = serve_site(surfaces_site)
+    options = webdriver.WPEWebKitOptions()
+    options.binary_location = "/usr/bin/cog"
+    options.add_argument("--platform=headless")
+    options.add_argument("--automation")
+    options.set_capability("browserName", "cog")
+    service = webdriver.WPEWebKitService(executable_path="/usr/bin/WPEWebDriver")
+    driver = webdriver.WPEWebKit(options=options, service=service)
+    try:
+        driver.get(server.url)
+        simd = "return WebAssembly.validate(new Uint8Array(arguments[0]))"
+        assert not driver.execute_script(simd, SIMD_TEST_MODULE), "this WPE WebKit has WebAssembly SIMD"
+        state = "return document.querySelector('[data-testid=status]').dataset.state"
+        WebDriverWait(driver, 120).until(lambda _: driver.execute_script(state) in ("ready", "error"))
+        headline = driver.execute_script(
+            "return document.querySelector('[data-testid=next-step]').textContent"
+        )
+        assert driver.execute_script(state) == "ready", headline
+        backend = driver.execute_script("return window.teachkit.status().backend")
+        assert backend["runtime"] == {"name": "tfjs", "build": "plain"}
+        assert backend["build"] == "plain"
+        assert {rung["reason"] for rung in backend["skipped"]} >= {"this browser has no WebAssembly SIMD"}
+        assert backend["selfCheck"]["cosine"] >= backend["selfCheck"]["floor"]
+    finally:
+        driver.quit()
