@@ -103,7 +103,7 @@ function failed(rung, error) {
 }
 
 // "LiteRT.js, relaxed SIMD build: this browser has no WebAssembly relaxed SIMD; …"
-export function describeSkipped(skipped) {
+function describeSkipped(skipped) {
   return skipped.map((rung) => `${rung.label}: ${rung.reason}`).join("; ");
 }
 
