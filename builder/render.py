@@ -6,17 +6,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from . import __version__
 from .imagenet import CLASSIFIER_BIN, CLASSIFIER_JSON
 from .model_cache import PreparedModel
+from .probes import SELF_CHECK_PROBE, probe_png
 from .scaffold import templates_dir
 
 PREPROCESSING = {"crop": "center square", "resize": "bilinear", "pixel_range": "0-255", "channels": "RGB"}
@@ -117,6 +120,31 @@ def page_config(inputs: SiteInputs) -> dict:
             "identity": base_identity(inputs.model),
             # The base model's own ImageNet classifier ships beside it (builder/imagenet.py).
             "imagenet": inputs.model.imagenet is not None,
+            "self_check": self_check(inputs),
+        },
+    }
+
+
+def self_check(inputs: SiteInputs) -> dict | None:
+    """What the page's start-up self-check needs (templates/app/runtime_ladder.js): one probe photo's
+    pixels (a PNG), its float Keras embedding (float32, little-endian) and, by runtime, the cosine
+    below which that runtime computes wrongly: model.min_fidelity, or what the build measured if that
+    is lower (a build with --allow-lossy)."""
+    model = inputs.model
+    embedding = model.probe_embeddings.get(SELF_CHECK_PROBE)
+    if embedding is None:
+        return None
+    floor = inputs.project.model.min_fidelity
+    measured = {"tfjs": model.conversion.chosen}
+    if model.litert is not None and model.litert.chosen is not None:
+        measured["litert"] = model.litert.chosen
+    return {
+        "probe": SELF_CHECK_PROBE,
+        "png": _base64(probe_png(model.input_size)),
+        "embedding": _base64(np.asarray(embedding, dtype="<f4").tobytes()),
+        "min_cosine": {
+            runtime: min(floor, math.floor(chosen.fidelity.min_cosine * 1e4) / 1e4)
+            for runtime, chosen in measured.items()
         },
     }
 

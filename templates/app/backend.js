@@ -54,9 +54,12 @@ async function trySet(name) {
   }
 }
 
-// Returns the backend in use as {name, text, build, threads}. `requested` (e.g. from ?backend=webgl) skips the probe.
-export async function chooseBackend({ requested = null, wasmPaths }) {
+// Returns the backend in use as {name, text, build, threads}. `requested` (e.g. from ?backend=webgl)
+// skips the probe. `simd` false keeps WASM on its plain build: the page decides that for itself and
+// its workers from what the browser lacks (runtime_ladder.js), before the backend starts.
+export async function chooseBackend({ requested = null, wasmPaths, simd = true }) {
   setWasmPaths(wasmPaths);
+  if (!simd) tf.env().set("WASM_HAS_SIMD_SUPPORT", false);
   const renderer = webglRenderer();
   const hardwareWebgl = renderer && !isSoftwareRenderer(renderer);
   const candidates = requested ? [requested] : hardwareWebgl ? ["wasm", "webgl"] : ["wasm"];
@@ -71,6 +74,21 @@ export async function chooseBackend({ requested = null, wasmPaths }) {
   if (tf.getBackend() !== best.name) await tf.setBackend(best.name);
   await tf.ready();
   return { name: best.name, ...(await describe(best.name, renderer)) };
+}
+
+// For a browser whose WebAssembly SIMD computes wrongly (TF.js's SIMD build failed the base model's
+// self-check, runtime_ladder.js): the page's own TF.js, which trains and runs the head, moves to
+// plain JavaScript, since WASM's plain build could only start after a reload. Before any tensor
+// is kept: the head is made after boot.
+export async function leaveWrongSimd() {
+  await tf.setBackend("cpu");
+  await tf.ready();
+  return {
+    name: "cpu",
+    text: "plain JavaScript (WASM's SIMD build computes wrongly here)",
+    build: "",
+    threads: null,
+  };
 }
 
 const BUILD_LABELS = { "threaded-simd": "threaded SIMD build", simd: "SIMD build", plain: "plain build" };

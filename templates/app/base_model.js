@@ -8,13 +8,11 @@ export class BaseModel {
     this.model = model;
   }
 
-  // `source` is the model's URL or an in-memory IOHandler's artifacts.
-  static async load(source, inputSize) {
+  // `source` is the model's URL or an in-memory IOHandler's artifacts. The first embedding compiles
+  // and allocates: whoever loads it warms it up (with the page's probe, runtime_ladder.js).
+  static async load(source) {
     const handler = typeof source === "string" ? source : tf.io.fromMemory(source);
-    const model = new BaseModel(await loadGraphModel(handler));
-    // The first run compiles and allocates; do it before anyone waits for an answer.
-    model.embed(new ImageData(inputSize, inputSize));
-    return model;
+    return new BaseModel(await loadGraphModel(handler));
   }
 
   // `pixels` is an input-sized ImageData; returns a Float32Array.

@@ -1,13 +1,10 @@
-// Embeddings for the app. With the WASM backend the base model runs in a pool of workers, so that
-// recording, uploads and live prediction never block the page and two frames are embedded at once;
-// otherwise (WebGL or plain JS was chosen, or the browser refused the worker) the same model runs
-// on the page. With LiteRT.js running the base model (litert_model.js), its own workers are used
-// whatever the page's TF.js backend, which then only trains and runs the head. Either way:
-// embed(ImageData) → Promise<Float32Array>.
-import { BaseModel } from "./base_model.js";
-import { LiteRtModel } from "./litert_model.js";
+// Embeddings for the app. The base model runs in a pool of workers, so that recording, uploads and
+// live prediction never block the page and two frames are embedded at once, or, where no worker can
+// run it, on the page. Which runtime runs it (LiteRT.js or TF.js, and which build) is the ladder's
+// choice (runtime_ladder.js, features/session.js). Either way: embed(ImageData) → Promise<Float32Array>.
 
-class InlineEmbedder {
+// `model` is a loaded BaseModel or LiteRtModel; `reason` says why it runs on the page.
+export class InlineEmbedder {
   constructor(model, reason) {
     this.model = model;
     this.text = `base model on the page${reason ? ` (${reason})` : ""}`;
@@ -35,10 +32,14 @@ class InlineEmbedder {
 }
 
 class WorkerPool {
-  // `load` is the message that makes a worker load its model (embed_worker.js, litert_worker.js).
-  constructor({ workerUrl, load, onChange }) {
+  // `load` is the message that makes a worker load its model (embed_worker.js, litert_worker.js);
+  // `warmUp` resolves to the pixels it warms up on (RGBA), sent as soon as the page has them, so
+  // that the worker starts loading at once; `check` throws if the warm-up embedding is wrong.
+  constructor({ workerUrl, load, warmUp, onChange, check }) {
     this.workerUrl = workerUrl;
     this.onChange = onChange;
+    this.warmUp = warmUp;
+    this.check = check;
     this.load = { type: "load", ...load };
     this.workers = []; // {worker, job}: job is the {pixels, resolve, reject} being embedded
     this.queue = [];
@@ -55,19 +56,21 @@ class WorkerPool {
     return `base model in ${count} worker${count === 1 ? "" : "s"}`;
   }
 
-  // Starts one more worker; resolves once its model is ready.
+  // Starts one more worker; resolves once its model is ready and has passed the check.
   async spawn() {
     const worker = new Worker(this.workerUrl);
     try {
-      await new Promise((resolve, reject) => {
+      const warmUp = await new Promise((resolve, reject) => {
         worker.onmessage = ({ data }) =>
-          data.type === "ready" ? resolve() : reject(new Error(data.message));
+          data.type === "ready" ? resolve(data.warmUp) : reject(new Error(data.message));
         worker.onerror = (event) => {
           event.preventDefault();
           reject(new Error(event.message || "the worker script could not run"));
         };
         worker.postMessage(this.load);
+        this.warmUp.then((pixels) => worker.postMessage({ type: "warm-up", pixels }), reject);
       });
+      await this.check(warmUp);
     } catch (error) {
       worker.terminate();
       throw error;
@@ -148,8 +151,10 @@ class WorkerPool {
 }
 
 // Starts `workers` workers (at least one); resolves once the first one's model is ready, and starts
-// the others then, so that they never delay the page becoming usable. Rejects if the first fails.
-// `load` is what each worker is told to load; `onChange` is called when workers start or stop.
+// the others then, so that they never delay the page becoming usable. Rejects if the first fails,
+// to start or its check. `load` is what each worker is told to load, `warmUp` (a promise) what
+// it warms up on; `check(warm-up embedding)` throws if that is wrong; `onChange` is called when
+// workers start or stop.
 export async function startWorkerPool(options) {
   if (typeof Worker === "undefined") throw new Error("this browser has no workers");
   const pool = new WorkerPool(options);
@@ -161,22 +166,4 @@ export async function startWorkerPool(options) {
   }
   for (let i = 1; i < options.workers; i += 1) pool.spawn().catch(() => {}); // one is enough to work
   return pool;
-}
-
-// Where the base model runs, once the page's own backend is known: in the pool started by
-// startWorkerPool (`pool` resolves to it, to the Error it failed with, or is null if none was
-// started) when that backend is WASM or LiteRT.js runs the base model (`liteRt`: {modelSource,
-// runtime} for LiteRtModel.load), otherwise on the page.
-export async function settleEmbedder(backendName, pool, modelSource, inputSize, liteRt = null) {
-  const started = await pool;
-  const ready = started instanceof WorkerPool;
-  if ((backendName === "wasm" || liteRt) && ready) return started;
-  if (ready) started.dispose();
-  let reason = "workers=0";
-  if (started instanceof Error) reason = `no worker: ${started.message}`;
-  else if (backendName !== "wasm" && !liteRt) reason = `${backendName} backend`;
-  const model = liteRt
-    ? await LiteRtModel.load(liteRt.modelSource, inputSize, liteRt.runtime)
-    : await BaseModel.load(modelSource, inputSize);
-  return new InlineEmbedder(model, reason);
 }

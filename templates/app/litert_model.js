@@ -1,20 +1,13 @@
 // The base model on LiteRT.js: an int8 .tflite run by XNNPACK's kernels in WebAssembly, several
 // times faster than TF.js's float kernels. Same shape as base_model.js (load, embed, dispose), so the
 // embedder runs either in workers or on the page. LiteRT.js has one global runtime per thread.
-import { loadAndCompile, loadLiteRt, supportsFeature, Tensor } from "@litertjs/core";
+import { loadAndCompile, loadLiteRt, Tensor } from "@litertjs/core";
 
 // LiteRT.js's single-threaded builds: "relaxed" needs WebAssembly relaxed SIMD, "compat" only SIMD.
 export const LITERT_BUILDS = {
   relaxed: { glue: "litert_wasm_internal.js", wasm: "litert_wasm_internal.wasm" },
   compat: { glue: "litert_wasm_compat_internal.js", wasm: "litert_wasm_compat_internal.wasm" },
 };
-export const BUILD_LABELS = { relaxed: "relaxed SIMD build", compat: "SIMD build without relaxed SIMD" };
-
-// The build this browser can run; `requested` (?litert=compat) forces one.
-export async function chooseLiteRtBuild(requested) {
-  if (requested in LITERT_BUILDS) return requested;
-  return (await supportsFeature("relaxedSimd")) ? "relaxed" : "compat";
-}
 
 // From the wasm/ folder, by build: {glueUrl, wasmUrl}.
 export function liteRtUrls(build, base) {
@@ -44,13 +37,11 @@ export class LiteRtModel {
   }
 
   // `bytes` is the .tflite; `runtime` is {glueUrl, wasmModule}: the glue script's URL and the
-  // WebAssembly module it runs.
+  // WebAssembly module it runs. The first embedding allocates XNNPACK's buffers: whoever loads the
+  // model warms it up (with the page's probe, runtime_ladder.js).
   static async load(bytes, inputSize, runtime) {
     await startRuntime(runtime);
-    const model = new LiteRtModel(await loadAndCompile(bytes, { accelerator: "wasm" }), inputSize);
-    // The first run allocates XNNPACK's buffers; do it before anyone waits for an answer.
-    await model.embed(new ImageData(inputSize, inputSize));
-    return model;
+    return new LiteRtModel(await loadAndCompile(bytes, { accelerator: "wasm" }), inputSize);
   }
 
   // `pixels` is an input-sized ImageData (RGBA); the model takes 0–255 RGB floats, batch of one.

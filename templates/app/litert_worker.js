@@ -4,12 +4,21 @@
 import { LiteRtModel } from "./litert_model.js";
 
 let model = null;
+// The pixels of the first run, which allocates XNNPACK's buffers: the page's probe, which the page
+// checks. They come in their own message, once the page has decoded them, while this loads.
+let receiveWarmUp;
+const warmUpPixels = new Promise((resolve) => (receiveWarmUp = resolve));
 
 self.onmessage = async ({ data }) => {
+  if (data.type === "warm-up") {
+    receiveWarmUp(data.pixels);
+    return;
+  }
   if (data.type === "load") {
     try {
       model = await LiteRtModel.load(data.modelSource, data.inputSize, data.runtime);
-      postMessage({ type: "ready" });
+      const warmUp = await model.embed(new ImageData(await warmUpPixels, data.inputSize, data.inputSize));
+      postMessage({ type: "ready", warmUp }, [warmUp.buffer]);
     } catch (error) {
       postMessage({ type: "failed", message: error.message });
     }

@@ -49,8 +49,14 @@ export function createPageApi({ store, actions, events, ready }) {
           build: state.backend.build,
           threads: state.backend.threads,
           workers: state.backend.workers ?? null,
-          // What runs the base model: {name: "litert" | "tfjs", build} ("relaxed" | "compat" for LiteRT.js).
+          // What runs the base model: {name: "litert" | "tfjs", build} ("relaxed" | "compat" for
+          // LiteRT.js; "simd" | "plain" for TF.js in workers, the page's build on the page).
           runtime: state.backend.runtime ?? null,
+          // The faster runtimes not used, best first, and why: [{name, build, label, reason}], with
+          // `cosine` (the probe's, below the floor) for one that failed its self-check.
+          skipped: structuredClone(state.backend.skipped ?? []),
+          // The start-up self-check the runtime in use passed: {cosine, floor}, or null.
+          selfCheck: state.backend.selfCheck ? { ...state.backend.selfCheck } : null,
         },
         training: { state: state.training.state, epoch: state.training.epoch, epochs: state.training.epochs },
         trained: Boolean(state.head),

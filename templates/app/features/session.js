@@ -1,12 +1,11 @@
 // Boot: the TF.js backend, the base model (in workers or on the page) and the visitor's stored
 // session, which is also how another tab's changes are shown (features/sync.js). Owns `status`
-// (loading → ready | error), `backend`, `notice` and `busy`.
-import { chooseBackend, resolveWasmPaths } from "../backend.js";
+// (loading → ready | error), `backend`, `notice`, `busy` and `loadProblem`.
+import { chooseBackend, leaveWrongSimd, resolveWasmPaths } from "../backend.js";
 import { Dataset } from "../dataset.js";
-import { settleEmbedder, startWorkerPool } from "../embedder.js";
-import { liteRtFiles } from "../litert_files.js";
-import { BUILD_LABELS } from "../litert_model.js";
+import { startBaseModel } from "../runtime_ladder.js";
 import { Storage } from "../storage.js";
+import { wasmFeatures } from "../wasm_features.js";
 import { reembed } from "./samples.js";
 import { startSync } from "./sync.js";
 import { restoreSettings, showStoredHead } from "./training.js";
@@ -21,58 +20,53 @@ export function initialState() {
     backend: null,
     notice: { text: "Loading the model…", kind: "info", sequence: 0 },
     busy: null, // text while samples are being added or recomputed
+    loadProblem: null, // why the model could not load: the page's headline says it
   };
 }
 
-function showEmbedder({ store }, embedder, liteRt) {
+// What runs the base model, and why the faster runtimes above it do not (runtime_ladder.js).
+function showEmbedder({ store }, embedder, rung, skipped, selfCheck = null) {
   const { backend } = store.get();
   if (!backend) return; // shown once the page's own backend is known
-  const where = liteRt ? `${embedder.text} on LiteRT.js, ${BUILD_LABELS[liteRt.build]}` : embedder.text;
-  const runtime = liteRt ? { name: "litert", build: liteRt.build } : { name: "tfjs", build: backend.build };
-  store.set({ backend: { ...backend, where, workers: embedder.workerCount, runtime } });
-}
-
-// What LiteRT.js needs when the build chose it for the base model (project.model.runtime), else null:
-// the build this browser runs, the .tflite and the compiled WebAssembly. The bytes go to the
-// service worker too (features/offline.js), which keeps this build of LiteRT.js only once it is used.
-async function liteRtSetup({ options, project, services }) {
-  if (project.model.runtime !== "litert") return null;
-  const files = await liteRtFiles();
-  services.fetched.set(files.wasmUrl, files.wasm.bytes);
-  return {
-    build: files.build,
-    modelSource: files.model,
-    runtime: { glueUrl: files.glueUrl, wasmModule: files.wasm.module },
-    workerUrl: options.liteRtWorkerUrl,
-  };
+  store.set({
+    backend: {
+      ...backend,
+      where: `${embedder.text} on ${rung.label}`,
+      workers: embedder.workerCount,
+      runtime: { name: rung.name, build: rung.build },
+      skipped: skipped.map((rung) => ({ ...rung })),
+      selfCheck: selfCheck ?? store.get().backend.selfCheck ?? null,
+    },
+  });
 }
 
 async function startModel(context) {
-  const { options, project, services, store } = context;
-  const { requestedBackend, workers, model } = options;
-  const inputSize = project.model.input_size;
+  const { options, store, services } = context;
+  const features = wasmFeatures();
   const wasmPaths = resolveWasmPaths(options.wasmUrls);
-  const liteRt = await liteRtSetup(context);
-  const workerUrl = liteRt ? liteRt.workerUrl : options.workerUrl;
-  // The workers load while the page picks its own backend; TF.js's are only used if that is WASM,
-  // LiteRT.js's whatever it is (the page's backend then only trains and runs the head).
-  const mayUseWorkers = workers > 0 && workerUrl && (liteRt || [null, "wasm"].includes(requestedBackend));
-  const load = liteRt
-    ? { modelSource: liteRt.modelSource, runtime: liteRt.runtime, inputSize }
-    : { modelSource: model, wasmPaths, wasmBinaries: options.wasmBinaries, inputSize };
-  const pool = mayUseWorkers
-    ? startWorkerPool({
-        workers,
-        workerUrl,
-        load,
-        onChange: (embedder) => showEmbedder(context, embedder, liteRt),
-      }).catch((error) => error)
-    : null;
-  const backend = await chooseBackend({ requested: requestedBackend, wasmPaths });
-  store.set({ backend });
-  context.notify(`Loading the model on ${liteRt ? "LiteRT.js" : backend.text}…`);
-  services.embedder = await settleEmbedder(backend.name, pool, model, inputSize, liteRt);
-  showEmbedder(context, services.embedder, liteRt);
+  // The page's TF.js trains the head, and runs the base model when no worker can. Chosen once the
+  // base model's first worker has started: a WebGL context can hold the page's thread a while.
+  const page = Promise.resolve()
+    .then(() => chooseBackend({ requested: options.requestedBackend, wasmPaths, simd: features.simd }))
+    .then((backend) => {
+      store.set({ backend });
+      return backend;
+    });
+  page.catch(() => {}); // heard below, once the base model has started or failed
+  const started = await startBaseModel(context, {
+    features,
+    page,
+    wasmPaths,
+    onChange: (embedder, rung, skipped) => showEmbedder(context, embedder, rung, skipped),
+  });
+  const backend = await page;
+  const simdWrong = started.skipped.some(
+    (rung) => rung.name === "tfjs" && rung.build === "simd" && "cosine" in rung,
+  );
+  if (simdWrong && backend.name === "wasm" && backend.build !== "plain")
+    store.set({ backend: await leaveWrongSimd() });
+  services.embedder = started.embedder;
+  showEmbedder(context, started.embedder, started.rung, started.skipped, started.selfCheck);
 }
 
 // Shows what Storage.load read: the classes and samples (a sample already shown keeps its object;
@@ -188,8 +182,9 @@ export async function boot(context) {
   try {
     await startModel(context);
   } catch (error) {
-    store.set({ status: "error" });
-    context.notify(loadProblem(context, error), "error");
+    const problem = loadProblem(context, error);
+    store.set({ status: "error", loadProblem: problem });
+    context.notify(problem, "error");
     throw error;
   }
   await restore(context, await stored);

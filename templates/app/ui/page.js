@@ -19,6 +19,18 @@ import { mountTraining } from "./training.js";
 import { mountUndo } from "./undo.js";
 import { nextStep } from "../next_step.js";
 
+// The page's TF.js backend; what runs the base model and how close its probe came to Python's; and
+// why each faster runtime does not.
+function backendText(chosen) {
+  const { selfCheck } = chosen;
+  const checked =
+    selfCheck && `self-check passed (cosine ${selfCheck.cosine.toFixed(4)} ≥ ${selfCheck.floor})`;
+  const notUsed = (chosen.skipped ?? []).map((rung) => `${rung.label}: ${rung.reason}`);
+  return [chosen.text, chosen.where, checked, notUsed.length ? `not used: ${notUsed.join("; ")}` : null]
+    .filter(Boolean)
+    .join("; ");
+}
+
 function mountStatus(root) {
   const message = byTestId(root, "message");
   const next = byTestId(root, "next-step");
@@ -31,9 +43,11 @@ function mountStatus(root) {
     status.textContent = state.status;
     const step = nextStep(state);
     next.dataset.step = step.step;
-    if (next.textContent !== step.text) next.textContent = step.text;
+    // A model that cannot load says why where everyone sees it, not only to screen readers.
+    const headline = (step.step === "error" && state.loadProblem) || step.text;
+    if (next.textContent !== headline) next.textContent = headline;
     const { backend: chosen } = state;
-    backend.textContent = chosen ? [chosen.text, chosen.where].filter(Boolean).join("; ") : "choosing…";
+    backend.textContent = chosen ? backendText(chosen) : "choosing…";
     backend.dataset.backend = chosen?.name ?? "";
     backend.dataset.build = chosen?.build ?? "";
     backend.dataset.threads = String(chosen?.threads ?? "");
