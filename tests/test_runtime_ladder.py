@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import expect
 
+from . import webkit_page
 from .pagekit import CLASS_OF, predict, train, upload, wait_ready
 from .test_browser_embeddings import assert_like_python, embed_in_page
 from .test_browser_embeddings import probe_files as probe_files  # a fixture
@@ -371,10 +372,12 @@ def test_a_simd_build_that_computes_wrongly_leaves_simd_out(
         context.close()
 
 
-def test_wpe_webkit_without_simd_runs_the_hosted_litert_page(surfaces_site, serve_site):
+@pytest.mark.filterwarnings("ignore:setting remote_server_addr:DeprecationWarning")  # selenium's own
+def test_wpe_webkit_without_simd_runs_the_hosted_litert_page(surfaces_site, serve_site, texture_files):
     """The real thing: WPE WebKit 2.38 (Debian's cog and wpewebkit-driver) has no WebAssembly SIMD.
-    The hosted LiteRT.js page runs its base model on TF.js's plain build there, and the probe's
-    embedding passes the self-check, i.e. it follows Python's within the build's floor."""
+    The hosted LiteRT.js page runs its base model on TF.js's plain build there, the probe's
+    embedding passes the self-check, i.e. it follows Python's within the build's floor, and a
+    visitor uploads, trains and predicts (its session is ephemeral: the samples are stored as bytes)."""
     from selenium import webdriver
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -401,5 +404,12 @@ def test_wpe_webkit_without_simd_runs_the_hosted_litert_page(surfaces_site, serv
         assert backend["build"] == "plain"
         assert {rung["reason"] for rung in backend["skipped"]} >= {"this browser has no WebAssembly SIMD"}
         assert backend["selfCheck"]["cosine"] >= backend["selfCheck"]["floor"]
+
+        page = webkit_page.WebKitPage(driver)
+        page.goto(server.url)  # again, through the adapter, which listens to the page's messages
+        webkit_page.collect_and_train(page, texture_files)
+        predictions = webkit_page.held_out_predictions(page, texture_files)
+        assert webkit_page.accuracy(predictions, texture_files) >= 0.9, predictions
+        assert [text for text in page.messages() if "null" in text.lower()] == []
     finally:
         driver.quit()
