@@ -111,6 +111,19 @@ export class Dataset {
   }
 }
 
+// How alike two embeddings are: their cosine similarity (0 when one of them is all zeros).
+export function cosineSimilarity(a, b) {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i += 1) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return ab / (Math.sqrt(aa * bb) || 1);
+}
+
 const norms = new WeakMap();
 
 function norm(vector) {

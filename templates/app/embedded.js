@@ -2,7 +2,10 @@
 // (browsers refuse to fetch files from file://): read them once at boot and hand them over from
 // memory.
 
+// Uint8Array.fromBase64 where the browser has it (Chromium 140 on), which is several times faster
+// than atob and a loop over the characters.
 export function decodeBase64(text) {
+  if (Uint8Array.fromBase64) return Uint8Array.fromBase64(text.trim());
   const binary = atob(text.trim());
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);

@@ -1,6 +1,7 @@
 // Turning whatever a visitor or a host page hands in (a file, a Blob, an ImageBitmap, an <img>, a
 // canvas, ImageData, a video) into something a canvas can draw, with a sentence when it cannot be.
 import { TeachkitError } from "./core/errors.js";
+import { decodeBase64 } from "./embedded.js";
 
 function nameOf(image, index) {
   return image?.name ? `"${image.name}"` : `Image ${index + 1}`;
@@ -63,14 +64,4 @@ export async function openImage(image, index = 0) {
 export function canvasJpeg(canvas, quality) {
   const base64 = canvas.toDataURL("image/jpeg", quality).split(",", 2)[1];
   return new Blob([decodeBase64(base64)], { type: "image/jpeg" });
-}
-
-// Uint8Array.fromBase64 where the browser has it (Chromium 140 on), which is several times faster
-// than atob and a loop over the characters.
-function decodeBase64(base64) {
-  if (Uint8Array.fromBase64) return Uint8Array.fromBase64(base64);
-  const encoded = atob(base64);
-  const bytes = new Uint8Array(encoded.length);
-  for (let i = 0; i < encoded.length; i += 1) bytes[i] = encoded.charCodeAt(i);
-  return bytes;
 }

@@ -5,6 +5,8 @@
 // the check costs no extra run), follows the one Python computed: that catches an engine that
 // computes wrongly, such as WebAssembly SIMD on iOS 16.4–17.1.
 import { BaseModel } from "./base_model.js";
+import { cosineSimilarity } from "./dataset.js";
+import { decodeBase64 } from "./embedded.js";
 import { InlineEmbedder, startWorkerPool } from "./embedder.js";
 import { liteRtFiles } from "./litert_files.js";
 import { LiteRtModel } from "./litert_model.js";
@@ -44,22 +46,6 @@ class SelfCheckFailed extends Error {
   }
 }
 
-function decodeBase64(text) {
-  return Uint8Array.from(atob(text), (character) => character.charCodeAt(0));
-}
-
-function cosine(a, b) {
-  let dot = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i += 1) {
-    dot += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(aa * bb);
-}
-
 // The build's probe (project.model.self_check): {pixels: RGBA Uint8ClampedArray, embedding,
 // minCosine}, or null for a page built without one. The browser's PNG decoder gives the exact pixels
 // (an opaque PNG without a colour profile, drawn at 1:1).
@@ -91,7 +77,7 @@ async function readProbe(selfCheck, size) {
 function checkProbe(probe, runtime, embedding) {
   if (!probe) return null;
   const floor = probe.minCosine[runtime] ?? probe.minCosine.tfjs;
-  const similarity = cosine(embedding, probe.embedding);
+  const similarity = cosineSimilarity(embedding, probe.embedding);
   if (!(similarity >= floor)) throw new SelfCheckFailed(similarity, floor);
   return { cosine: similarity, floor };
 }

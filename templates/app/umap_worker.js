@@ -3,21 +3,13 @@
 // In: {type: "fit", vectors: Float32Array (n × size), size, seed}. Out: {type: "progress", epoch,
 // epochs}, then {type: "done", places: Float32Array (n × 2)} or {type: "failed", message}.
 import { UMAP } from "umap-js";
-import { seededRandom } from "./dataset.js";
+import { cosineSimilarity, seededRandom } from "./dataset.js";
 
 const NEIGHBORS = 15;
 
 // Cosine distance, as the page compares embeddings everywhere else.
 function cosineDistance(a, b) {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i += 1) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return 1 - ab / (Math.sqrt(aa * bb) || 1);
+  return 1 - cosineSimilarity(a, b);
 }
 
 function fit({ vectors, size, seed }) {
