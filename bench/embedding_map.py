@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -39,7 +38,7 @@ from page import (  # the page benchmark's helpers: the same browser, server and
     sample_count,
     wait_ready,
 )
-from sites import build_project_site, serve
+from sites import build_project_site, save_results, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = {"Brick": "brick", "Grass": "grass", "Gravel": "gravel"}
@@ -177,11 +176,7 @@ def main() -> None:
             browser.close()
     result["load_average"] = os.getloadavg()
     result["date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    text = table(result)
-    print(text)
-    options.out.mkdir(parents=True, exist_ok=True)
-    (options.out / "embedding_map.json").write_text(json.dumps(result, indent=1))
-    (options.out / "embedding_map.md").write_text(text + "\n")
+    save_results(options.out, "embedding_map", result, table(result))
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import page as bench  # noqa: E402  (bench/page.py: the browser, the references, the embed steps)
-from sites import ROOT, build_project_site, serve  # noqa: E402
+from sites import ROOT, build_project_site, save_results, serve  # noqa: E402
 
 PROJECT = """
 title = "LiteRT bench"
@@ -225,11 +225,7 @@ def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     with tempfile.TemporaryDirectory(prefix="teachkit-litert-bench-") as work:
         results = measure(args.runs, Path(work))
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "litert.json").write_text(json.dumps(results, indent=2) + "\n")
-    report = markdown(results)
-    (args.out / "litert.md").write_text(report)
-    print(report)
+    save_results(args.out, "litert", results, markdown(results))
 
 
 if __name__ == "__main__":

@@ -77,7 +77,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sites import build_project_site, serve  # noqa: E402
+from sites import build_project_site, save_results, serve  # noqa: E402
 
 from tests.conftest import CHROMIUM_ARGS as TEST_CHROMIUM_ARGS  # noqa: E402
 from tests.conftest import chromium_executable  # noqa: E402
@@ -1423,11 +1423,7 @@ def main() -> None:
         results = run(plan, Path(work))
     results["quick"] = args.quick
     results["plan"] = asdict(plan)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "page.json").write_text(json.dumps(results, indent=2) + "\n")
-    report = markdown(results)
-    (args.out / "page.md").write_text(report)
-    print(report)
+    save_results(args.out, "page", results, markdown(results))
 
 
 if __name__ == "__main__":

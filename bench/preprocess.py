@@ -45,7 +45,7 @@ from playwright.sync_api import expect, sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.sites import build_project_site, serve  # noqa: E402
+from bench.sites import build_project_site, save_results, serve  # noqa: E402
 from builder.models.preprocess import center_crop_resize  # noqa: E402
 from tests.conftest import CHROMIUM_ARGS, chromium_executable  # noqa: E402
 from tests.images import write_y4m  # noqa: E402
@@ -412,11 +412,7 @@ def main() -> None:
         "crop": crop,
         "page": page,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "preprocess.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    text = markdown(results)
-    (args.out / "preprocess.md").write_text(text)
-    print(text)
+    save_results(args.out, "preprocess", results, markdown(results))
 
 
 if __name__ == "__main__":

@@ -6,13 +6,14 @@ Usage: python bench/rebuild.py [--runs 3]   (prints the medians and their ratio)
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from sites import save_results
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "demo" / "project.toml"
 
@@ -47,10 +48,7 @@ def main() -> None:
             f"| ratio | {first_median / rebuild_median:.0f}× faster | |",
         ]
     )
-    print(text)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "rebuild.md").write_text(text + "\n")
-    (args.out / "rebuild.json").write_text(json.dumps({"first_s": first, "rebuild_s": rebuild}, indent=1))
+    save_results(args.out, "rebuild", {"first_s": first, "rebuild_s": rebuild}, text)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import json
 import os
 import subprocess
 import sys
@@ -19,6 +20,15 @@ sys.path.insert(0, str(ROOT))
 
 from builder.serve import SiteHandler, make_server  # noqa: E402
 from builder.sizes import gzip_size  # noqa: E402
+
+
+def save_results(directory: Path, name: str, results: object, report: str) -> None:
+    """Writes a benchmark's results as NAME.json and its report as NAME.md into `directory`
+    (bench/results/ by default) and prints the report."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{name}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    (directory / f"{name}.md").write_text(report.rstrip("\n") + "\n")
+    print(report)
 
 
 def build_project_site(work: Path, project_text: str) -> tuple[Path, str]:

@@ -70,7 +70,7 @@ from page import (  # noqa: E402  (bench/page.py: the page benchmark's inputs an
     train,
     upload,
 )
-from sites import build_project_site, serve  # noqa: E402
+from sites import build_project_site, save_results, serve  # noqa: E402
 
 from tests.images import write_y4m  # noqa: E402
 
@@ -452,11 +452,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="teachkit-slow-device-") as work:
         results = run(args.rounds, Path(work))
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "slow_device.json").write_text(json.dumps(results, indent=2) + "\n")
-    report = markdown(results)
-    (args.out / "slow_device.md").write_text(report)
-    print(report)
+    save_results(args.out, "slow_device", results, markdown(results))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import statistics
 import subprocess
@@ -28,7 +27,7 @@ from playwright.sync_api import expect, sync_playwright
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.sites import Traffic, serve, serve_counted  # noqa: E402
+from bench.sites import Traffic, save_results, serve, serve_counted  # noqa: E402
 from builder.sizes import first_visit, gzip_size  # noqa: E402
 from tests.conftest import CHROMIUM_ARGS, chromium_executable  # noqa: E402
 from tests.images import TEXTURES, texture_crops  # noqa: E402
@@ -212,11 +211,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work_text:
         result = measure(args.runs, Path(work_text))
-    text = table(result)
-    print(text)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "startup.json").write_text(json.dumps(result, indent=1))
-    (args.out / "startup.md").write_text(text + "\n")
+    save_results(args.out, "startup", result, table(result))
 
 
 if __name__ == "__main__":

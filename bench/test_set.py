@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import base64
 import datetime
-import json
 import os
 import statistics
 import sys
@@ -29,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sites import build_project_site, serve  # noqa: E402
+from sites import build_project_site, save_results, serve  # noqa: E402
 
 from tests.conftest import CHROMIUM_ARGS, chromium_executable  # noqa: E402
 from tests.images import TEXTURES, texture_crops  # noqa: E402
@@ -186,11 +185,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
         results = run(args.rounds, args.images, Path(work))
-    text = markdown(results)
-    print(text)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "test_set.md").write_text(text)
-    (args.out / "test_set.json").write_text(json.dumps(results, indent=1))
+    save_results(args.out, "test_set", results, markdown(results))
 
 
 if __name__ == "__main__":
