@@ -27,10 +27,9 @@ from builder.convert import (
     export_saved_model,
     tfjs_embedder,
 )  # noqa: E402,E501
-from builder.jstools import js_toolchain  # noqa: E402
 from builder.models import build_embedding_model  # noqa: E402
+from builder.prebuilt import prebuilt_js  # noqa: E402
 from builder.probes import probe_pixels  # noqa: E402
-from builder.scaffold import templates_dir  # noqa: E402
 
 
 def main() -> None:
@@ -49,7 +48,7 @@ def main() -> None:
         probes = Probes(pixels, model.keras_model.predict(pixels, verbose=0), model.classifier)
         export_saved_model(model.keras_model, work / "saved_model")
         convert_saved_model(work / "saved_model", work / "float")
-        embed = tfjs_embedder(js_toolchain(), templates_dir() / "tools" / "embed_node.mjs")
+        embed = tfjs_embedder(prebuilt_js())
         search = EncodingSearch(work / "float", probes, embed, project.model.min_fidelity)
         rows = [search.measure(Encoding.uniform(dtype)) for dtype in ("none", "uint16", "float16", "uint8")]
         chosen = search.auto()

@@ -15,13 +15,12 @@ from pathlib import Path
 from .baked import baked_model, check_same_base
 from .contrast import theme_contrast_warnings
 from .errors import BuildError
-from .jstools import JsToolchain, js_toolchain
 from .model_cache import PreparedModel, prepare_model
 from .notices import site_notices
+from .prebuilt import BUNDLES, PrebuiltJs, prebuilt_js
 from .progress import NO_PROGRESS, Progress
-from .render import SiteInputs, base_identity, render_hosted, render_single_file
+from .render import HOST_SCRIPTS, SiteInputs, base_identity, render_hosted, render_single_file
 from .runtime import Runtime, choose_runtime
-from .scaffold import templates_dir
 from .sizes import Transfer, first_visit
 from .trained import TrainedProject
 
@@ -107,11 +106,6 @@ def swap_into_place(staging: Path, output: Path) -> None:
     shutil.rmtree(previous, ignore_errors=True)
 
 
-def _bundle(toolchain: JsToolchain, entry: Path, outfile: Path, **options: str) -> None:
-    """esbuild, noting what went into the bundle beside it (for the site's NOTICE.txt)."""
-    toolchain.esbuild(entry, outfile, metafile=outfile.with_name(f"{outfile.name}.meta.json"), **options)
-
-
 def build_site(
     project: object,
     output: Path,
@@ -136,53 +130,17 @@ def build_site(
             'page.mode = "predict" shows only the prediction panel, so it needs a trained model.\n'
             "Hint: build with --trained FILE (a project file or model download saved by the page)."
         )
-    toolchain = js_toolchain(progress)
-    model = prepare_model(project.model, allow_lossy, toolchain, progress)
+    prebuilt = prebuilt_js(progress)
+    model = prepare_model(project.model, allow_lossy, prebuilt, progress)
     if trained is not None:
         check_same_base(trained, base_identity(model))
     runtime = choose_runtime(project.model.runtime, mode, model, project.model.quantization)
     staging = _staging_dir(output)
     try:
-        progress.start("Bundling the page", 5)  # four groups of scripts, then the site itself
+        progress.start("Writing the site", 1)
         site = staging / "site"
         site.mkdir()
-        _bundle(toolchain, templates_dir() / "app" / "main.js", staging / "app.js")
-        progress.advance()
-        _bundle(toolchain, templates_dir() / "app" / "embed_worker.js", staging / "embed-worker.js")
-        _bundle(toolchain, templates_dir() / "app" / "umap_worker.js", staging / "umap-worker.js")
-        _bundle(toolchain, templates_dir() / "app" / "service_worker.js", staging / "sw.js")
-        if runtime.name == "litert":
-            _bundle(toolchain, templates_dir() / "app" / "litert_worker.js", staging / "litert-worker.js")
-            _bundle(toolchain, templates_dir() / "app" / "litert_start.js", staging / "litert-start.js")
-        progress.advance()
-        # For host pages: an ES module, and a classic script for hosts opened from file://.
-        embed_entry = templates_dir() / "app" / "embed.js"
-        _bundle(toolchain, embed_entry, staging / "embed.js", format="esm")
-        progress.advance()
-        _bundle(toolchain, embed_entry, staging / "embed-classic.js", global_name="teachkitEmbed")
-        # Runs a model download in any page (embed.js's load() imports it on demand).
-        classifier = staging / "teachkit-classifier.js"
-        _bundle(toolchain, templates_dir() / "app" / "classifier.js", classifier, format="esm")
-        progress.advance()
-        inputs = SiteInputs(
-            project=project,
-            model=model,
-            app_script=staging / "app.js",
-            worker_script=staging / "embed-worker.js",
-            umap_worker_script=staging / "umap-worker.js",
-            service_worker_script=staging / "sw.js",
-            host_scripts=[staging / "embed.js", staging / "embed-classic.js", classifier],
-            wasm_binaries=toolchain.wasm_binaries(),
-            tfjs_version=toolchain.package_version("@tensorflow/tfjs-core"),
-            mode=mode,
-            runtime=runtime.name,
-            litert_files=toolchain.litert_files() if runtime.name == "litert" else [],
-            litert_worker_script=staging / "litert-worker.js",
-            litert_start_script=staging / "litert-start.js",
-            litert_version=toolchain.package_version("@litertjs/core"),
-            baked=baked_model(trained, with_samples) if trained is not None else None,
-            notices=site_notices(toolchain, model, sorted(staging.glob("*.meta.json"))),
-        )
+        inputs = site_inputs(project, model, prebuilt, runtime, mode, trained, with_samples)
         visit = None
         if mode == "single_file":
             page = render_single_file(inputs, site)
@@ -202,4 +160,35 @@ def build_site(
         shutil.rmtree(staging, ignore_errors=True)
     return BuildReport(
         built, total, model, time.perf_counter() - started, runtime, mode == "single_file", visit
+    )
+
+
+def site_inputs(
+    project: object,
+    model: PreparedModel,
+    prebuilt: PrebuiltJs,
+    runtime: Runtime,
+    mode: str,
+    trained: TrainedProject | None,
+    with_samples: bool,
+) -> SiteInputs:
+    shipped = [bundle.name for bundle in BUNDLES if runtime.name == "litert" or not bundle.litert]
+    return SiteInputs(
+        project=project,
+        model=model,
+        app_script=prebuilt.bundle("app.js"),
+        worker_script=prebuilt.bundle("embed-worker.js"),
+        umap_worker_script=prebuilt.bundle("umap-worker.js"),
+        service_worker_script=prebuilt.bundle("sw.js"),
+        host_scripts=[prebuilt.bundle(name) for name in HOST_SCRIPTS],
+        wasm_binaries=prebuilt.packages.wasm_binaries(),
+        tfjs_version=prebuilt.packages.version("@tensorflow/tfjs-core"),
+        mode=mode,
+        runtime=runtime.name,
+        litert_files=prebuilt.packages.litert_files() if runtime.name == "litert" else [],
+        litert_worker_script=prebuilt.bundle("litert-worker.js"),
+        litert_start_script=prebuilt.bundle("litert-start.js"),
+        litert_version=prebuilt.packages.version("@litertjs/core"),
+        baked=baked_model(trained, with_samples) if trained is not None else None,
+        notices=site_notices(prebuilt.packages, prebuilt.packages_in(shipped), model),
     )

@@ -19,9 +19,6 @@ from .terminal import Verbosity, command_output, configure_logging, make_console
 # terminal.command_output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-# tensorflowjs imports tensorflow_decision_forests, whose welcome banner imports IPython whenever
-# stdout is not a terminal or file (and crashes without it).
-os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 
 
 def reports_errors(command):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -20,7 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ConversionError
+from .prebuilt import PrebuiltJs
 from .progress import NO_PROGRESS, Progress
+from .tensorflowjs_import import prepare_tensorflowjs_import
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +83,7 @@ def export_saved_model(keras_model: object, directory: Path) -> None:
 
 def convert_saved_model(saved_model_dir: Path, output_dir: Path) -> None:
     """Runs the tensorflowjs converter without quantization (batch norm gets folded here)."""
-    # tensorflow_decision_forests (imported by tensorflowjs) otherwise imports IPython for a banner
-    # whenever stdout is captured.
-    os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
+    prepare_tensorflowjs_import()
     from tensorflowjs.converters.tf_saved_model_conversion_v2 import convert_tf_saved_model
 
     try:
@@ -97,6 +96,7 @@ def convert_saved_model(saved_model_dir: Path, output_dir: Path) -> None:
 
 
 def read_float_weights(model_dir: Path) -> list[list[dict]]:
+    prepare_tensorflowjs_import()
     from tensorflowjs.read_weights import read_weights
 
     manifest = json.loads((model_dir / "model.json").read_text())["weightsManifest"]
@@ -112,6 +112,7 @@ def uint8_channel_error(values: np.ndarray) -> float:
     or tiny channel rarely matters. Measured on Lite0, this order lets 17 of 37 large tensors be
     8-bit (4.60 MB) where the whole-tensor error allowed 12 (5.56 MB), at the same fidelity bound.
     """
+    prepare_tensorflowjs_import()
     from tensorflowjs.quantization import dequantize_weights, quantize_weights
 
     if values.dtype != np.float32 or values.size == 0:
@@ -162,6 +163,7 @@ def large_tensors_by_error(groups: list[list[dict]]) -> list[str]:
 
 def write_encoding(float_dir: Path, output_dir: Path, encoding: Encoding, groups: list[list[dict]]) -> int:
     """Writes model.json + shards of the float model in another encoding; returns their total size."""
+    prepare_tensorflowjs_import()
     from tensorflowjs.write_weights import write_weights
 
     output_dir.mkdir(parents=True)
@@ -327,15 +329,22 @@ def convert_and_quantize(
         return ConversionResult(chosen, tried)
 
 
-def tfjs_embedder(toolchain: object, script: Path) -> Embedder:
+def tfjs_embedder(prebuilt: PrebuiltJs) -> Embedder:
     """An Embedder that runs the graph model in Node.js with TF.js's WASM backend, as the page does."""
+    wasm_dir = prebuilt.packages.wasm_binaries()[0].parent
 
     def embed(model_dir: Path, pixels: np.ndarray) -> np.ndarray:
         with tempfile.TemporaryDirectory(prefix="teachkit-embed-") as tmp_text:
             tmp = Path(tmp_text)
             np.ascontiguousarray(pixels, dtype=np.float32).tofile(tmp / "in.f32")
-            toolchain.run_node(
-                script, str(model_dir), str(tmp / "in.f32"), str(tmp / "out.f32"), str(pixels.shape[1])
+            size = str(pixels.shape[1])
+            prebuilt.run_tool(
+                "embed_node.mjs",
+                str(model_dir),
+                str(tmp / "in.f32"),
+                str(tmp / "out.f32"),
+                size,
+                str(wasm_dir),
             )
             return np.fromfile(tmp / "out.f32", dtype=np.float32).reshape(len(pixels), -1)
 

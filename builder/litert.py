@@ -23,6 +23,7 @@ import numpy as np
 
 from .convert import Fidelity, Probes, fidelity_of
 from .models.preprocess import center_crop_resize
+from .prebuilt import PrebuiltJs
 from .progress import NO_PROGRESS, Progress
 
 log = logging.getLogger(__name__)
@@ -253,8 +254,9 @@ def convert_for_litert(
     return LiteResult(None, tried)
 
 
-def litert_embedder(toolchain: object, script: Path) -> LiteEmbedder:
+def litert_embedder(prebuilt: PrebuiltJs) -> LiteEmbedder:
     """Runs a .tflite file in Node.js with each of LiteRT.js's single-threaded builds."""
+    wasm_dir = prebuilt.packages.litert_files()[0].parent
 
     def embed(model: Path, pixels: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, float]]:
         embeddings, milliseconds = {}, {}
@@ -263,15 +265,9 @@ def litert_embedder(toolchain: object, script: Path) -> LiteEmbedder:
             np.ascontiguousarray(pixels, dtype=np.float32).tofile(tmp / "in.f32")
             for build in LITERT_BUILDS:
                 out = tmp / f"{build}.f32"
-                printed = toolchain.run_node(
-                    script,
-                    str(model),
-                    str(tmp / "in.f32"),
-                    str(out),
-                    str(pixels.shape[1]),
-                    build,
-                    node_options=["--experimental-wasm-relaxed-simd"] if build == "relaxed" else [],
-                )
+                size = str(pixels.shape[1])
+                args = (str(model), str(tmp / "in.f32"), str(out), size, build, str(wasm_dir))
+                printed = prebuilt.run_tool("embed_litert.mjs", *args)
                 embeddings[build] = np.fromfile(out, dtype=np.float32).reshape(len(pixels), -1)
                 milliseconds[build] = float(json.loads(printed.strip().splitlines()[-1])["milliseconds"])
         return embeddings, milliseconds

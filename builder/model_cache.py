@@ -18,12 +18,12 @@ from . import __version__
 from .convert import ConversionResult, Probes, convert_and_quantize, tfjs_embedder
 from .errors import ConversionError
 from .imagenet import write_classifier
-from .jstools import JsToolchain, cache_root
+from .jstools import cache_root
 from .litert import LiteResult, convert_for_litert, litert_embedder
 from .models import build_embedding_model, model_identity
+from .prebuilt import PrebuiltJs
 from .probes import PROBE_PHOTOS, probe_pixels
 from .progress import NO_PROGRESS, Progress
-from .scaffold import templates_dir
 
 log = logging.getLogger(__name__)
 
@@ -74,16 +74,16 @@ def cache_key(
 
 
 def prepare_model(
-    model_config: object, allow_lossy: bool, toolchain: JsToolchain, progress: Progress = NO_PROGRESS
+    model_config: object, allow_lossy: bool, prebuilt: PrebuiltJs, progress: Progress = NO_PROGRESS
 ) -> PreparedModel:
     identity = model_identity(model_config)
-    tfjs_version = toolchain.package_version("@tensorflow/tfjs-core")
-    litert_version = toolchain.package_version("@litertjs/core") if model_config.may_use_litert else None
+    tfjs_version = prebuilt.packages.version("@tensorflow/tfjs-core")
+    litert_version = prebuilt.packages.version("@litertjs/core") if model_config.may_use_litert else None
     quantization, min_fidelity = model_config.quantization, model_config.min_fidelity
     key = cache_key(identity, quantization, min_fidelity, tfjs_version, litert_version)
     entry = cache_root() / "models" / key
     if not (entry / "info.json").exists():
-        _convert_into(entry, model_config, toolchain, progress)
+        _convert_into(entry, model_config, prebuilt, progress)
         from_cache = False
     else:
         log.debug("using the converted model from the cache (%s)", entry)
@@ -119,7 +119,7 @@ def _check_fidelity(prepared: PreparedModel, model_config: object, allow_lossy: 
         )
 
 
-def _convert_into(entry: Path, model_config: object, toolchain: JsToolchain, progress: Progress) -> None:
+def _convert_into(entry: Path, model_config: object, prebuilt: PrebuiltJs, progress: Progress) -> None:
     # Four units: the Keras model, its probe embeddings, then (in convert_and_quantize) the
     # SavedModel export and the TF.js conversion.
     progress.start("Converting the base model (first build only)", 4)
@@ -138,7 +138,7 @@ def _convert_into(entry: Path, model_config: object, toolchain: JsToolchain, pro
             model_config.quantization,
             model_config.min_fidelity,
             staging / "model",
-            tfjs_embedder(toolchain, templates_dir() / "tools" / "embed_node.mjs"),
+            tfjs_embedder(prebuilt),
             progress,
         )
         litert = None
@@ -148,7 +148,7 @@ def _convert_into(entry: Path, model_config: object, toolchain: JsToolchain, pro
                 probes,
                 model_config.min_fidelity,
                 staging / "litert",
-                litert_embedder(toolchain, templates_dir() / "tools" / "embed_litert.mjs"),
+                litert_embedder(prebuilt),
                 progress,
             )
         if embedding_model.classifier is not None:

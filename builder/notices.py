@@ -1,6 +1,6 @@
 """NOTICE.txt: the licences that everything a built site ships requires to travel with it. The npm
-packages are found from what esbuild actually bundled (its metafile) and what the build copies
-(the WASM binaries), and each package's own licence files are copied; what a package's binaries
+packages are those that esbuild actually bundled (builder/prebuilt.py) and those whose WASM builds
+the site ships, and each package's own licence files are copied; what a package's binaries
 contain without naming it in package.json, and the base model's weights, are added from tables."""
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from .jstools import LICENCE_FILE, Packages
 from .scaffold import templates_dir
-
-LICENCE_FILE = re.compile(r"^(licen[cs]e|copying|notice)([.-].*)?$", re.IGNORECASE)
 
 
 def _licences_dir() -> Path:
@@ -52,27 +51,6 @@ class Component:
     title: str  # "chart.js 4.4.1"
     licence: str  # SPDX expression, as the package declares it
     texts: tuple[str, ...]  # its own licence and notice files, if it ships any
-
-
-def package_of(path: str) -> str | None:
-    """The npm package a bundled file comes from, by its path ("…/node_modules/@scope/name/…")."""
-    parts = Path(path).as_posix().split("/")
-    if "node_modules" not in parts:
-        return None
-    rest = parts[len(parts) - 1 - parts[::-1].index("node_modules") + 1 :]
-    if not rest:
-        return None
-    return "/".join(rest[:2]) if rest[0].startswith("@") and len(rest) > 1 else rest[0]
-
-
-def bundled_packages(metafiles: list[Path]) -> set[str]:
-    packages = set()
-    for metafile in metafiles:
-        for path in json.loads(metafile.read_text())["inputs"]:
-            name = package_of(path)
-            if name:
-                packages.add(name)
-    return packages
 
 
 def _standard(spdx: str) -> Path | None:
@@ -146,13 +124,11 @@ def notice_text(teachkit_version: str, components: list[Component], extra: dict[
     return "\n".join(lines)
 
 
-def site_notices(toolchain: object, model: object, metafiles: list[Path]) -> str:
-    """NOTICE.txt for a site built with `toolchain`'s packages around `model`."""
+def site_notices(packages: Packages, bundled: set[str], model: object) -> str:
+    """NOTICE.txt for a site that ships the `bundled` npm packages (found in `packages`) around `model`."""
     from . import __version__
 
-    packages = bundled_packages(metafiles)
-    packages |= {package_of(str(path)) for path in toolchain.wasm_binaries()} - {None}
-    components = npm_components(toolchain.node_modules, packages)
+    components = npm_components(packages.node_modules, bundled)
     weights = weights_component(model.identity)
     if weights is not None:
         components.append(weights)

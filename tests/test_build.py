@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from builder.tensorflowjs_import import prepare_tensorflowjs_import
+
 from .conftest import LITE0_PROJECT, run_cli, write_project
 
 REPO = Path(__file__).resolve().parent.parent
@@ -74,15 +76,16 @@ def test_unchanged_project_rebuilds_from_the_conversion_cache(tmp_path, tiny_ker
     # Not a terminal: the slow steps as lines, no bars.
     # quantization = "float16" names TF.js's weights: no .tflite is made for LiteRT.js.
     assert first.output.startswith(
+        "Bundling the page\n"  # the cache is new: a checkout bundles its page into it once
         "Converting the base model (first build only)\n"
         "Measuring the float16 encoding on 6 probe photos\n"
-        "Bundling the page\n"
+        "Writing the site\n"
         "Built "
     ), first.output
     second = run_cli("build", project)
     assert second.exit_code == 0, second.output
     assert "conversion from cache" in second.output
-    assert second.output.startswith("Bundling the page\nBuilt "), second.output
+    assert second.output.startswith("Writing the site\nBuilt "), second.output
 
     # Anything that changes the model misses the cache.
     project.write_text(project.read_text().replace('"float16"', '"uint16"'))
@@ -181,6 +184,7 @@ def test_eight_bit_order_sees_a_narrow_channel_that_the_whole_tensor_hides(shape
 
 
 def _whole_tensor_error(values: np.ndarray) -> float:
+    prepare_tensorflowjs_import()
     from tensorflowjs.quantization import dequantize_weights, quantize_weights
 
     quantized, meta = quantize_weights(values, np.uint8)
@@ -401,9 +405,10 @@ def test_first_build_hides_tensorflow_native_log_unless_verbose(tmp_path, tiny_k
     assert not NATIVE_NOISE.search(default.stderr), default.stderr
     assert not NATIVE_NOISE.search(default.stdout), default.stdout
     assert default.stderr == (
+        "Bundling the page\n"
         "Converting the base model (first build only)\n"
         "Measuring the float16 encoding on 6 probe photos\n"
-        "Bundling the page\n"
+        "Writing the site\n"
     )
     assert default.stdout.startswith(f"Built {tmp_path / 'p' / 'dist'} in ")
     assert "conversion done now" in default.stdout

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from builder.notices import package_of
+from builder.jstools import package_of
 
 
 def test_package_of_a_bundled_path():

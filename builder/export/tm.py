@@ -37,6 +37,7 @@ import numpy as np
 from .. import __version__
 from ..errors import ConversionError, TrainedFileError
 from ..progress import Progress
+from ..tensorflowjs_import import prepare_tensorflowjs_import
 from ..trained import TrainedProject
 
 log = logging.getLogger(__name__)
@@ -428,6 +429,7 @@ def _quiet() -> Iterator[None]:
 
 def _write_layers_model(model: Any, output: Path) -> list[Path]:
     """model.json + one weights.bin, float32, as Teachable Machine's own export names them."""
+    prepare_tensorflowjs_import()
     from tensorflowjs.converters import save_keras_model
 
     with tempfile.TemporaryDirectory(prefix="teachkit-tm-") as scratch, _quiet():

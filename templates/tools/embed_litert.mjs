@@ -1,7 +1,8 @@
 // Computes embeddings with LiteRT.js's own runtime (one of its WebAssembly builds, as in the page)
 // so the build can measure what an int8 .tflite does to them, and how long one image takes.
-// Usage: node [--experimental-wasm-relaxed-simd] embed_litert.mjs MODEL.tflite INPUT.f32 OUTPUT.f32 SIZE BUILD
-// BUILD is "relaxed" (needs relaxed SIMD) or "compat"; INPUT holds N×SIZE×SIZE×3 float32 pixels
+// Usage: node embed_litert.mjs MODEL.tflite INPUT.f32 OUTPUT.f32 SIZE BUILD WASM_DIR
+// BUILD is "relaxed" (needs relaxed SIMD, on by default since Node.js 22) or "compat"; WASM_DIR holds
+// LiteRT.js's glue scripts and WebAssembly builds; INPUT holds N×SIZE×SIZE×3 float32 pixels
 // (0–255); OUTPUT receives N×D float32 embeddings. Prints {build, count, size, milliseconds}.
 import { readFileSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
@@ -13,17 +14,15 @@ import { loadAndCompile, loadLiteRt, Tensor } from "@litertjs/core";
 const GLUE = { relaxed: "litert_wasm_internal.js", compat: "litert_wasm_compat_internal.js" };
 const REPEATS = 5; // timed passes over the probes after a warm-up; the median is printed
 
-const [modelPath, inputPath, outputPath, sizeText, build] = process.argv.slice(2);
+const [modelPath, inputPath, outputPath, sizeText, build, wasmDir] = process.argv.slice(2);
 const size = Number(sizeText);
 if (!GLUE[build]) throw new Error(`unknown LiteRT.js build ${build}`);
-const require = createRequire(import.meta.url);
-const wasmDir = path.dirname(require.resolve("@litertjs/core/wasm/" + GLUE[build]));
 
 // LiteRT.js loads its Emscripten glue as a classic script (importScripts in a worker, a <script>
 // on a page); Node.js has neither, so the glue runs in this context, where it defines ModuleFactory
 // (and, seeing Node.js, asks for CommonJS's require and __dirname).
 globalThis.self = globalThis;
-globalThis.require = require;
+globalThis.require = createRequire(import.meta.url);
 globalThis.__dirname = wasmDir;
 globalThis.importScripts = (file) => vm.runInThisContext(readFileSync(file, "utf8"), { filename: file });
 globalThis.Module = { wasmBinary: readFileSync(path.join(wasmDir, GLUE[build].replace(/\.js$/, ".wasm"))) };

@@ -1,14 +1,14 @@
 // Computes embeddings with the real TF.js runtime (WASM backend, as in the page) so the build can
 // measure what a quantized model does to them.
-// Usage: node embed_node.mjs MODEL_DIR INPUT.f32 OUTPUT.f32 SIZE
-// INPUT holds N×SIZE×SIZE×3 float32 pixels (0–255); OUTPUT receives N×D float32 embeddings.
+// Usage: node embed_node.mjs MODEL_DIR INPUT.f32 OUTPUT.f32 SIZE WASM_DIR
+// WASM_DIR holds tfjs-backend-wasm's builds; INPUT holds N×SIZE×SIZE×3 float32 pixels (0–255); OUTPUT receives N×D float32 embeddings.
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import "@tensorflow/tfjs-backend-wasm";
+import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { loadGraphModel } from "@tensorflow/tfjs-converter";
 
-const [modelDir, inputPath, outputPath, sizeText] = process.argv.slice(2);
+const [modelDir, inputPath, outputPath, sizeText, wasmDir] = process.argv.slice(2);
 const size = Number(sizeText);
 
 async function loadArtifacts(dir) {
@@ -34,6 +34,7 @@ async function loadArtifacts(dir) {
   };
 }
 
+setWasmPaths(wasmDir + path.sep);
 await tf.setBackend("wasm");
 await tf.ready();
 const model = await loadGraphModel(tf.io.fromMemory(await loadArtifacts(modelDir)));

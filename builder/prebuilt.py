@@ -1,0 +1,155 @@
+"""The JavaScript a build takes, made once: the page's bundles, the Node.js tools the build runs, the
+WebAssembly builds a site ships and the licence texts of the npm packages in them. The project
+reaches the page only as JSON, so none of it depends on the project.
+
+A wheel carries it (made by hatch_build.py when the wheel is built, so an author needs neither npm
+nor esbuild); a source checkout makes it from node_modules into the cache, again whenever the app's
+sources or the lockfile change. Both are made by make_prebuilt."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .jstools import (
+    CHECKOUT,
+    LICENCE_FILE,
+    PACKAGE_DIR,
+    TFJS_WASM_PACKAGE,
+    JsToolchain,
+    Packages,
+    bundled_packages,
+    cache_root,
+    checkout_toolchain,
+    package_of,
+    run_node,
+)
+from .progress import NO_PROGRESS, Progress
+
+APP_SOURCES = CHECKOUT / "templates" / "app"
+TOOL_SOURCES = CHECKOUT / "templates" / "tools"
+WHEEL_DIR = PACKAGE_DIR / "js"  # where a wheel carries it
+INDEX = "prebuilt.json"  # which npm packages went into each bundle
+
+
+@dataclass(frozen=True)
+class Bundle:
+    name: str  # the file a site ships
+    entry: str  # in templates/app/
+    format: str = "iife"
+    global_name: str = ""
+    litert: bool = False  # shipped only by a site whose base model runs on LiteRT.js
+
+
+BUNDLES = (
+    Bundle("app.js", "main.js"),
+    Bundle("embed-worker.js", "embed_worker.js"),  # runs the base model off the page's thread
+    Bundle("umap-worker.js", "umap_worker.js"),
+    Bundle("sw.js", "service_worker.js"),
+    Bundle("litert-worker.js", "litert_worker.js", litert=True),
+    Bundle("litert-start.js", "litert_start.js", litert=True),
+    # For host pages: an ES module, and a classic script for hosts opened from file://.
+    Bundle("embed.js", "embed.js", format="esm"),
+    Bundle("embed-classic.js", "embed.js", global_name="teachkitEmbed"),
+    # Runs a model download in any page (embed.js's load() imports it on demand).
+    Bundle("teachkit-classifier.js", "classifier.js", format="esm"),
+)
+# Run by the build in Node.js to measure what conversion and quantization do to the embeddings.
+TOOLS = ("embed_node.mjs", "embed_litert.mjs")
+
+
+@dataclass(frozen=True)
+class PrebuiltJs:
+    root: Path
+
+    def bundle(self, name: str) -> Path:
+        return self.root / "bundles" / name
+
+    @property
+    def packages(self) -> Packages:
+        return Packages(self.root / "packages")
+
+    def packages_in(self, bundles: list[str]) -> set[str]:
+        """The npm packages that went into these bundles, and whose WASM builds every site ships."""
+        index = json.loads((self.root / INDEX).read_text())
+        return {TFJS_WASM_PACKAGE} | {package for name in bundles for package in index[name]}
+
+    def run_tool(self, name: str, *args: str) -> str:
+        return run_node(self.root / "tools" / name, *args)
+
+
+def make_prebuilt(toolchain: JsToolchain, dest: Path) -> None:
+    """Bundles the page and the tools into `dest` and copies what sites ship from node_modules."""
+    for folder in ("bundles", "tools", "meta"):
+        (dest / folder).mkdir(parents=True, exist_ok=True)
+    index = {}
+    for bundle in BUNDLES:
+        meta = dest / "meta" / f"{bundle.name}.json"
+        toolchain.esbuild(
+            APP_SOURCES / bundle.entry,
+            dest / "bundles" / bundle.name,
+            format=bundle.format,
+            global_name=bundle.global_name,
+            metafile=meta,
+        )
+        index[bundle.name] = sorted(bundled_packages([meta]))
+    for tool in TOOLS:
+        meta = dest / "meta" / f"{tool}.json"
+        toolchain.esbuild(
+            TOOL_SOURCES / tool, dest / "tools" / tool, format="esm", platform="node", metafile=meta
+        )
+    source = toolchain.packages
+    shipped = [*source.wasm_binaries(), *source.litert_files()]
+    names = bundled_packages(sorted((dest / "meta").glob("*.json"))) | {package_of(str(p)) for p in shipped}
+    for name in names:
+        # package.json for its version; the licence texts travel with every copy of its code.
+        for file in (source.node_modules / name).iterdir():
+            if file.name == "package.json" or (file.is_file() and LICENCE_FILE.match(file.name)):
+                _copy(file, dest / "packages" / name / file.name)
+    for file in shipped:
+        _copy(file, dest / "packages" / file.relative_to(source.node_modules))
+    shutil.rmtree(dest / "meta")
+    (dest / INDEX).write_text(json.dumps(index, indent=1) + "\n")
+
+
+def _copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+
+
+def _sources_digest() -> str:
+    """Changes whenever the prebuilt JavaScript of a checkout would change."""
+    digest = hashlib.sha256()
+    files = [*APP_SOURCES.rglob("*.js"), *TOOL_SOURCES.glob("*.mjs"), CHECKOUT / "package-lock.json"]
+    files += [Path(__file__), Path(__file__).with_name("jstools.py")]
+    for path in sorted(files):
+        digest.update(str(path.relative_to(CHECKOUT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def prebuilt_js(progress: Progress = NO_PROGRESS) -> PrebuiltJs:
+    """The wheel's prebuilt JavaScript, or a source checkout's, made now if its sources changed."""
+    if (WHEEL_DIR / INDEX).exists():
+        return PrebuiltJs(WHEEL_DIR)
+    made = cache_root() / "prebuilt" / _sources_digest()
+    if not (made / INDEX).exists():
+        toolchain = checkout_toolchain(progress)
+        progress.start("Bundling the page", 1)
+        made.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".making-", dir=made.parent))
+        try:
+            make_prebuilt(toolchain, staging)
+            try:
+                os.replace(staging, made)
+            except OSError:  # another build made it meanwhile
+                pass
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        progress.advance()
+    return PrebuiltJs(made)
