@@ -171,6 +171,58 @@ def build(
     click.echo(report.summary())
 
 
+@main.command()
+@click.argument("project_file", type=click.Path(path_type=Path), default="project.toml")
+@click.option("--remote", default="origin", show_default=True, help="The git remote to push to.")
+@click.option(
+    "--branch",
+    default="gh-pages",
+    show_default=True,
+    help="The branch the site is committed to (not the one you work on).",
+)
+@click.option(
+    "-m",
+    "--message",
+    help="The commit message (default: names the source commit and teachkit's version).",
+)
+@click.option(
+    "--no-push", is_flag=True, help="Commit the site to the local branch only; push it later with git push."
+)
+@lossy_option
+@trained_options
+@verbosity_options
+@reports_errors
+def deploy(
+    project_file: Path,
+    remote: str,
+    branch: str,
+    message: str | None,
+    no_push: bool,
+    allow_lossy: bool,
+    trained: Path | None,
+    with_samples: bool,
+) -> None:
+    """Build the site of PROJECT_FILE (default: project.toml here) and publish it on GitHub Pages:
+    commit it, with an empty .nojekyll, to a branch of the git repository that holds the project
+    file, and push that branch. Your current branch, index and files are left as they are."""
+    import tempfile
+
+    from .config import load_project
+    from .deploy import default_message, prepare_target, publish
+
+    project = load_project(project_file)
+    target = prepare_target(project.project_file, remote, branch, push=not no_push)
+    # A web server serves the site, so it is always the hosted one, even for output.mode = "single_file".
+    hosted = project.model_copy(update={"output": project.output.model_copy(update={"mode": "hosted"})})
+    with tempfile.TemporaryDirectory(prefix="teachkit-deploy-") as scratch:
+        report = build_with_progress(
+            hosted, Path(scratch) / "site", allow_lossy, False, trained, with_samples
+        )
+        click.echo(f"Built the site in {report.elapsed_seconds:.1f} s ({report.total_bytes / 1e6:.1f} MB).")
+        deployed = publish(target, report.output, message or default_message(target.git, __version__))
+    click.echo(deployed.summary())
+
+
 EXPORT_FORMATS = available_formats()
 
 
