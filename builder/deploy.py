@@ -36,6 +36,8 @@ GITHUB_REMOTE = re.compile(
     r"(?P<owner>[^/]+)/(?P<repo>[^/]+?)(?:\.git)?/?$",
     re.IGNORECASE,
 )
+# The user:token@ part of an https remote (a CI secret): never printed.
+CREDENTIALS = re.compile(r"(?i)\b(https?://)[^/@\s]+@")
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def git_reason(stderr: str, lines: int = 4) -> str:
     """git's own words, briefly: its error lines without the advice and progress around them."""
     said = [line.strip() for line in stderr.splitlines() if line.strip()]
     errors = [line for line in said if not line.startswith(("hint:", "To ", "Enumerating", "Counting"))]
-    return "\n".join((errors or said)[-lines:]) or "(git said nothing)"
+    return shown("\n".join((errors or said)[-lines:])) or "(git said nothing)"
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,9 @@ class Deployed:
         where = f"the branch {target.branch}"
         lines = []
         if target.push:
-            lines.append(f"Deployed {self.commit[:7]} to {where} of {target.remote} ({target.remote_url}).")
+            lines.append(
+                f"Deployed {self.commit[:7]} to {where} of {target.remote} ({shown(target.remote_url)})."
+            )
         else:
             lines.append(f"Committed the site as {self.commit[:7]} to {where}; nothing was pushed.")
             lines.append(f"Publish it with: git push {target.remote} {target.branch}")
@@ -122,6 +126,11 @@ class Deployed:
                 f"{target.branch}, / (root)."
             )
         return "\n".join(lines)
+
+
+def shown(url: str) -> str:
+    """A remote's URL as it may be printed: without the credentials some URLs carry."""
+    return CREDENTIALS.sub(r"\1", url)
 
 
 def github_pages_url(remote_url: str) -> str | None:
@@ -211,7 +220,7 @@ def _remote_tip(git: Git, remote: str, url: str, branch: str) -> str | None:
     done = git.run("ls-remote", "--heads", remote, f"refs/heads/{branch}")
     if done.returncode != 0:
         raise DeployError(
-            f"cannot reach the remote {remote} ({url}): {git_reason(done.stderr)}\n"
+            f"cannot reach the remote {remote} ({shown(url)}): {git_reason(done.stderr)}\n"
             "Hint: check its address (git remote -v), your network, and that you may read and push "
             "there; or commit without pushing with --no-push."
         )
@@ -224,7 +233,9 @@ def _remote_tip(git: Git, remote: str, url: str, branch: str) -> str | None:
             "fetch", "--no-tags", remote, f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}"
         )
         if fetched.returncode != 0:
-            raise DeployError(f"cannot fetch {branch} from {remote} ({url}): {git_reason(fetched.stderr)}")
+            raise DeployError(
+                f"cannot fetch {branch} from {remote} ({shown(url)}): {git_reason(fetched.stderr)}"
+            )
     return heads[0]
 
 
@@ -270,7 +281,7 @@ def default_message(git: Git, version: str) -> str:
     # --no-optional-locks: a plain status would refresh, that is rewrite, the author's index.
     changed = git.output("--no-optional-locks", "status", "--porcelain", "--untracked-files=no")
     return (
-        f"Deployed {source}{' with uncommitted changes' if changed else ''} with teachkit version {version}"
+        f"Deployed {source}{' plus uncommitted changes' if changed else ''} with teachkit version {version}"
     )
 
 
@@ -332,7 +343,7 @@ def push_branch(target: Target, commit: str) -> None:
     done = target.git.run("push", target.remote, f"{ref}:{ref}")
     if done.returncode != 0:
         raise DeployError(
-            f"pushing {target.branch} to {target.remote} ({target.remote_url}) failed:\n"
+            f"pushing {target.branch} to {target.remote} ({shown(target.remote_url)}) failed:\n"
             f"{git_reason(done.stderr)}\n"
             f"The site is committed to the local branch {target.branch} ({commit[:7]}); {target.remote} is "
             "unchanged.\n"

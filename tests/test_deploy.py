@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from builder import __version__
-from builder.deploy import github_pages_url
+from builder.deploy import github_pages_url, shown
 
 from .conftest import run_cli
 
@@ -215,7 +215,7 @@ def test_default_message_names_the_source_commit_and_version(deploys):
     third_message = git(deploys.source, "log", "-1", "--format=%B", deploys.third.local_tip)
     assert (
         third_message
-        == f"Deployed {deploys.head} with uncommitted changes with teachkit version {__version__}"
+        == f"Deployed {deploys.head} plus uncommitted changes with teachkit version {__version__}"
     )
 
 
@@ -320,6 +320,12 @@ def test_error_without_the_remote(git_home):
     assert message.startswith(f"error: cannot reach the remote upstream ({git_home / 'nowhere.git'}): ")
     assert "does not appear to be a git repository" in message
     assert tip(source) is None
+    git(source, "remote", "set-url", "upstream", "https://x-access-token:SECRET@127.0.0.1:1/socr/leaves.git")
+    message = refused(project, "--remote", "upstream")
+    assert message.startswith(
+        "error: cannot reach the remote upstream (https://127.0.0.1:1/socr/leaves.git): "
+    )
+    assert "SECRET" not in message
 
 
 def test_error_when_the_remote_branch_has_diverged(git_home):
@@ -358,3 +364,15 @@ def test_error_when_the_remote_branch_has_diverged(git_home):
 )
 def test_github_pages_address_from_the_remote_url(url, pages):
     assert github_pages_url(url) == pages
+
+
+def test_credentials_in_a_remote_url_are_not_shown():
+    assert (
+        shown("https://x-access-token:ghs_abc@github.com/socr/leaves.git")
+        == "https://github.com/socr/leaves.git"
+    )
+    assert (
+        shown("fatal: unable to access 'http://TOKEN@host/x/': refused")
+        == "fatal: unable to access 'http://host/x/': refused"
+    )
+    assert shown("git@github.com:socr/leaves.git") == "git@github.com:socr/leaves.git"
