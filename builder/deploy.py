@@ -27,6 +27,8 @@ from .errors import DeployError
 
 log = logging.getLogger(__name__)
 
+CNAME = "CNAME"
+
 # Signs the commit when git knows no one (a fresh CI machine): git would refuse to commit otherwise.
 FALLBACK_NAME = "teachkit"
 FALLBACK_EMAIL = "teachkit@localhost"
@@ -308,10 +310,22 @@ def _identity_env(git: Git) -> dict[str, str]:
     }
 
 
+def _keep_custom_domain(git: Git, parent: str | None, site: Path) -> None:
+    """Carries over the CNAME file GitHub commits to the branch when a custom domain is set in
+    Settings → Pages: without it the next deploy would switch the custom domain off."""
+    if parent is None or (site / CNAME).exists():
+        return
+    done = git.run("cat-file", "blob", f"{parent}:{CNAME}")
+    if done.returncode == 0:
+        (site / CNAME).write_text(done.stdout, newline="")
+
+
 def commit_site(target: Target, site: Path, message: str) -> str:
-    """Commits the folder `site` (plus .nojekyll) on top of target.parent and moves the branch to it."""
+    """Commits the folder `site` (plus .nojekyll, and the branch's CNAME if it has one) on top of
+    target.parent and moves the branch to it."""
     git = target.git
     (site / ".nojekyll").write_bytes(b"")
+    _keep_custom_domain(git, target.parent, site)
     env = {**os.environ, **_identity_env(git)}
     with tempfile.TemporaryDirectory(prefix="teachkit-deploy-") as scratch:
         # A private index, and the site as work tree: the repository's own index and files stay as

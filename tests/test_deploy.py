@@ -83,7 +83,8 @@ class Snapshot:
             git(source, "rev-parse", "HEAD"),
             git(source, "symbolic-ref", "HEAD"),
             (source / ".git" / "index").read_bytes(),
-            git(source, "status", "--porcelain", "--untracked-files=all"),
+            # --no-optional-locks: a plain status may rewrite the index this compares.
+            git(source, "--no-optional-locks", "status", "--porcelain", "--untracked-files=all"),
             (source / "myproject" / "project.toml").read_text(),
         )
 
@@ -119,7 +120,7 @@ class Deploys:
     head: str  # the source commit
     first: Deploy  # --no-push, to a GitHub-style second remote, with no git identity configured
     second: Deploy  # pushed to origin, with --message and the repository's own identity
-    elsewhere: str  # a commit put on origin's gh-pages by "another clone" after the second deploy
+    elsewhere: str  # a commit GitHub put on origin's gh-pages after the second deploy (a CNAME)
     third: Deploy  # catches up with origin, then origin's hook refuses the push
 
 
@@ -146,8 +147,20 @@ def deploys(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Depl
         git(source, "config", "user.name", "Ada Lovelace")
         git(source, "config", "user.email", "ada@example.com")
         second = deploy("--message", "Publish the leaves")
-        tree = git(bare, "rev-parse", "gh-pages^{tree}")
-        elsewhere = git(bare, "commit-tree", tree, "-p", "gh-pages", "-m", "Deployed from another clone")
+        # What GitHub commits when a custom domain is set in Settings → Pages.
+        cname = subprocess.run(
+            ["git", "hash-object", "-w", "--stdin"],
+            cwd=bare,
+            input="leaves.example.edu\n",
+            text=True,
+            capture_output=True,
+            check=True,
+        ).stdout.strip()
+        listing = git(bare, "ls-tree", "gh-pages") + f"\n100644 blob {cname}\tCNAME\n"
+        tree = subprocess.run(
+            ["git", "mktree"], cwd=bare, input=listing, text=True, capture_output=True, check=True
+        ).stdout.strip()
+        elsewhere = git(bare, "commit-tree", tree, "-p", "gh-pages", "-m", "Create CNAME")
         git(bare, "update-ref", "refs/heads/gh-pages", elsewhere)
         hook = bare / "hooks" / "pre-receive"
         hook.write_text(REJECTING_HOOK)
@@ -163,19 +176,20 @@ def test_deploy_pushes_the_site_with_nojekyll_to_gh_pages(deploys):
     assert second.exit_code == 0, second.output
     assert second.remote_tip == second.local_tip
     bare = deploys.bare
-    paths = set(git(bare, "ls-tree", "-r", "--name-only", "gh-pages").splitlines())
-    manifest = json.loads(git(bare, "show", "gh-pages:manifest.json"))
+    paths = set(git(bare, "ls-tree", "-r", "--name-only", second.remote_tip).splitlines())
+    manifest = json.loads(git(bare, "show", f"{second.remote_tip}:manifest.json"))
     assert paths == {entry["path"] for entry in manifest["files"]} | {"manifest.json", ".nojekyll"}
     assert SITE_FILES <= paths
+    assert manifest["mode"] == "hosted"  # though the project's output.mode is single_file
     for entry in manifest["files"]:  # the very files the build wrote, not text-converted or filtered
         blob = subprocess.run(
-            ["git", "cat-file", "blob", f"gh-pages:{entry['path']}"],
+            ["git", "cat-file", "blob", f"{second.remote_tip}:{entry['path']}"],
             cwd=bare,
             capture_output=True,
             check=True,
         ).stdout
         assert hashlib.sha256(blob).hexdigest() == entry["sha256"], entry["path"]
-    assert git(bare, "cat-file", "-s", "gh-pages:.nojekyll") == "0"
+    assert git(bare, "cat-file", "-s", f"{second.remote_tip}:.nojekyll") == "0"
     assert "project.toml" not in paths and "notes.txt" not in paths
     assert f"Deployed {second.local_tip[:7]} to the branch gh-pages of origin ({bare})." in second.output
 
@@ -226,9 +240,11 @@ def test_without_a_git_identity_the_commit_is_signed_as_teachkit(deploys):
     assert "warning: git has no name or email to sign the commit with" in deploys.first.output
 
 
-def test_a_local_branch_behind_the_remote_catches_up_before_committing(deploys):
+def test_a_local_branch_behind_the_remote_catches_up_and_keeps_githubs_cname(deploys):
     third = deploys.third
     assert parents(deploys.source, third.local_tip) == [deploys.elsewhere]
+    assert git(deploys.source, "show", f"{third.local_tip}:CNAME") == "leaves.example.edu"
+    assert "CNAME" in git(deploys.source, "diff", "--name-only", deploys.second.local_tip, third.local_tip)
 
 
 def test_a_failed_push_shows_gits_reason_and_keeps_the_local_commit(deploys):
