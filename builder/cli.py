@@ -92,24 +92,62 @@ def init(directory: Path) -> None:
     click.echo(f"Wrote {path}. Build it with: teachkit build {path}")
 
 
+def lossy_option(command):
+    return click.option(
+        "--allow-lossy",
+        is_flag=True,
+        help="Ship an explicit quantization even if it fails the fidelity check.",
+    )(command)
+
+
+def trained_options(command):
+    """--trained and --with-samples, for `build` and `deploy`."""
+    command = click.option(
+        "--with-samples", is_flag=True, help="With --trained: ship the file's example images too."
+    )(command)
+    return click.option(
+        "--trained",
+        type=click.Path(path_type=Path),
+        help="A project file or model download saved by the page: the site opens with that model, ready "
+        "to predict.",
+    )(command)
+
+
+def build_with_progress(
+    project: object,
+    output: Path,
+    allow_lossy: bool,
+    single_file: bool,
+    trained: Path | None,
+    with_samples: bool,
+) -> object:
+    """Builds `project` into `output` with the command's progress display; returns the BuildReport."""
+    from .build import build_site
+    from .trained import read_trained
+
+    baked = read_trained(trained) if trained else None
+    with command_output(verbosity()) as console, progress_for(verbosity(), console) as progress:
+        return build_site(
+            project,
+            output,
+            allow_lossy=allow_lossy,
+            single_file=single_file,
+            progress=progress,
+            trained=baked,
+            with_samples=with_samples,
+        )
+
+
 @main.command()
 @click.argument("project_file", type=click.Path(path_type=Path))
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), help="Output directory (default: output.dir)."
 )
-@click.option(
-    "--allow-lossy", is_flag=True, help="Ship an explicit quantization even if it fails the fidelity check."
-)
+@lossy_option
 @click.option(
     "--single-file", is_flag=True, help="Write one self-contained HTML file that works from file://."
 )
-@click.option(
-    "--trained",
-    type=click.Path(path_type=Path),
-    help="A project file or model download saved by the page: the site opens with that model, ready "
-    "to predict.",
-)
-@click.option("--with-samples", is_flag=True, help="With --trained: ship the file's example images too.")
+@trained_options
 @verbosity_options
 @reports_errors
 def build(
@@ -121,24 +159,65 @@ def build(
     with_samples: bool,
 ) -> None:
     """Build the site described by PROJECT_FILE."""
-    from .build import build_site
     from .config import load_project
-    from .trained import read_trained
 
     project = load_project(project_file)
-    baked = read_trained(trained) if trained else None
-    output_dir = output or project.output.dir
-    with command_output(verbosity()) as console, progress_for(verbosity(), console) as progress:
-        report = build_site(
-            project,
-            output_dir,
-            allow_lossy=allow_lossy,
-            single_file=single_file,
-            progress=progress,
-            trained=baked,
-            with_samples=with_samples,
-        )
+    report = build_with_progress(
+        project, output or project.output.dir, allow_lossy, single_file, trained, with_samples
+    )
     click.echo(report.summary())
+
+
+@main.command()
+@click.argument("project_file", type=click.Path(path_type=Path), default="project.toml")
+@click.option("--remote", default="origin", show_default=True, help="The git remote to push to.")
+@click.option(
+    "--branch",
+    default="gh-pages",
+    show_default=True,
+    help="The branch the site is committed to (not the one you work on).",
+)
+@click.option(
+    "-m",
+    "--message",
+    help="The commit message (default: names the source commit and teachkit's version).",
+)
+@click.option(
+    "--no-push", is_flag=True, help="Commit the site to the local branch only; push it later with git push."
+)
+@lossy_option
+@trained_options
+@verbosity_options
+@reports_errors
+def deploy(
+    project_file: Path,
+    remote: str,
+    branch: str,
+    message: str | None,
+    no_push: bool,
+    allow_lossy: bool,
+    trained: Path | None,
+    with_samples: bool,
+) -> None:
+    """Build the site of PROJECT_FILE (default: project.toml here) and publish it on GitHub Pages:
+    commit it, with an empty .nojekyll, to a branch of the git repository that holds the project
+    file, and push that branch. Your current branch, index and files are left as they are."""
+    import tempfile
+
+    from .config import load_project
+    from .deploy import default_message, prepare_target, publish
+
+    project = load_project(project_file)
+    target = prepare_target(project.project_file, remote, branch, push=not no_push)
+    # A web server serves the site, so it is always the hosted one, even for output.mode = "single_file".
+    hosted = project.model_copy(update={"output": project.output.model_copy(update={"mode": "hosted"})})
+    with tempfile.TemporaryDirectory(prefix="teachkit-deploy-") as scratch:
+        report = build_with_progress(
+            hosted, Path(scratch) / "site", allow_lossy, False, trained, with_samples
+        )
+        click.echo(f"Built the site in {report.elapsed_seconds:.1f} s ({report.total_bytes / 1e6:.1f} MB).")
+        deployed = publish(target, report.output, message or default_message(target.git, __version__))
+    click.echo(deployed.summary())
 
 
 EXPORT_FORMATS = available_formats()

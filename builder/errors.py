@@ -26,3 +26,8 @@ class BuildError(TeachkitError):
 class TrainedFileError(TeachkitError):
     """A project file or model download saved by the page cannot be used: damaged, foreign, or
     made with another base model."""
+
+
+class DeployError(TeachkitError):
+    """The site cannot be committed or pushed: no git, no repository, no remote, the target branch in
+    use or diverged from its remote, a failed push."""

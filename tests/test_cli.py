@@ -29,7 +29,7 @@ from .conftest import LITE0_PROJECT, run_cli, write_project
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("command", [[], ["init"], ["build"], ["serve"], ["schema"]])
+@pytest.mark.parametrize("command", [[], ["init"], ["build"], ["deploy"], ["serve"], ["schema"]])
 def test_every_command_has_help(command):
     result = run_cli(*command, "--help")
     assert result.exit_code == 0
