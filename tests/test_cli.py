@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import selectors
 import signal
 import subprocess
@@ -19,7 +18,6 @@ import pytest
 from rich.console import Console
 
 from builder.errors import BuildError
-from builder.scaffold import write_example_project
 from builder.serve import Site, find_site
 from builder.sizes import first_visit
 from builder.terminal import BarProgress, LineProgress, SilentProgress, Verbosity, make_console, progress_for
@@ -124,48 +122,6 @@ def test_serve_refuses_a_directory_without_a_site(tmp_path):
     result = run_cli("serve", tmp_path)
     assert result.exit_code == 1
     assert f"error: {tmp_path} has no index.html; build a site first" in result.output
-
-
-def test_installed_wheel_builds_outside_the_repository(tmp_path, lite0_sites):
-    """The wheel carries templates and the npm lockfile; JS packages install into the cache."""
-    lite0_sites("auto")
-    wheels = tmp_path / "wheels"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(wheels), str(REPO)],
-        check=True,
-        capture_output=True,
-    )
-    wheel = next(wheels.glob("teachkit-*.whl"))
-    target = tmp_path / "site-packages"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target), str(wheel)],
-        check=True,
-        capture_output=True,
-    )
-    assert (target / "builder" / "templates" / "app" / "main.js").exists()
-    assert (target / "builder" / "js" / "package-lock.json").exists()
-    work = tmp_path / "elsewhere"
-    write_example_project(work)
-    environment = {**os.environ, "PYTHONPATH": str(target)}
-    result = subprocess.run(
-        [sys.executable, "-c", "from builder.cli import main; main()", "build", "project.toml"],
-        cwd=work,
-        env=environment,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
-    probe = subprocess.run(
-        [sys.executable, "-c", "import builder; print(builder.__file__)"],
-        cwd=work,
-        env=environment,
-        capture_output=True,
-        text=True,
-    )
-    assert probe.stdout.strip().startswith(str(target))
-    assert (work / "dist" / "index.html").exists()
-    assert (work / "dist" / "wasm" / "tfjs-backend-wasm-simd.wasm").exists()
-    assert (Path(os.environ["TEACHKIT_CACHE"]) / "js").is_dir()
 
 
 # ------------------------------------------------------------------------------- verbosity, progress
