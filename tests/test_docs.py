@@ -154,3 +154,21 @@ def test_readme_is_short_and_points_into_the_docs():
     assert any(t.startswith("docs/") and t.endswith(".md") for t in targets), "README links into no docs page"
     for target in targets:
         assert (REPO / target).exists(), f"README.md links to {target}, which does not exist"
+
+
+def test_pages_workflows_build_the_example_and_the_docs():
+    """examples/github-pages.yml publishes a project; docs-pages.yml the docs with the example beside it."""
+    import yaml  # comes with mkdocs
+
+    def commands(name: str) -> str:
+        workflow = yaml.safe_load((REPO / "examples" / name).read_text(encoding="utf-8"))
+        steps = workflow["jobs"]["build"]["steps"]
+        assert any(step.get("uses", "").startswith("actions/upload-pages-artifact") for step in steps)
+        assert workflow["jobs"]["deploy"]["steps"][0]["uses"].startswith("actions/deploy-pages")
+        return "\n".join(step.get("run", "") for step in steps)
+
+    assert "teachkit build project.toml -o dist" in commands("github-pages.yml")
+    docs = commands("docs-pages.yml")
+    assert "mkdocs build --strict -d site" in docs
+    assert "teachkit build examples/demo/project.toml -o site/example" in docs
+    assert (REPO / "examples" / "demo" / "project.toml").is_file()
