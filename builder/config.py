@@ -1395,5 +1395,5 @@ def update_readme_reference(readme: Path) -> bool:
     return True
 
 
-if __name__ == "__main__":  # python -m builder.config [README.md]: regenerate the README's reference
-    update_readme_reference(Path(sys.argv[1] if len(sys.argv) > 1 else "README.md"))
+if __name__ == "__main__":  # python -m builder.config [FILE]: regenerate the docs' project-file reference
+    update_readme_reference(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/project-file.md"))

@@ -1103,20 +1103,18 @@ def test_update_readme_reference(tmp_path):
     assert text.startswith("# Title\n\n") and text.endswith(f"{REFERENCE_END}\n\nMore.\n")
 
 
-def test_readme_holds_the_generated_reference():
-    regenerate = (
-        f"put the markers {REFERENCE_START} and {REFERENCE_END} in README.md, "
-        "then regenerate the reference with: python -m builder.config README.md"
-    )
-    readme = REPO / "README.md"
-    if not readme.is_file():
-        pytest.fail(f"README.md is missing: write it, {regenerate}")
-    current = readme_reference(readme.read_text(encoding="utf-8"))
+def test_docs_page_holds_the_generated_reference():
+    page = "docs/project-file.md"
+    markers = f"the markers {REFERENCE_START} and {REFERENCE_END}"
+    regenerate = f"regenerate the reference with: python -m builder.config {page}"
+    path = REPO / page
+    if not path.is_file():
+        pytest.fail(f"{page} is missing: write it with {markers}, then {regenerate}")
+    current = readme_reference(path.read_text(encoding="utf-8"))
     if current is None:
-        pytest.fail(f"README.md has no project-file reference: {regenerate}")
+        pytest.fail(f"{page} has no project-file reference: put {markers} back, then {regenerate}")
     assert current.strip("\n") == reference_markdown().strip("\n"), (
-        "README.md's project-file reference is out of date; regenerate it with: python -m "
-        "builder.config README.md"
+        f"{page}'s project-file reference is out of date; {regenerate}"
     )
 
 
