@@ -42,7 +42,7 @@ run on this same machine, interleaved where the two are compared directly (the m
    then training, one predicted image (the page still responds) and a reload.
 
 The benchmark reaches the page only through its public API (`window.teachkit`, 1.0.0) and the
-data-testid attributes (README, "Automation contract"); `window._tfengine` is TensorFlow.js's own
+data-testid attributes (docs/automation.md); `window._tfengine` is TensorFlow.js's own
 engine (tensor counts, memory, the raw matMul kernels). Measures the API does not offer were
 dropped with the page's internal App object: the crop alone (centre square onto the input canvas),
 the graph model alone on a ready tensor (predict + dataSync, with ?workers=0) and the TF.js kernels

@@ -27,8 +27,8 @@ one of its workers, at full speed, with the protocol's page-only throttle and wi
 slowed, in turn.
 
 The machine is shared: compare the ratios of one run, not the absolute numbers of two runs.
-Reaches the page through `window.teachkit` and data-testid attributes (README, "Automation
-contract"), plus Playwright's evaluation in a worker for the calibration loop.
+Reaches the page through `window.teachkit` and data-testid attributes (docs/automation.md), plus
+Playwright's evaluation in a worker for the calibration loop.
 
 Usage: python bench/slow_device.py [--rounds 3] [--out DIR]
 TEACHKIT_CACHE (default ~/.cache/teachkit) keeps the converted model between runs.

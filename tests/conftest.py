@@ -395,7 +395,7 @@ def minibrowser() -> str:
     if configured:
         return configured
     found = sorted(Path("/usr/lib").glob("*/webkit2gtk-4.*/MiniBrowser"))
-    assert found, "MiniBrowser is missing: install Debian's webkit2gtk-driver (see README, Tests)"
+    assert found, "MiniBrowser is missing: install Debian's webkit2gtk-driver (see docs/development.md)"
     return str(found[-1])
 
 
@@ -404,7 +404,7 @@ def xvfb_display() -> Iterator[str]:
     """A display of its own, numbered by Xvfb itself (-displayfd), so parallel runs never collide."""
     import subprocess
 
-    assert shutil.which("Xvfb"), "Xvfb is missing: install Debian's xvfb (see README, Tests)"
+    assert shutil.which("Xvfb"), "Xvfb is missing: install Debian's xvfb (see docs/development.md)"
     read, write = os.pipe()
     process = subprocess.Popen(
         ["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],

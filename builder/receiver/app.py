@@ -7,7 +7,7 @@
     GET    B models/ID/NAME         one of its files (and model.zip, the package re-assembled)
     DELETE B models/ID              with Authorization: Bearer <delete_token>
 
-Every refusal is JSON {"error": {"code", "message"}}; see README "The cloud receiver".
+Every refusal is JSON {"error": {"code", "message"}}; see docs/receiver.md.
 """
 
 from __future__ import annotations

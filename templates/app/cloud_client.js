@@ -1,4 +1,4 @@
-// Talking to the project's cloud receiver (`teachkit receive`, README "The cloud receiver"): one
+// Talking to the project's cloud receiver (`teachkit receive`, docs/receiver.md): one
 // upload with progress, JSON and file reads, and every way the network can fail turned into a
 // TeachkitError with a plain message. The page's CSP lets it reach only the project's receiver.
 import { TeachkitError } from "./core/errors.js";

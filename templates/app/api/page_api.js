@@ -1,4 +1,4 @@
-// window.teachkit: the page's public, versioned API (README, "The JavaScript API"). Everything a
+// window.teachkit: the page's public, versioned API (docs/embedding.md). Everything a
 // script or a host page may do goes through the same actions as the page's own controls; class
 // names stand for the page's internal class ids.
 import { TeachkitError } from "../core/errors.js";
@@ -102,7 +102,7 @@ export function createPageApi({ store, actions, events, ready }) {
         ...(sample.value === undefined ? {} : { value: sample.value }),
       }));
     },
-    // The map of the examples (README, "The map of the examples"): every sample's embedding in two
+    // The map of the examples (docs/page.md): every sample's embedding in two
     // dimensions, {points: [{x, y, sampleId, className, heldOut}], method, current: {x, y} | null}.
     embeddingMap: (options) => call("embeddingMap", options ?? {}),
     settings: () => structuredClone(store.get().settings),
@@ -113,17 +113,17 @@ export function createPageApi({ store, actions, events, ready }) {
     predict: (image) => call("predict", image),
     embed: (image) => call("embed", image),
     // A test set, [{image, className, name?}]: how the answering model does on images it did not
-    // train on (README, "Testing on a separate set of images"); never adds a sample.
+    // train on (docs/page.md); never adds a sample.
     evaluate: (items) => call("evaluate", items),
     startCamera: () => call("startCamera"),
     stopCamera: () => call("stopCamera"),
     startLive: () => call("startLive"),
     stopLive: () => call("stopLive"),
     exportProject: async () => (await call("exportProject")).blob,
-    // The trained model alone (see README, "Exports"): a zip for embed.js load(), TF.js and Python.
+    // The trained model alone (see docs/exports.md): a zip for embed.js load(), TF.js and Python.
     downloadModel: async () => (await call("downloadModel")).blob,
     importProject: (blob) => call("importProject", blob),
-    // The cloud copy (README, "A copy in the cloud"); only in a page whose project has [cloud] url.
+    // The cloud copy (docs/exports.md); only in a page whose project has [cloud] url.
     // publish({title, note, includeSamples}) → {id, url, link}; the images go only with
     // includeSamples: true.
     publish: (options) => call("publish", options ?? {}),

@@ -1,5 +1,5 @@
 // Failures that reach a caller of the API carry a stable `code` and a plain message. The codes are
-// part of the public API (README, "Error codes"): add new ones, never rename one.
+// part of the public API (docs/embedding.md, the list after the API table): add new ones, never rename one.
 
 export const ERROR_CODES = [
   "not_ready", // the model is still loading, or failed to load
