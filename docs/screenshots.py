@@ -12,8 +12,8 @@ regression page taught the zoom of crops of one photo (docs/page-regression.png)
 The page is driven only through its data-testid hooks (tests/pagekit.py), as a visitor would.
 Every PNG is kept under 300 KB (reduced to 256 colours when larger).
 
-Usage: python docs/screenshots.py   (writes the PNGs above and docs/page-laptop.png,
-docs/page-phone.png)
+Usage: python docs/screenshots.py [FOLDER]   (writes the PNGs above and docs/page-laptop.png,
+docs/page-phone.png; into FOLDER instead of docs/ when given)
 TEACHKIT_CACHE keeps the converted model between runs.
 """
 
@@ -210,7 +210,8 @@ def serve(site: Path) -> tuple[object, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
 
-def main() -> None:
+def main(out: Path = ROOT / "docs") -> None:
+    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as temporary:
         directory = Path(temporary)
         photos = {
@@ -227,15 +228,15 @@ def main() -> None:
         video = camera_video(directory / "camera")
         server, url = serve(build(directory / "surfaces"))
         try:
-            shoot(url, photos, tests, video, ROOT / "docs")
+            shoot(url, photos, tests, video, out)
         finally:
             server.shutdown()
         server, url = serve(build(directory / "zoom", REGRESSION_PROJECT))
         try:
-            shoot_regression(url, directory / "photos", ROOT / "docs" / "page-regression.png")
+            shoot_regression(url, directory / "photos", out / "page-regression.png")
         finally:
             server.shutdown()
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs")
