@@ -284,6 +284,7 @@ def test_a_chosen_folder_is_tested_and_every_number_agrees_with_the_answers(trai
     assert [c for _, c in shown] == sorted((c for _, c in shown), reverse=True)
 
     assert counts(page) == before  # no test image became a sample
+    expect(page.locator('[data-testid="test-set-report"]')).not_to_contain_text("null")
     assert violations(page) == []
     assert not trained.console_errors
 

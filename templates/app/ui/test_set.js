@@ -243,9 +243,10 @@ export function mountTestSet(root, { can, dispatch }) {
           : "It got every test image right.",
       ),
       el("ul", { class: "test-mistakes", dataset: { testid: "test-set-mistakes" } }, ...mistakes),
-      next.mistakes.length > SHOWN_MISTAKES
-        ? el("p", {}, `…and ${next.mistakes.length - SHOWN_MISTAKES} more, less sure: all are in the CSV.`)
-        : null,
+      // replaceChildren, unlike el, would write a null as the text "null".
+      ...(next.mistakes.length > SHOWN_MISTAKES
+        ? [el("p", {}, `…and ${next.mistakes.length - SHOWN_MISTAKES} more, less sure: all are in the CSV.`)]
+        : []),
     );
   }
 
