@@ -36,6 +36,15 @@ from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import InitErrorDetails, PydanticCustomError, core_schema
 
 from .errors import ConfigError
+from .models.catalog import (  # noqa: F401 - public names of this module too
+    ALPHAS,
+    BASE_MODELS,
+    DEFAULT_BASE,
+    FIXED_WEIGHTS,
+    INPUT_SIZES,
+    KERAS_MODEL_SUFFIXES,
+    BaseName,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -44,32 +53,6 @@ else:  # pragma: no cover - Python 3.10 needs the backport
 
 PROJECT_FILE_NAME = "project.toml"
 
-BaseName = Literal[
-    "efficientnet_lite0",
-    "mobilenet_v1",
-    "mobilenet_v2",
-    "mobilenet_v3_small",
-    "mobilenet_v3_large",
-    "efficientnet_b0",
-]
-BASE_MODELS: tuple[str, ...] = get_args(BaseName)
-DEFAULT_BASE = "efficientnet_lite0"
-
-# What Keras `applications` offers pretrained weights for; a base missing here has no choice.
-ALPHAS: dict[str, tuple[float, ...]] = {
-    "mobilenet_v1": (0.25, 0.5, 0.75, 1.0),
-    "mobilenet_v2": (0.35, 0.5, 0.75, 1.0, 1.3, 1.4),
-    "mobilenet_v3_small": (0.75, 1.0),
-    "mobilenet_v3_large": (0.75, 1.0),
-}
-INPUT_SIZES: dict[str, tuple[int, ...]] = {
-    "mobilenet_v1": (128, 160, 192, 224),
-    "mobilenet_v2": (96, 128, 160, 192, 224),
-    **{name: (224,) for name in BASE_MODELS if name not in ("mobilenet_v1", "mobilenet_v2")},
-}
-# Base models whose weights only come from teachkit itself, so `model.weights` cannot change them.
-FIXED_WEIGHTS = ("efficientnet_lite0",)
-KERAS_MODEL_SUFFIXES = (".keras", ".h5")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg")
 COLOUR_PATTERN = r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$"
 
