@@ -8,7 +8,7 @@ Messages read it for `Expect` texts, bounds, valid keys and schema order; the pa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -26,7 +26,7 @@ def node(root: type[BaseModel], loc: Loc) -> tuple[Any, list[Any]]:
             if field is None:
                 return None, []
             annotation, metadata = field.annotation, list(field.metadata)
-        elif isinstance(part, int) and get_origin(annotation) is list:
+        elif isinstance(part, int) and is_list(annotation):
             annotation, metadata = get_args(annotation)[0], []
         else:
             return None, []
@@ -36,6 +36,15 @@ def node(root: type[BaseModel], loc: Loc) -> tuple[Any, list[Any]]:
     for item in list(metadata):
         metadata.extend(getattr(item, "metadata", []))  # constraints of a nested Field(...)
     return annotation, metadata
+
+
+def choices(annotation: Any) -> tuple[Any, ...] | None:
+    """The values a Literal annotation allows, or None for any other annotation."""
+    return get_args(annotation) if get_origin(annotation) is Literal else None
+
+
+def is_list(annotation: Any) -> bool:
+    return get_origin(annotation) is list
 
 
 def of_type(metadata: list[Any], kind: type) -> list[Any]:
@@ -78,7 +87,7 @@ def position(root: type[BaseModel], loc: Loc, data: Any) -> tuple[int, ...]:
         model = unwrap_optional(model)
         if isinstance(part, int):
             key.append(part)
-            model = get_args(model)[0] if get_origin(model) is list else None
+            model = get_args(model)[0] if is_list(model) else None
         elif _is_table(model) and part in model.model_fields:
             key.append(list(model.model_fields).index(part))
             model = model.model_fields[part].annotation

@@ -6,10 +6,10 @@ visitor's input against exactly this, so the project file and the page never dis
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args, get_origin
+from typing import Any
 
 from .fields import Page
-from .reader import bounds, max_length, node, of_type
+from .reader import bounds, choices, is_list, max_length, node, of_type
 from .tables import HeadSection, Table, TrainingSection
 
 # The tables whose settings the page offers, under their keys in the project file.
@@ -30,14 +30,13 @@ def _setting(section: str, table: type[Table], key: str) -> dict[str, Any]:
     annotation, metadata = node(table, (key,))
     page = of_type(metadata, Page)[0]
     entry: dict[str, Any] = {"section": section, "key": key, "label": page.label}
-    if get_origin(annotation) is Literal:
+    values = choices(annotation)
+    if values is not None:
         labels = page.choices or {}
         entry["kind"] = "choice"
-        entry["choices"] = [
-            {"value": value, "label": labels.get(value, value)} for value in get_args(annotation)
-        ]
+        entry["choices"] = [{"value": value, "label": labels.get(value, value)} for value in values]
     else:
-        listed = get_origin(annotation) is list
+        listed = is_list(annotation)
         item, bounded = node(table, (key, 0)) if listed else (annotation, metadata)
         kind = {(True, int): "integer_list", (False, int): "integer", (False, float): "number"}.get(
             (listed, item)
