@@ -15,7 +15,7 @@ import * as capture from "./features/capture.js";
 import * as classes from "./features/classes.js";
 import * as cloud from "./features/cloud.js";
 import * as imagenet from "./features/imagenet.js";
-import { createWriter } from "./features/dataset_writes.js";
+import { createWriter } from "./core/dataset_writes.js";
 import * as embeddingMap from "./features/embedding_map.js";
 import * as modelExport from "./features/model_export.js";
 import * as offline from "./features/offline.js";
@@ -106,7 +106,7 @@ function createContext(project) {
       video: capture.createVideo(),
       embedder: null,
       storage: null,
-      writer: createWriter(), // the queue of stored changes (features/dataset_writes.js)
+      writer: createWriter(), // the queue of stored changes (core/dataset_writes.js)
       sync: null,
       approvalAnswers: new Map(),
       imagenet: null, // the ImageNet classifier, once the panel has opened (features/imagenet.js)

@@ -3,7 +3,7 @@
 // views display `camera.stream`, and the page view mounts that video (iOS plays a camera stream
 // only in a video that is in the document). Owns `camera` and `recordingClassId`.
 import { TeachkitError, refusal } from "../core/errors.js";
-import { whenIdle, whenReady } from "./guards.js";
+import { whenIdle, whenReady } from "../core/guards.js";
 import { classById } from "./classes.js";
 import { stopLive } from "./prediction.js";
 import { sampleValue } from "./regression.js";

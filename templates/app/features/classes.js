@@ -3,8 +3,8 @@
 // clearing can be undone for a few seconds (features/undo.js).
 import { TeachkitError } from "../core/errors.js";
 import { newId } from "../dataset.js";
-import { commit } from "./dataset_writes.js";
-import { whenIdle } from "./guards.js";
+import { commit } from "../core/dataset_writes.js";
+import { whenIdle } from "../core/guards.js";
 import { invalidateHead } from "./training.js";
 import { offerUndo } from "./undo.js";
 

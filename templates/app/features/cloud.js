@@ -6,7 +6,7 @@
 import { TeachkitError, refusal } from "../core/errors.js";
 import { cloudClient } from "../cloud_client.js";
 import { restoreHead } from "../head.js";
-import { whenReady } from "./guards.js";
+import { whenReady } from "../core/guards.js";
 import { classifierOnly } from "./regression.js";
 import { trainedModelPackage } from "./model_export.js";
 import { projectFile } from "./project.js";

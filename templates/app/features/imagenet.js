@@ -4,7 +4,7 @@
 import { TeachkitError, refusal } from "../core/errors.js";
 import { loadImagenet } from "../imagenet_classifier.js";
 import { openImage } from "../images.js";
-import { whenReady } from "./guards.js";
+import { whenReady } from "../core/guards.js";
 import { embedSource } from "./samples.js";
 
 const SHOWN = 5;

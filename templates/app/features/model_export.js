@@ -2,7 +2,7 @@
 // plain TF.js and `teachkit export`. No state of its own.
 import { refusal } from "../core/errors.js";
 import { modelDownload } from "../model_file.js";
-import { whenReady } from "./guards.js";
+import { whenReady } from "../core/guards.js";
 
 function fileName(title) {
   const slug = title

@@ -4,7 +4,7 @@ import { TeachkitError } from "../core/errors.js";
 import { nearest, typicalSimilarity } from "../dataset.js";
 import { canvasJpeg, openImage } from "../images.js";
 import { nextVideoFrame, videoReady } from "./capture.js";
-import { whenTrained } from "./guards.js";
+import { whenTrained } from "../core/guards.js";
 import { formatValue } from "./regression.js";
 import { embedSource } from "./samples.js";
 

@@ -4,8 +4,8 @@
 import { TeachkitError } from "../core/errors.js";
 import { newId } from "../dataset.js";
 import { canvasJpeg, openImage } from "../images.js";
-import { commit } from "./dataset_writes.js";
-import { whenIdle, whenReady } from "./guards.js";
+import { commit } from "../core/dataset_writes.js";
+import { whenIdle, whenReady } from "../core/guards.js";
 import { classById } from "./classes.js";
 import { sampleValue } from "./regression.js";
 import { offerUndo } from "./undo.js";

@@ -7,7 +7,7 @@ import { TeachkitError, refusal } from "../core/errors.js";
 import { yieldToBrowser } from "../head.js";
 import { canvasJpeg, openImage } from "../images.js";
 import { mistakesByConfidence, testReport } from "../test_metrics.js";
-import { whenReady } from "./guards.js";
+import { whenReady } from "../core/guards.js";
 import { classifierOnly } from "./regression.js";
 import { answeringModel } from "./prediction.js";
 import { embedSource } from "./samples.js";

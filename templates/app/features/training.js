@@ -5,9 +5,9 @@
 // author changes a default or a bound keeps working.
 import { TeachkitError, refusal } from "../core/errors.js";
 import { createHead, evaluate, evaluateRegression, restoreHead, yieldToBrowser } from "../head.js";
-import { applySettings, mergeKnownSettings } from "../settings.js";
-import { commit } from "./dataset_writes.js";
-import { whenReady } from "./guards.js";
+import { applySettings, mergeKnownSettings } from "../core/settings.js";
+import { commit } from "../core/dataset_writes.js";
+import { whenReady } from "../core/guards.js";
 import { stopLive } from "./prediction.js";
 
 // A class with fewer samples held back than this has an accuracy that says little.

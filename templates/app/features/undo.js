@@ -5,8 +5,8 @@
 // or null).
 import { TeachkitError, refusal } from "../core/errors.js";
 import { Dataset, newId } from "../dataset.js";
-import { commit } from "./dataset_writes.js";
-import { whenIdle } from "./guards.js";
+import { commit } from "../core/dataset_writes.js";
+import { whenIdle } from "../core/guards.js";
 import { restoreTrainedHead } from "./training.js";
 
 export const UNDO_SECONDS = 8;

@@ -3,7 +3,7 @@
 // one transaction, and shown only once it landed, so the page never shows what a reload would
 // lose. Reloads of another tab's changes (features/sync.js) take their turn in the same queue, so
 // they never race a local write.
-import { TeachkitError } from "../core/errors.js";
+import { TeachkitError } from "./errors.js";
 
 // The queue of one page: `services.writer`.
 export function createWriter() {

@@ -1,6 +1,6 @@
 // The training settings, checked against the spec that the build derives from the project schema
 // (builder/config.py, settings_spec): the bounds exist only there, and the page reads them here.
-import { TeachkitError } from "./core/errors.js";
+import { TeachkitError } from "./errors.js";
 
 function isNumber(value) {
   return typeof value === "number" && Number.isFinite(value);

@@ -1,5 +1,5 @@
 // The conditions most actions share, as `can` predicates: each returns a refusal or null.
-import { refusal } from "../core/errors.js";
+import { refusal } from "./errors.js";
 
 export function whenReady(state) {
   if (state.status === "loading") return refusal("not_ready", "The model is still loading; wait a moment.");
