@@ -2,7 +2,7 @@
 // page if it ran there, and two workers embed two frames at once.
 import * as tf from "@tensorflow/tfjs-core";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import { BaseModel } from "./base_model.js";
+import { BaseModel } from "./runtime/base_model.js";
 import { serveFromMemory } from "./embedded.js";
 
 let model = null;

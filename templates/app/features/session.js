@@ -1,11 +1,11 @@
 // Boot: the TF.js backend, the base model (in workers or on the page) and the visitor's stored
 // session, which is also how another tab's changes are shown (features/sync.js). Owns `status`
 // (loading → ready | error), `backend`, `notice`, `busy` and `loadProblem`.
-import { chooseBackend, leaveWrongSimd, resolveWasmPaths } from "../backend.js";
+import { chooseBackend, leaveWrongSimd, resolveWasmPaths } from "../runtime/backend.js";
 import { Dataset } from "../dataset.js";
-import { startBaseModel } from "../runtime_ladder.js";
+import { startBaseModel } from "../runtime/runtime_ladder.js";
 import { Storage } from "../storage.js";
-import { wasmFeatures } from "../wasm_features.js";
+import { wasmFeatures } from "../runtime/wasm_features.js";
 import { reembed } from "./samples.js";
 import { startSync } from "./sync.js";
 import { restoreSettings, showStoredHead } from "./training.js";
