@@ -7,7 +7,7 @@ import { createActions } from "./core/actions.js";
 import { TeachkitError } from "./core/errors.js";
 import { createEvents } from "./core/events.js";
 import { createStore } from "./core/store.js";
-import { Cropper } from "./crop.js";
+import { Cropper } from "./media/crop.js";
 import { Dataset, newId } from "./dataset.js";
 import { readEmbeddedAssets } from "./embedded.js";
 import * as approval from "./features/approval.js";

@@ -3,7 +3,7 @@
 // hypernym paths. The classifier is fetched only when the panel first opens. Owns `imagenet`.
 import { TeachkitError, refusal } from "../core/errors.js";
 import { loadImagenet } from "../runtime/imagenet_classifier.js";
-import { openImage } from "../images.js";
+import { openImage } from "../media/images.js";
 import { whenReady } from "../core/guards.js";
 import { embedSource } from "./samples.js";
 

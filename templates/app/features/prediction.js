@@ -2,7 +2,7 @@
 // workers. Owns `prediction`, `predictionCount`, `live` and `liveFps`.
 import { TeachkitError } from "../core/errors.js";
 import { nearest, typicalSimilarity } from "../dataset.js";
-import { canvasJpeg, openImage } from "../images.js";
+import { canvasJpeg, openImage } from "../media/images.js";
 import { nextVideoFrame, videoReady } from "./capture.js";
 import { whenTrained } from "../core/guards.js";
 import { formatValue } from "./regression.js";

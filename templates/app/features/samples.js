@@ -3,7 +3,7 @@
 // next images. Owns `dataset.samples` and `busy`.
 import { TeachkitError } from "../core/errors.js";
 import { newId } from "../dataset.js";
-import { canvasJpeg, openImage } from "../images.js";
+import { canvasJpeg, openImage } from "../media/images.js";
 import { commit } from "../core/dataset_writes.js";
 import { whenIdle, whenReady } from "../core/guards.js";
 import { classById } from "./classes.js";

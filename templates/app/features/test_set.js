@@ -5,7 +5,7 @@
 // report (kept until the page closes, never stored).
 import { TeachkitError, refusal } from "../core/errors.js";
 import { yieldToBrowser } from "../head.js";
-import { canvasJpeg, openImage } from "../images.js";
+import { canvasJpeg, openImage } from "../media/images.js";
 import { mistakesByConfidence, testReport } from "../test_metrics.js";
 import { whenReady } from "../core/guards.js";
 import { classifierOnly } from "./regression.js";
