@@ -11,7 +11,7 @@ import { loadLayersModel } from "@tensorflow/tfjs-layers";
 import { strFromU8, unzipSync } from "fflate";
 import { TeachkitError } from "./core/errors.js";
 import { Cropper } from "./media/crop.js";
-import { nearest } from "./dataset.js";
+import { nearest } from "./learning/dataset.js";
 import { openImage } from "./media/images.js";
 import { MODEL_FORMAT, MODEL_VERSION } from "./model_file.js";
 

@@ -8,7 +8,7 @@ import { TeachkitError } from "./core/errors.js";
 import { createEvents } from "./core/events.js";
 import { createStore } from "./core/store.js";
 import { Cropper } from "./media/crop.js";
-import { Dataset, newId } from "./dataset.js";
+import { Dataset, newId } from "./learning/dataset.js";
 import { readEmbeddedAssets } from "./embedded.js";
 import * as approval from "./features/approval.js";
 import * as capture from "./features/capture.js";

@@ -2,7 +2,7 @@
 // samples of the same Dataset). Every change is stored first and shown once stored; deleting and
 // clearing can be undone for a few seconds (features/undo.js).
 import { TeachkitError } from "../core/errors.js";
-import { newId } from "../dataset.js";
+import { newId } from "../learning/dataset.js";
 import { commit } from "../core/dataset_writes.js";
 import { whenIdle } from "../core/guards.js";
 import { invalidateHead } from "./training.js";

@@ -5,7 +5,7 @@
 // disposed here).
 import { TeachkitError, refusal } from "../core/errors.js";
 import { cloudClient } from "../cloud_client.js";
-import { restoreHead } from "../head.js";
+import { restoreHead } from "../learning/head.js";
 import { whenReady } from "../core/guards.js";
 import { classifierOnly } from "./regression.js";
 import { trainedModelPackage } from "./model_export.js";

@@ -1,7 +1,7 @@
 // Predicting: one image, or live from the camera with as many frames in flight as there are
 // workers. Owns `prediction`, `predictionCount`, `live` and `liveFps`.
 import { TeachkitError } from "../core/errors.js";
-import { nearest, typicalSimilarity } from "../dataset.js";
+import { nearest, typicalSimilarity } from "../learning/dataset.js";
 import { canvasJpeg, openImage } from "../media/images.js";
 import { nextVideoFrame, videoReady } from "./capture.js";
 import { whenTrained } from "../core/guards.js";

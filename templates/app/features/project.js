@@ -1,8 +1,8 @@
 // The project file: save the whole session as one zip, or replace it with one. An import is
 // checked completely before anything is replaced.
 import { TeachkitError } from "../core/errors.js";
-import { Dataset } from "../dataset.js";
-import { restoreHead } from "../head.js";
+import { Dataset } from "../learning/dataset.js";
+import { restoreHead } from "../learning/head.js";
 import { ProjectFileError, exportProject, importProject } from "../io.js";
 import { mergeKnownSettings } from "../core/settings.js";
 import { commit } from "../core/dataset_writes.js";

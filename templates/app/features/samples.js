@@ -2,7 +2,7 @@
 // stored as soon as its embedding arrives and shown once stored, while the workers go on with the
 // next images. Owns `dataset.samples` and `busy`.
 import { TeachkitError } from "../core/errors.js";
-import { newId } from "../dataset.js";
+import { newId } from "../learning/dataset.js";
 import { canvasJpeg, openImage } from "../media/images.js";
 import { commit } from "../core/dataset_writes.js";
 import { whenIdle, whenReady } from "../core/guards.js";

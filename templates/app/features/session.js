@@ -2,7 +2,7 @@
 // session, which is also how another tab's changes are shown (features/sync.js). Owns `status`
 // (loading → ready | error), `backend`, `notice`, `busy` and `loadProblem`.
 import { chooseBackend, leaveWrongSimd, resolveWasmPaths } from "../runtime/backend.js";
-import { Dataset } from "../dataset.js";
+import { Dataset } from "../learning/dataset.js";
 import { startBaseModel } from "../runtime/runtime_ladder.js";
 import { Storage } from "../storage.js";
 import { wasmFeatures } from "../runtime/wasm_features.js";

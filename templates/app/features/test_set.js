@@ -4,9 +4,9 @@
 // they are never added to the samples. Owns `testSet`: the progress while a test runs and the last
 // report (kept until the page closes, never stored).
 import { TeachkitError, refusal } from "../core/errors.js";
-import { yieldToBrowser } from "../head.js";
+import { yieldToBrowser } from "../learning/head.js";
 import { canvasJpeg, openImage } from "../media/images.js";
-import { mistakesByConfidence, testReport } from "../test_metrics.js";
+import { mistakesByConfidence, testReport } from "../learning/test_metrics.js";
 import { whenReady } from "../core/guards.js";
 import { classifierOnly } from "./regression.js";
 import { answeringModel } from "./prediction.js";

@@ -4,7 +4,7 @@
 // The visitor's settings are stored as what they changed from the project's, so a page whose
 // author changes a default or a bound keeps working.
 import { TeachkitError, refusal } from "../core/errors.js";
-import { createHead, evaluate, evaluateRegression, restoreHead, yieldToBrowser } from "../head.js";
+import { createHead, evaluate, evaluateRegression, restoreHead, yieldToBrowser } from "../learning/head.js";
 import { applySettings, mergeKnownSettings } from "../core/settings.js";
 import { commit } from "../core/dataset_writes.js";
 import { whenReady } from "../core/guards.js";

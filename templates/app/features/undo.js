@@ -4,7 +4,7 @@
 // class also {classItem, index, headRecord} (headRecord: the trained head the delete made useless,
 // or null).
 import { TeachkitError, refusal } from "../core/errors.js";
-import { Dataset, newId } from "../dataset.js";
+import { Dataset, newId } from "../learning/dataset.js";
 import { commit } from "../core/dataset_writes.js";
 import { whenIdle } from "../core/guards.js";
 import { restoreTrainedHead } from "./training.js";
