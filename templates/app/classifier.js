@@ -13,7 +13,7 @@ import { TeachkitError } from "./core/errors.js";
 import { Cropper } from "./media/crop.js";
 import { nearest } from "./learning/dataset.js";
 import { openImage } from "./media/images.js";
-import { MODEL_FORMAT, MODEL_VERSION } from "./model_file.js";
+import { MODEL_FORMAT, MODEL_VERSION } from "./files/model_file.js";
 
 const WASM_FILES = [
   "tfjs-backend-wasm.wasm",

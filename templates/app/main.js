@@ -9,7 +9,7 @@ import { createEvents } from "./core/events.js";
 import { createStore } from "./core/store.js";
 import { Cropper } from "./media/crop.js";
 import { Dataset, newId } from "./learning/dataset.js";
-import { readEmbeddedAssets } from "./embedded.js";
+import { readEmbeddedAssets } from "./files/inlined.js";
 import * as approval from "./features/approval.js";
 import * as capture from "./features/capture.js";
 import * as classes from "./features/classes.js";

@@ -4,7 +4,7 @@
 // model that answers predictions instead of the page's own while it is open; its head is made and
 // disposed here).
 import { TeachkitError, refusal } from "../core/errors.js";
-import { cloudClient } from "../cloud_client.js";
+import { cloudClient } from "../files/cloud_client.js";
 import { restoreHead } from "../learning/head.js";
 import { whenReady } from "../core/guards.js";
 import { classifierOnly } from "./regression.js";

@@ -1,7 +1,7 @@
 // "Download model": the trained head with the base model, for other pages (embed.js load()),
 // plain TF.js and `teachkit export`. No state of its own.
 import { refusal } from "../core/errors.js";
-import { modelDownload } from "../model_file.js";
+import { modelDownload } from "../files/model_file.js";
 import { whenReady } from "../core/guards.js";
 
 function fileName(title) {

@@ -3,7 +3,7 @@
 import { TeachkitError } from "../core/errors.js";
 import { Dataset } from "../learning/dataset.js";
 import { restoreHead } from "../learning/head.js";
-import { ProjectFileError, exportProject, importProject } from "../io.js";
+import { ProjectFileError, exportProject, importProject } from "../files/io.js";
 import { mergeKnownSettings } from "../core/settings.js";
 import { commit } from "../core/dataset_writes.js";
 import { whenIdle } from "../core/guards.js";

@@ -1,16 +1,16 @@
 // Boot: the TF.js backend, the base model (in workers or on the page) and the visitor's stored
-// session, which is also how another tab's changes are shown (features/sync.js). Owns `status`
+// session, which is also how another tab's changes are shown (files/sync.js). Owns `status`
 // (loading → ready | error), `backend`, `notice`, `busy` and `loadProblem`.
 import { chooseBackend, leaveWrongSimd, resolveWasmPaths } from "../runtime/backend.js";
 import { Dataset } from "../learning/dataset.js";
 import { startBaseModel } from "../runtime/runtime_ladder.js";
-import { Storage } from "../storage.js";
+import { Storage } from "../files/storage.js";
 import { wasmFeatures } from "../runtime/wasm_features.js";
 import { reembed } from "./samples.js";
-import { startSync } from "./sync.js";
+import { startSync } from "../files/sync.js";
 import { restoreSettings, showStoredHead } from "./training.js";
 import { clearUndo } from "./undo.js";
-import { useBakedModel } from "./baked.js";
+import { useBakedModel } from "../files/baked.js";
 
 const EVERYTHING = new Set(["classes", "samples", "head", "settings"]);
 

@@ -1,9 +1,9 @@
 // A model baked into the site by `teachkit build --trained FILE`: the page opens with it, ready to
 // predict. In predict mode it is all the page has; in teach mode it is where a new visitor starts.
 import { Dataset } from "../learning/dataset.js";
-import { decodeBase64 } from "../embedded.js";
+import { decodeBase64 } from "./inlined.js";
 import { restoreHead } from "../learning/head.js";
-import { adoptHead } from "./training.js";
+import { adoptHead } from "../features/training.js";
 
 function floats(text) {
   return new Float32Array(decodeBase64(text).buffer);
