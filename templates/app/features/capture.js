@@ -7,7 +7,7 @@ import { whenIdle, whenReady } from "../core/guards.js";
 import { classById } from "./classes.js";
 import { stopLive } from "./prediction.js";
 import { sampleValue } from "./regression.js";
-import { makeSample, saveSamples } from "./samples.js";
+import { makeSample, saveSamples } from "../learning/sampling.js";
 
 // Recorded frames waiting for their embedding; beyond this a slow device records fewer frames
 // rather than piling up memory.

@@ -5,7 +5,7 @@ import { TeachkitError, refusal } from "../core/errors.js";
 import { loadImagenet } from "../runtime/imagenet_classifier.js";
 import { openImage } from "../media/images.js";
 import { whenReady } from "../core/guards.js";
-import { embedSource } from "./samples.js";
+import { embedSource } from "../learning/sampling.js";
 
 const SHOWN = 5;
 

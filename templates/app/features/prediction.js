@@ -6,7 +6,7 @@ import { canvasJpeg, openImage } from "../media/images.js";
 import { nextVideoFrame, videoReady } from "./capture.js";
 import { whenTrained } from "../core/guards.js";
 import { formatValue } from "./regression.js";
-import { embedSource } from "./samples.js";
+import { embedSource } from "../learning/sampling.js";
 
 // Below this share of how alike a class's own samples are, the nearest samples are too unlike the
 // image for the answer to mean much (an image of none of the classes still gets a top class).

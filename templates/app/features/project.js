@@ -8,7 +8,7 @@ import { mergeKnownSettings } from "../core/settings.js";
 import { commit } from "../core/dataset_writes.js";
 import { whenIdle } from "../core/guards.js";
 import { stopLive } from "./prediction.js";
-import { reembed } from "./samples.js";
+import { reembed } from "../learning/sampling.js";
 import { adoptHead, heldBackOnly, settingChanges } from "./training.js";
 import { clearUndo } from "./undo.js";
 

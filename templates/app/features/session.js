@@ -6,7 +6,7 @@ import { Dataset } from "../learning/dataset.js";
 import { startBaseModel } from "../runtime/runtime_ladder.js";
 import { Storage } from "../files/storage.js";
 import { wasmFeatures } from "../runtime/wasm_features.js";
-import { reembed } from "./samples.js";
+import { reembed } from "../learning/sampling.js";
 import { startSync } from "../files/sync.js";
 import { restoreSettings, showStoredHead } from "./training.js";
 import { clearUndo } from "./undo.js";

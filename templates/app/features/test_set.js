@@ -10,7 +10,7 @@ import { mistakesByConfidence, testReport } from "../learning/test_metrics.js";
 import { whenReady } from "../core/guards.js";
 import { classifierOnly } from "./regression.js";
 import { answeringModel } from "./prediction.js";
-import { embedSource } from "./samples.js";
+import { embedSource } from "../learning/sampling.js";
 
 // What a folder may hold that is an image; anything else in it is left out and counted.
 const IMAGE_FILE = /\.(jpe?g|png|gif|webp|bmp|avif)$/i;
