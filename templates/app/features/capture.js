@@ -3,10 +3,9 @@
 // views display `camera.stream`, and the page view mounts that video (iOS plays a camera stream
 // only in a video that is in the document). Owns `camera` and `recordingClassId`.
 import { TeachkitError, refusal } from "../core/errors.js";
-import { whenIdle, whenReady } from "../core/guards.js";
-import { classById } from "./classes.js";
+import { classById, whenIdle, whenReady } from "../core/guards.js";
 import { stopLive } from "./prediction.js";
-import { sampleValue } from "./regression.js";
+import { sampleValue } from "../learning/values.js";
 import { makeSample, saveSamples } from "../learning/sampling.js";
 
 // Recorded frames waiting for their embedding; beyond this a slow device records fewer frames

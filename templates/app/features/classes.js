@@ -4,7 +4,7 @@
 import { TeachkitError } from "../core/errors.js";
 import { newId } from "../learning/dataset.js";
 import { commit } from "../core/dataset_writes.js";
-import { whenIdle } from "../core/guards.js";
+import { classById, whenIdle } from "../core/guards.js";
 import { invalidateHead } from "./training.js";
 import { offerUndo } from "./undo.js";
 
@@ -18,12 +18,6 @@ function checkedName(dataset, rawName, exceptId = null) {
   if (dataset.hasName(name, exceptId))
     throw new TeachkitError("bad_name", `There is already a class named "${name}".`);
   return name;
-}
-
-export function classById(dataset, id) {
-  const item = dataset.classById(id);
-  if (!item) throw new TeachkitError("unknown_class", "That class no longer exists.");
-  return item;
 }
 
 function samplesWords(count) {

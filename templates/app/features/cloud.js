@@ -6,8 +6,7 @@
 import { TeachkitError, refusal } from "../core/errors.js";
 import { cloudClient } from "../files/cloud_client.js";
 import { restoreHead } from "../learning/head.js";
-import { whenReady } from "../core/guards.js";
-import { classifierOnly } from "./regression.js";
+import { classifierOnly, whenReady } from "../core/guards.js";
 import { trainedModelPackage } from "./model_export.js";
 import { projectFile } from "./project.js";
 

@@ -5,7 +5,7 @@ import { nearest, typicalSimilarity } from "../learning/dataset.js";
 import { canvasJpeg, openImage } from "../media/images.js";
 import { nextVideoFrame, videoReady } from "./capture.js";
 import { whenTrained } from "../core/guards.js";
-import { formatValue } from "./regression.js";
+import { formatValue } from "../learning/values.js";
 import { embedSource } from "../learning/sampling.js";
 
 // Below this share of how alike a class's own samples are, the nearest samples are too unlike the

@@ -5,9 +5,8 @@ import { TeachkitError } from "../core/errors.js";
 import { openImage } from "../media/images.js";
 import { embedSource, makeSample, saveSamples } from "../learning/sampling.js";
 import { commit } from "../core/dataset_writes.js";
-import { whenIdle, whenReady } from "../core/guards.js";
-import { classById } from "./classes.js";
-import { sampleValue } from "./regression.js";
+import { classById, whenIdle, whenReady } from "../core/guards.js";
+import { sampleValue } from "../learning/values.js";
 import { offerUndo } from "./undo.js";
 
 // Images read and waiting for their embedding or their turn to be stored: enough to keep every

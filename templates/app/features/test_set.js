@@ -7,8 +7,7 @@ import { TeachkitError, refusal } from "../core/errors.js";
 import { yieldToBrowser } from "../learning/head.js";
 import { canvasJpeg, openImage } from "../media/images.js";
 import { mistakesByConfidence, testReport } from "../learning/test_metrics.js";
-import { whenReady } from "../core/guards.js";
-import { classifierOnly } from "./regression.js";
+import { classifierOnly, whenReady } from "../core/guards.js";
 import { answeringModel } from "./prediction.js";
 import { embedSource } from "../learning/sampling.js";
 

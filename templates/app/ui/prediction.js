@@ -3,7 +3,7 @@
 // training samples, which show why the model decided as it did.
 import { nextStep } from "./next_step.js";
 import { byActions, showNotice } from "./messages.js";
-import { formatValue } from "../features/regression.js";
+import { formatValue } from "../learning/values.js";
 import { byTestId, chooseFiles, el, enable, percent } from "./dom.js";
 
 const SVG = "http://www.w3.org/2000/svg";
