@@ -7,6 +7,7 @@ import { createActions } from "./core/actions.js";
 import { TeachkitError } from "./core/errors.js";
 import { createEvents } from "./core/events.js";
 import { createStore } from "./core/store.js";
+import { createVideo } from "./media/camera.js";
 import { Cropper } from "./media/crop.js";
 import { Dataset, newId } from "./learning/dataset.js";
 import { readEmbeddedAssets } from "./files/inlined.js";
@@ -103,7 +104,7 @@ function createContext(project) {
     services: {
       cropper: new Cropper(project.model.input_size),
       thumbCanvas: canvas(THUMB_SIZE),
-      video: capture.createVideo(),
+      video: createVideo(),
       embedder: null,
       storage: null,
       writer: createWriter(), // the queue of stored changes (core/dataset_writes.js)

@@ -3,7 +3,7 @@
 import { TeachkitError } from "../core/errors.js";
 import { nearest, typicalSimilarity } from "../learning/dataset.js";
 import { canvasJpeg, openImage } from "../media/images.js";
-import { nextVideoFrame, videoReady } from "./capture.js";
+import { nextVideoFrame, videoReady } from "../media/camera.js";
 import { whenTrained } from "../core/guards.js";
 import { formatValue } from "../learning/values.js";
 import { embedSource } from "../learning/sampling.js";
