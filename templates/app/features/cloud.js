@@ -7,8 +7,7 @@ import { TeachkitError, refusal } from "../core/errors.js";
 import { cloudClient } from "../files/cloud_client.js";
 import { restoreHead } from "../learning/head.js";
 import { classifierOnly, whenReady } from "../core/guards.js";
-import { trainedModelPackage } from "./model_export.js";
-import { projectFile } from "./project.js";
+import { projectFile, trainedModelPackage } from "../files/session_files.js";
 
 const ID = /^[A-Za-z0-9_-]{4,64}$/;
 const TITLE_MAX = 200;

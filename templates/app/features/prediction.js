@@ -3,6 +3,7 @@
 import { TeachkitError } from "../core/errors.js";
 import { nearest, typicalSimilarity } from "../learning/dataset.js";
 import { canvasJpeg, openImage } from "../media/images.js";
+import { answeringHead, answeringModel } from "../learning/answering.js";
 import { nextVideoFrame, videoReady } from "../media/camera.js";
 import { whenTrained } from "../core/guards.js";
 import { formatValue } from "../learning/values.js";
@@ -44,24 +45,6 @@ export function describePrediction(prediction) {
     source: prediction.origin,
     milliseconds: prediction.milliseconds,
   };
-}
-
-// The model that answers: a model opened from the cloud (features/cloud.js) while it is open, which
-// brings no example images, or the page's own, with its samples.
-function answeringHead(state) {
-  return state.openedModel?.head ?? state.head;
-}
-
-// {head, name(classId) → class name, dataset (null for a model from the cloud)}; also what a test
-// set is tested with (features/test_set.js).
-export function answeringModel({ openedModel, head, dataset }) {
-  if (openedModel)
-    return {
-      head: openedModel.head,
-      name: (classId) => openedModel.names.get(classId) ?? "?",
-      dataset: null,
-    };
-  return { head, name: (classId) => dataset.classById(classId)?.name ?? "?", dataset };
 }
 
 // What the head answers: the most probable class with every class's probability, or the number

@@ -3,7 +3,8 @@
 import { TeachkitError } from "../core/errors.js";
 import { Dataset } from "../learning/dataset.js";
 import { restoreHead } from "../learning/head.js";
-import { ProjectFileError, exportProject, importProject } from "../files/io.js";
+import { ProjectFileError, importProject } from "../files/io.js";
+import { projectFile } from "../files/session_files.js";
 import { mergeKnownSettings } from "../core/settings.js";
 import { commit } from "../core/dataset_writes.js";
 import { whenIdle } from "../core/guards.js";
@@ -32,26 +33,6 @@ async function readImport(context, file) {
     ? restoreHead(imported.head.model, project.model.embedding_size, imported.samples)
     : null;
   return { imported, head };
-}
-
-// The whole session as a project file (a Blob): what "Save project file" saves, and what a cloud
-// copy sends only when the visitor ticks "include my example images".
-export async function projectFile({ store, project }) {
-  const { dataset, settings, headRecord } = store.get();
-  try {
-    return await exportProject({
-      title: project.title,
-      regression: project.regression,
-      dataset,
-      settings,
-      head: headRecord,
-      modelFingerprint: project.model.fingerprint,
-      base: project.model.identity,
-      embeddingSize: project.model.embedding_size,
-    });
-  } catch (error) {
-    throw new TeachkitError("failed", `The project file could not be made: ${error.message}`);
-  }
 }
 
 export const actions = {

@@ -8,7 +8,7 @@ import { yieldToBrowser } from "../learning/head.js";
 import { canvasJpeg, openImage } from "../media/images.js";
 import { mistakesByConfidence, testReport } from "../learning/test_metrics.js";
 import { classifierOnly, whenReady } from "../core/guards.js";
-import { answeringModel } from "./prediction.js";
+import { answeringModel } from "../learning/answering.js";
 import { embedSource } from "../learning/sampling.js";
 
 // What a folder may hold that is an image; anything else in it is left out and counted.
