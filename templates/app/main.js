@@ -123,6 +123,8 @@ function createContext(project) {
   };
   context.actions = createActions(context);
   for (const feature of FEATURES) if (feature.actions) context.actions.register(feature.actions);
+  // Features meet only here: each answers the others' events and store changes itself.
+  for (const feature of FEATURES) feature.react?.(context);
   // Derived events: whatever changed the samples, hosts hear the new counts.
   store.subscribe((state, previous) => {
     if (state.dataset !== previous.dataset) events.emit("samples", { counts: classCounts(state.dataset) });

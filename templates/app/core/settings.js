@@ -99,3 +99,24 @@ export function mergeKnownSettings(specs, current, carried) {
   }
   return { settings, ignored };
 }
+
+// The project's own settings: where a visitor's start.
+export function projectSettings(project) {
+  return { head: { ...project.head }, training: { ...project.training } };
+}
+
+// What the visitor changed from the project's settings, {head: {...}, training: {...}}: what is
+// stored (null when nothing is changed).
+export function settingChanges(project, settings) {
+  const defaults = projectSettings(project);
+  const changes = { head: {}, training: {} };
+  let any = false;
+  for (const section of ["head", "training"]) {
+    for (const [key, value] of Object.entries(settings[section])) {
+      if (JSON.stringify(value) === JSON.stringify(defaults[section][key])) continue;
+      changes[section][key] = value;
+      any = true;
+    }
+  }
+  return any ? changes : null;
+}

@@ -3,7 +3,6 @@
 import { TeachkitError, refusal } from "../core/errors.js";
 import { cameraMissing, nextVideoFrame, releaseStream, startCamera, videoReady } from "../media/camera.js";
 import { classById, whenIdle, whenReady } from "../core/guards.js";
-import { stopLive } from "./prediction.js";
 import { sampleValue } from "../learning/values.js";
 import { makeSample, saveSamples } from "../learning/sampling.js";
 
@@ -30,7 +29,7 @@ export const actions = {
     can: () => null,
     run(context) {
       context.store.set({ recordingClassId: null });
-      stopLive(context);
+      context.events.emit("camera-stopped", {}); // live prediction stops first
       releaseStream(context);
       context.services.video.srcObject = null;
     },

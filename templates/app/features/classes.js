@@ -5,8 +5,6 @@ import { TeachkitError } from "../core/errors.js";
 import { newId } from "../learning/dataset.js";
 import { commit } from "../core/dataset_writes.js";
 import { classById, whenIdle } from "../core/guards.js";
-import { invalidateHead } from "./training.js";
-import { offerUndo } from "./undo.js";
 
 const MAX_NAME = 40;
 
@@ -47,7 +45,10 @@ export const actions = {
           stored: { classes: next.classes, head: state.head ? null : undefined },
           show() {
             context.store.set({ dataset: next });
-            invalidateHead(context, "A class was added: train again to include it.");
+            context.events.emit("classes-changed", {
+              reason: "A class was added: train again to include it.",
+              notify: context.notify,
+            });
             return item;
           },
         };
@@ -91,13 +92,14 @@ export const actions = {
           },
           show() {
             context.store.set({ dataset: next });
-            invalidateHead(context, "A class was deleted: train again.");
+            context.events.emit("classes-changed", {
+              reason: "A class was deleted: train again.",
+              notify: context.notify,
+            });
             const what = samples.length ? ` and its ${samplesWords(samples.length)}` : "";
-            offerUndo(context, `Deleted the class "${item.name}"${what}.`, {
-              classItem: item,
-              index: dataset.classes.indexOf(item),
-              samples,
-              headRecord,
+            context.events.emit("deleted", {
+              text: `Deleted the class "${item.name}"${what}.`,
+              removed: { classItem: item, index: dataset.classes.indexOf(item), samples, headRecord },
             });
           },
         };
@@ -118,7 +120,10 @@ export const actions = {
           stored: { deleteSamples: samples.map((sample) => sample.id) },
           show() {
             context.store.set((now) => ({ dataset: now.dataset.withoutSamplesOf(id) }));
-            offerUndo(context, `Deleted ${samplesWords(samples.length)} of "${item.name}".`, { samples });
+            context.events.emit("deleted", {
+              text: `Deleted ${samplesWords(samples.length)} of "${item.name}".`,
+              removed: { samples },
+            });
           },
         };
       });

@@ -120,7 +120,7 @@ async function openedHead(client, id, metadata, embeddingSize) {
 function closeOpened({ store }) {
   const { openedModel } = store.get();
   if (!openedModel) return false;
-  store.set({ openedModel: null, prediction: null });
+  store.set({ openedModel: null }); // the prediction clears itself (features/prediction.js)
   openedModel.head.dispose();
   return true;
 }
@@ -284,7 +284,6 @@ export const actions = {
           url: modelUrl,
           link: pageLink(id, modelUrl),
         },
-        prediction: null,
       });
       notify(`Opened "${title}" from the cloud: it answers "Try it" now (${metadata.labels.join(", ")}).`);
       return { id, title, labels: [...metadata.labels] };

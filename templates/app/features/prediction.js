@@ -17,8 +17,28 @@ export function initialState() {
   return { prediction: null, predictionCount: 0, live: false, liveFps: null };
 }
 
-export function stopLive({ store }) {
+function stopLive({ store }) {
   if (store.get().live) store.set({ live: false });
+}
+
+// The prediction shown is the answer of the head that answers: when that head changes (other
+// than by training, which leaves the last answer up) it is cleared. Live prediction stops when
+// training starts, when the trained head is forgotten, when a project file replaces the session
+// and when the camera is stopped.
+export function react(context) {
+  const { store, events } = context;
+  store.subscribe((state, previous) => {
+    const training = state.training.state === "training";
+    if (training && previous.training.state !== "training") stopLive(context);
+    if (previous.head && !state.head) stopLive(context);
+    const answering = state.head !== previous.head || state.openedModel !== previous.openedModel;
+    if (answering && !training && store.get().prediction) store.set({ prediction: null });
+  });
+  events.on("camera-stopped", () => stopLive(context));
+  events.on("project-imported", () => {
+    stopLive(context);
+    if (store.get().prediction) store.set({ prediction: null });
+  });
 }
 
 // The prediction as the API gives it: by class name, or the number on a regression page.

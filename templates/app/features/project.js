@@ -5,13 +5,10 @@ import { Dataset } from "../learning/dataset.js";
 import { restoreHead } from "../learning/head.js";
 import { ProjectFileError, importProject } from "../files/io.js";
 import { projectFile } from "../files/session_files.js";
-import { mergeKnownSettings } from "../core/settings.js";
+import { mergeKnownSettings, settingChanges } from "../core/settings.js";
 import { commit } from "../core/dataset_writes.js";
 import { whenIdle } from "../core/guards.js";
-import { stopLive } from "./prediction.js";
 import { reembed } from "../learning/sampling.js";
-import { adoptHead, heldBackOnly, settingChanges } from "./training.js";
-import { clearUndo } from "./undo.js";
 
 function fileName(title) {
   const slug = title
@@ -84,23 +81,10 @@ export const actions = {
             },
           },
           show() {
-            stopLive(context);
-            clearUndo(context);
-            adoptHead(context, head, head ? imported.head : null);
-            const history = head ? imported.head.history : [];
-            store.set({
-              dataset: new Dataset(imported.classes, imported.samples),
-              settings,
-              prediction: null,
-              training: {
-                state: head ? "done" : "idle",
-                epoch: history.length,
-                epochs: history.length,
-                history,
-                evaluation: head ? heldBackOnly(imported.head.evaluation) : null,
-                stale: false,
-              },
-            });
+            // Training takes the file's head and settings; prediction and undo start over.
+            const record = head ? imported.head : null;
+            context.events.emit("project-imported", { head, record, settings });
+            store.set({ dataset: new Dataset(imported.classes, imported.samples) });
           },
         }));
       } catch (error) {

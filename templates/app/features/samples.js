@@ -7,7 +7,6 @@ import { embedSource, makeSample, saveSamples } from "../learning/sampling.js";
 import { commit } from "../core/dataset_writes.js";
 import { classById, whenIdle, whenReady } from "../core/guards.js";
 import { sampleValue } from "../learning/values.js";
-import { offerUndo } from "./undo.js";
 
 // Images read and waiting for their embedding or their turn to be stored: enough to keep every
 // worker busy, few enough that decoded crops never pile up.
@@ -108,7 +107,10 @@ export const actions = {
           stored: { deleteSamples: [id] },
           show() {
             context.store.set((now) => ({ dataset: now.dataset.withoutSample(id) }));
-            offerUndo(context, `Deleted a sample of "${name}".`, { samples: [sample] });
+            context.events.emit("deleted", {
+              text: `Deleted a sample of "${name}".`,
+              removed: { samples: [sample] },
+            });
           },
         };
       });

@@ -1,9 +1,7 @@
 // A model baked into the site by `teachkit build --trained FILE`: the page opens with it, ready to
-// predict. In predict mode it is all the page has; in teach mode it is where a new visitor starts.
-import { Dataset } from "../learning/dataset.js";
+// predict. In predict mode it is all the page has; in teach mode it is where a new visitor starts
+// (features/session.js shows its classes and samples; features/training.js adopts its head).
 import { decodeBase64 } from "./inlined.js";
-import { restoreHead } from "../learning/head.js";
-import { adoptHead } from "../features/training.js";
 
 function floats(text) {
   return new Float32Array(decodeBase64(text).buffer);
@@ -13,12 +11,12 @@ function jpeg(text) {
   return new Blob([decodeBase64(text)], { type: "image/jpeg" });
 }
 
-// Makes the baked model the page's: its classes, the samples shipped with it (--with-samples)
-// and its trained head. Returns false when the site has none.
-export function useBakedModel(context) {
-  const { project, store } = context;
+// The baked model read from the page's project, or null when the site has none: its `classes`,
+// the `samples` its head needs, those of them `shown` as the page's samples (--with-samples), and
+// the head's `record`.
+export function readBakedModel(project) {
   const baked = project.trained;
-  if (!baked) return false;
+  if (!baked) return null;
   const samples = baked.samples.map((sample, index) => ({
     id: sample.id,
     classId: sample.classId,
@@ -34,18 +32,5 @@ export function useBakedModel(context) {
     model: { ...baked.head.model, weights: baked.head.model.weights.map(floats) },
     sampleCount: shown.length,
   };
-  store.set({ dataset: new Dataset(baked.classes, shown) });
-  adoptHead(context, restoreHead(record.model, project.model.embedding_size, samples), record);
-  const epochs = record.history.length;
-  store.set({
-    training: {
-      state: "done",
-      epoch: epochs,
-      epochs,
-      history: record.history,
-      evaluation: record.evaluation,
-      stale: false,
-    },
-  });
-  return true;
+  return { classes: baked.classes, samples, shown, record };
 }
