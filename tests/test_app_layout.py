@@ -71,6 +71,22 @@ def test_no_feature_imports_another_feature():
     )
 
 
+SERVICES = ("core", "runtime", "learning", "media", "files")
+
+
+def test_services_import_no_feature_view_or_api():
+    """Services have no DOM and no slice of their own: what they need arrives as arguments."""
+    graph = app_imports()
+    edges = sorted(
+        f"{name} → {target}"
+        for name, targets in graph.items()
+        if name.split("/")[0] in SERVICES
+        for target in targets
+        if target.split("/")[0] in ("features", "ui", "api")
+    )
+    assert not edges, "A service imports a feature, a view or the API:\n" + "\n".join(edges)
+
+
 def test_no_import_cycle():
     found = cycles(app_imports())
     assert not found, "Import cycles under templates/app/:\n" + "\n".join(" → ".join(c) for c in found)
