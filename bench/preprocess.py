@@ -1,8 +1,8 @@
 """The page's one preprocessing (the centre square of a photo or camera frame, shrunk to the model's
-224 pixels by templates/app/resample.js, a port of PIL's bilinear resize) in headless Chromium,
+224 pixels by templates/app/media/resample.js, a port of PIL's bilinear resize) in headless Chromium,
 each number beside a reference measured in the same run:
 
-1. crop: ms per `Cropper.crop(bitmap)` (templates/app/crop.js, served as it is, unbundled) on a
+1. crop: ms per `Cropper.crop(bitmap)` (templates/app/media/crop.js, served as it is, unbundled) on a
    12-megapixel phone photo (4032×3024) and a 640×480 camera frame, each call on an ImageBitmap
    decoded for it as an upload is. Reference, in alternating blocks: the page's previous crop, the
    engine's canvas scaler (drawImage of the centre square onto a 224-pixel canvas,
@@ -251,7 +251,7 @@ def crop_tasks(browser: object, page: object, url: str, runs: int) -> tuple[dict
 def measure_crop(browser: object, photos: dict[str, Path], runs: int) -> dict:
     harness = Path(tempfile.mkdtemp(prefix="crop-harness-"))
     for name in ("crop.js", "resample.js"):
-        shutil.copyfile(ROOT / "templates/app" / name, harness / name)
+        shutil.copyfile(ROOT / "templates/app/media" / name, harness / name)
     (harness / "index.html").write_text(HARNESS)
     for path in photos.values():
         shutil.copyfile(path, harness / path.name)

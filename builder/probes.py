@@ -25,7 +25,7 @@ def probe_pixels(size: int) -> tuple[list[str], np.ndarray]:
     return list(images), np.stack([center_crop_resize(image, size) for image in images.values()])
 
 
-# The probe the page embeds at start, as its warm-up and self-check (templates/app/runtime_ladder.js):
+# The probe the page embeds at start, as its warm-up and self-check (templates/app/runtime/runtime_ladder.js):
 # of these six, the one farthest above the fidelity floor with both of Lite0's runtimes (cosine 0.9986
 # on LiteRT.js, 0.9970 on TF.js), so that a runtime that computes as the build measured never fails.
 SELF_CHECK_PROBE = "chelsea"

@@ -126,7 +126,7 @@ def page_config(inputs: SiteInputs) -> dict:
 
 
 def self_check(inputs: SiteInputs) -> dict | None:
-    """What the page's start-up self-check needs (templates/app/runtime_ladder.js): one probe photo's
+    """What the page's start-up self-check needs (templates/app/runtime/runtime_ladder.js): one probe photo's
     pixels (a PNG), its float Keras embedding (float32, little-endian) and, by runtime, the cosine
     below which that runtime computes wrongly: model.min_fidelity, or what the build measured if that
     is lower (a build with --allow-lossy)."""

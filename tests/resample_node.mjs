@@ -1,11 +1,11 @@
-// Runs the page's crop + resize (templates/app/resample.js) under plain Node, for
+// Runs the page's crop + resize (templates/app/media/resample.js) under plain Node, for
 // tests/test_resample.py: for each job, reads a raw RGB image, takes its centred square a band of
 // rows at a time as the page does (RGBA, as getImageData gives them) and writes the size×size
 // result as raw RGB.
 // Usage: node resample_node.mjs jobs.json, where jobs.json is
 // [{input, width, height, size, bandRows, output}].
 import { readFileSync, writeFileSync } from "node:fs";
-import { centerSquare, resizeBilinear } from "../templates/app/resample.js";
+import { centerSquare, resizeBilinear } from "../templates/app/media/resample.js";
 
 for (const job of JSON.parse(readFileSync(process.argv[2], "utf8"))) {
   const rgb = readFileSync(job.input);

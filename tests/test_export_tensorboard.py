@@ -225,7 +225,7 @@ def synthetic(sizes: dict[str, int], fraction: float, seed: int) -> TrainedProje
 
 
 def test_split_is_the_one_the_page_code_makes():
-    """held_back against templates/app/dataset.js itself, run by Node."""
+    """held_back against templates/app/learning/dataset.js itself, run by Node."""
     node = shutil.which("node")
     assert node, "Node.js is needed: every build bundles the page with it"
     cases = [
@@ -259,7 +259,7 @@ def test_split_is_the_one_the_page_code_makes():
         for project in projects
     ]
     run = subprocess.run(
-        [node, "--input-type=module", "-e", script, str(ROOT / "templates/app/dataset.js")],
+        [node, "--input-type=module", "-e", script, str(ROOT / "templates/app/learning/dataset.js")],
         input=json.dumps(given),
         capture_output=True,
         text=True,

@@ -1,4 +1,4 @@
-"""The page's crop + resize (templates/app/resample.js, run here under plain Node) gives exactly the
+"""The page's crop + resize (templates/app/media/resample.js, run here under plain Node) gives exactly the
 bytes of Python's `center_crop_resize` (PIL's bilinear resize), whatever the photo's size, shape and
 content, and however many rows the page reads at a time."""
 

@@ -1,4 +1,4 @@
-"""The ladder of runtimes for the base model (templates/app/runtime_ladder.js): a browser without
+"""The ladder of runtimes for the base model (templates/app/runtime/runtime_ladder.js): a browser without
 WebAssembly SIMD runs the hosted LiteRT.js page on TF.js's plain build; a runtime that computes
 wrongly fails the start-up self-check (the probe photo's embedding against Python's) and the page
 moves down to the next; when nothing can run, the page says why where everyone sees it."""

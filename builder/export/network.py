@@ -1,7 +1,7 @@
 """The trained dense head in Keras, on top of the rebuilt base: pixels (0–255) → class probabilities,
 or for a regression head the number itself.
 
-It computes what the page's DenseHead does at prediction time (templates/app/head.js): Dense
+It computes what the page's DenseHead does at prediction time (templates/app/learning/head.js): Dense
 layers with the chosen activation (dropout acts only while training), then a softmax (a regression
 head: one linear output, whose stored weights already give the number in the author's unit). Kernels are
 stored shaped (inputs, units), as Keras wants them. Only built-in layers are used, so that

@@ -44,7 +44,7 @@ TILE = 64  # the page's thumbnails are 64 × 64
 METADATA_COLUMNS = ("class", "split", "predicted", "confidence")
 
 
-# --- The page's split (templates/app/dataset.js) -------------------------------------------------
+# --- The page's split (templates/app/learning/dataset.js) -------------------------------------------------
 
 _MASK = 0xFFFFFFFF
 
@@ -94,7 +94,7 @@ def held_back(trained: TrainedProject) -> list[bool]:
     return held
 
 
-# --- The page's head (templates/app/head.js) -----------------------------------------------------
+# --- The page's head (templates/app/learning/head.js) -----------------------------------------------------
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946

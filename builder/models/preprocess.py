@@ -1,6 +1,6 @@
 """Image preparation shared by the Python side (tests, evaluation) and mirrored by the browser.
 
-This is the definition: the page (templates/app/crop.js + resample.js) takes the same centred
+This is the definition: the page (templates/app/media/crop.js + resample.js) takes the same centred
 square at the same whole-pixel offsets and shrinks it with a port of PIL's bilinear resize, so it
 gets these exact bytes in every engine (tests/test_resample.py), and the build's fidelity numbers
 describe what visitors get.

@@ -100,7 +100,7 @@ class HeadInfo(_Loose):
 
 
 class PackageMetadata(_Loose):
-    """metadata.json of the page's model download (templates/app/model_file.js writes it)."""
+    """metadata.json of the page's model download (templates/app/files/model_file.js writes it)."""
 
     format: Literal["teachkit-model"]
     version: Literal[1]

@@ -10,10 +10,10 @@ import { loadGraphModel } from "@tensorflow/tfjs-converter";
 import { loadLayersModel } from "@tensorflow/tfjs-layers";
 import { strFromU8, unzipSync } from "fflate";
 import { TeachkitError } from "./core/errors.js";
-import { Cropper } from "./crop.js";
-import { nearest } from "./dataset.js";
-import { openImage } from "./images.js";
-import { MODEL_FORMAT, MODEL_VERSION } from "./model_file.js";
+import { Cropper } from "./media/crop.js";
+import { nearest } from "./learning/dataset.js";
+import { openImage } from "./media/images.js";
+import { MODEL_FORMAT, MODEL_VERSION } from "./files/model_file.js";
 
 const WASM_FILES = [
   "tfjs-backend-wasm.wasm",

@@ -2,8 +2,8 @@
 // page if it ran there, and two workers embed two frames at once.
 import * as tf from "@tensorflow/tfjs-core";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import { BaseModel } from "./base_model.js";
-import { serveFromMemory } from "./embedded.js";
+import { BaseModel } from "./runtime/base_model.js";
+import { serveFromMemory } from "./files/inlined.js";
 
 let model = null;
 // The pixels of the first embedding (the page's probe), which the page checks: they come in their

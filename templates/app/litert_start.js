@@ -1,5 +1,5 @@
 // The page's first script on LiteRT.js: starts fetching and compiling its files (litert_files.js)
 // while the rest of the page still loads.
-import { liteRtFiles } from "./litert_files.js";
+import { liteRtFiles } from "./runtime/litert_files.js";
 
 liteRtFiles();

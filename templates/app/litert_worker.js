@@ -1,7 +1,7 @@
 // The base model on LiteRT.js in a worker. A classic worker, not a module: LiteRT.js loads its
 // Emscripten glue with importScripts. Speaks embed_worker.js's messages, so the pool in
 // embedder.js runs either.
-import { LiteRtModel } from "./litert_model.js";
+import { LiteRtModel } from "./runtime/litert_model.js";
 
 let model = null;
 // The pixels of the first run, which allocates XNNPACK's buffers: the page's probe, which the page

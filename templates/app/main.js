@@ -7,15 +7,16 @@ import { createActions } from "./core/actions.js";
 import { TeachkitError } from "./core/errors.js";
 import { createEvents } from "./core/events.js";
 import { createStore } from "./core/store.js";
-import { Cropper } from "./crop.js";
-import { Dataset, newId } from "./dataset.js";
-import { readEmbeddedAssets } from "./embedded.js";
+import { createVideo } from "./media/camera.js";
+import { Cropper } from "./media/crop.js";
+import { Dataset, newId } from "./learning/dataset.js";
+import { readEmbeddedAssets } from "./files/inlined.js";
 import * as approval from "./features/approval.js";
 import * as capture from "./features/capture.js";
 import * as classes from "./features/classes.js";
 import * as cloud from "./features/cloud.js";
 import * as imagenet from "./features/imagenet.js";
-import { createWriter } from "./features/dataset_writes.js";
+import { createWriter } from "./core/dataset_writes.js";
 import * as embeddingMap from "./features/embedding_map.js";
 import * as modelExport from "./features/model_export.js";
 import * as offline from "./features/offline.js";
@@ -103,10 +104,10 @@ function createContext(project) {
     services: {
       cropper: new Cropper(project.model.input_size),
       thumbCanvas: canvas(THUMB_SIZE),
-      video: capture.createVideo(),
+      video: createVideo(),
       embedder: null,
       storage: null,
-      writer: createWriter(), // the queue of stored changes (features/dataset_writes.js)
+      writer: createWriter(), // the queue of stored changes (core/dataset_writes.js)
       sync: null,
       approvalAnswers: new Map(),
       imagenet: null, // the ImageNet classifier, once the panel has opened (features/imagenet.js)
@@ -122,6 +123,8 @@ function createContext(project) {
   };
   context.actions = createActions(context);
   for (const feature of FEATURES) if (feature.actions) context.actions.register(feature.actions);
+  // Features meet only here: each answers the others' events and store changes itself.
+  for (const feature of FEATURES) feature.react?.(context);
   // Derived events: whatever changed the samples, hosts hear the new counts.
   store.subscribe((state, previous) => {
     if (state.dataset !== previous.dataset) events.emit("samples", { counts: classCounts(state.dataset) });

@@ -3,7 +3,7 @@
 // In: {type: "fit", vectors: Float32Array (n × size), size, seed}. Out: {type: "progress", epoch,
 // epochs}, then {type: "done", places: Float32Array (n × 2)} or {type: "failed", message}.
 import { UMAP } from "umap-js";
-import { cosineSimilarity, seededRandom } from "./dataset.js";
+import { cosineSimilarity, seededRandom } from "./learning/dataset.js";
 
 const NEIGHBORS = 15;
 

@@ -1,4 +1,16 @@
-// Named events for the API (`teachkit.on`): ready, samples, epoch, trained, prediction, error, notice.
+// Named events. For the API (`teachkit.on`): ready, samples, epoch, trained, prediction, error,
+// notice. Between features, which never import each other (the API's `on` does not pass them on):
+// - "deleted" {text, removed}: classes or samples were deleted (undo offers to take it back);
+// - "classes-changed" {reason, notify}: the classes changed under the trained head (training
+//   forgets it, saying `reason` with the action's `notify`);
+// - "head-found" {record}: a stored head may fit the classes again (training restores it if so);
+// - "session-read" {saved, kinds}: the session shown was read from storage (training shows its
+//   settings and head);
+// - "session-replaced" {}: another tab changed the stored session (undo forgets the last delete);
+// - "project-imported" {head, record, settings}: a project file replaced the session (training,
+//   prediction and undo start over);
+// - "baked-model" {record, samples}: the site's baked model is the page's (training adopts it);
+// - "camera-stopped" {}: the visitor stopped the camera (live prediction stops).
 
 export function createEvents() {
   const handlers = new Map(); // name → Set of handlers

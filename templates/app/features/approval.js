@@ -1,7 +1,7 @@
 // The visitor's consent before a host page gets their images or embeddings: a prompt inside the
 // page names the host's origin and what it asked for; nothing is handed over without "Allow".
 // Owns `approval` ({id, origin, what} while a prompt is open).
-import { newId } from "../dataset.js";
+import { newId } from "../learning/dataset.js";
 
 export function initialState() {
   return { approval: null };

@@ -2,11 +2,9 @@
 // samples of the same Dataset). Every change is stored first and shown once stored; deleting and
 // clearing can be undone for a few seconds (features/undo.js).
 import { TeachkitError } from "../core/errors.js";
-import { newId } from "../dataset.js";
-import { commit } from "./dataset_writes.js";
-import { whenIdle } from "./guards.js";
-import { invalidateHead } from "./training.js";
-import { offerUndo } from "./undo.js";
+import { newId } from "../learning/dataset.js";
+import { commit } from "../core/dataset_writes.js";
+import { classById, whenIdle } from "../core/guards.js";
 
 const MAX_NAME = 40;
 
@@ -18,12 +16,6 @@ function checkedName(dataset, rawName, exceptId = null) {
   if (dataset.hasName(name, exceptId))
     throw new TeachkitError("bad_name", `There is already a class named "${name}".`);
   return name;
-}
-
-export function classById(dataset, id) {
-  const item = dataset.classById(id);
-  if (!item) throw new TeachkitError("unknown_class", "That class no longer exists.");
-  return item;
 }
 
 function samplesWords(count) {
@@ -53,7 +45,10 @@ export const actions = {
           stored: { classes: next.classes, head: state.head ? null : undefined },
           show() {
             context.store.set({ dataset: next });
-            invalidateHead(context, "A class was added: train again to include it.");
+            context.events.emit("classes-changed", {
+              reason: "A class was added: train again to include it.",
+              notify: context.notify,
+            });
             return item;
           },
         };
@@ -97,13 +92,14 @@ export const actions = {
           },
           show() {
             context.store.set({ dataset: next });
-            invalidateHead(context, "A class was deleted: train again.");
+            context.events.emit("classes-changed", {
+              reason: "A class was deleted: train again.",
+              notify: context.notify,
+            });
             const what = samples.length ? ` and its ${samplesWords(samples.length)}` : "";
-            offerUndo(context, `Deleted the class "${item.name}"${what}.`, {
-              classItem: item,
-              index: dataset.classes.indexOf(item),
-              samples,
-              headRecord,
+            context.events.emit("deleted", {
+              text: `Deleted the class "${item.name}"${what}.`,
+              removed: { classItem: item, index: dataset.classes.indexOf(item), samples, headRecord },
             });
           },
         };
@@ -124,7 +120,10 @@ export const actions = {
           stored: { deleteSamples: samples.map((sample) => sample.id) },
           show() {
             context.store.set((now) => ({ dataset: now.dataset.withoutSamplesOf(id) }));
-            offerUndo(context, `Deleted ${samplesWords(samples.length)} of "${item.name}".`, { samples });
+            context.events.emit("deleted", {
+              text: `Deleted ${samplesWords(samples.length)} of "${item.name}".`,
+              removed: { samples },
+            });
           },
         };
       });

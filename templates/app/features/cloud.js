@@ -4,12 +4,10 @@
 // model that answers predictions instead of the page's own while it is open; its head is made and
 // disposed here).
 import { TeachkitError, refusal } from "../core/errors.js";
-import { cloudClient } from "../cloud_client.js";
-import { restoreHead } from "../head.js";
-import { whenReady } from "./guards.js";
-import { classifierOnly } from "./regression.js";
-import { trainedModelPackage } from "./model_export.js";
-import { projectFile } from "./project.js";
+import { cloudClient } from "../files/cloud_client.js";
+import { restoreHead } from "../learning/head.js";
+import { classifierOnly, whenReady } from "../core/guards.js";
+import { projectFile, trainedModelPackage } from "../files/session_files.js";
 
 const ID = /^[A-Za-z0-9_-]{4,64}$/;
 const TITLE_MAX = 200;
@@ -122,7 +120,7 @@ async function openedHead(client, id, metadata, embeddingSize) {
 function closeOpened({ store }) {
   const { openedModel } = store.get();
   if (!openedModel) return false;
-  store.set({ openedModel: null, prediction: null });
+  store.set({ openedModel: null }); // the prediction clears itself (features/prediction.js)
   openedModel.head.dispose();
   return true;
 }
@@ -286,7 +284,6 @@ export const actions = {
           url: modelUrl,
           link: pageLink(id, modelUrl),
         },
-        prediction: null,
       });
       notify(`Opened "${title}" from the cloud: it answers "Try it" now (${metadata.labels.join(", ")}).`);
       return { id, title, labels: [...metadata.labels] };

@@ -3,8 +3,8 @@
 // them. Owns `embeddingMap`: whether the panel is open, the PCA of the samples it was computed for,
 // the last UMAP (the places of the samples it was run on), a UMAP under way and which map is shown.
 import { TeachkitError, refusal } from "../core/errors.js";
-import { nearest } from "../dataset.js";
-import { centres, pca2, pcaPoint, placeAmong } from "../projection.js";
+import { nearest } from "../learning/dataset.js";
+import { centres, pca2, pcaPoint, placeAmong } from "../learning/projection.js";
 
 const METHODS = ["pca", "umap"];
 const UMAP_MIN = 3; // umap-js needs more samples than neighbours, and two neighbours at least

@@ -2,10 +2,10 @@
 // one classified, uploaded or from the camera), named as WordNet synsets with their definitions and
 // hypernym paths. The classifier is fetched only when the panel first opens. Owns `imagenet`.
 import { TeachkitError, refusal } from "../core/errors.js";
-import { loadImagenet } from "../imagenet_classifier.js";
-import { openImage } from "../images.js";
-import { whenReady } from "./guards.js";
-import { embedSource } from "./samples.js";
+import { loadImagenet } from "../runtime/imagenet_classifier.js";
+import { openImage } from "../media/images.js";
+import { whenReady } from "../core/guards.js";
+import { embedSource } from "../learning/sampling.js";
 
 const SHOWN = 5;
 

@@ -1,12 +1,13 @@
 // Predicting: one image, or live from the camera with as many frames in flight as there are
 // workers. Owns `prediction`, `predictionCount`, `live` and `liveFps`.
 import { TeachkitError } from "../core/errors.js";
-import { nearest, typicalSimilarity } from "../dataset.js";
-import { canvasJpeg, openImage } from "../images.js";
-import { nextVideoFrame, videoReady } from "./capture.js";
-import { whenTrained } from "./guards.js";
-import { formatValue } from "./regression.js";
-import { embedSource } from "./samples.js";
+import { nearest, typicalSimilarity } from "../learning/dataset.js";
+import { canvasJpeg, openImage } from "../media/images.js";
+import { answeringHead, answeringModel } from "../learning/answering.js";
+import { nextVideoFrame, videoReady } from "../media/camera.js";
+import { whenTrained } from "../core/guards.js";
+import { formatValue } from "../learning/values.js";
+import { embedSource } from "../learning/sampling.js";
 
 // Below this share of how alike a class's own samples are, the nearest samples are too unlike the
 // image for the answer to mean much (an image of none of the classes still gets a top class).
@@ -16,8 +17,28 @@ export function initialState() {
   return { prediction: null, predictionCount: 0, live: false, liveFps: null };
 }
 
-export function stopLive({ store }) {
+function stopLive({ store }) {
   if (store.get().live) store.set({ live: false });
+}
+
+// The prediction shown is the answer of the head that answers: when that head changes (other
+// than by training, which leaves the last answer up) it is cleared. Live prediction stops when
+// training starts, when the trained head is forgotten, when a project file replaces the session
+// and when the camera is stopped.
+export function react(context) {
+  const { store, events } = context;
+  store.subscribe((state, previous) => {
+    const training = state.training.state === "training";
+    if (training && previous.training.state !== "training") stopLive(context);
+    if (previous.head && !state.head) stopLive(context);
+    const answering = state.head !== previous.head || state.openedModel !== previous.openedModel;
+    if (answering && !training && store.get().prediction) store.set({ prediction: null });
+  });
+  events.on("camera-stopped", () => stopLive(context));
+  events.on("project-imported", () => {
+    stopLive(context);
+    if (store.get().prediction) store.set({ prediction: null });
+  });
 }
 
 // The prediction as the API gives it: by class name, or the number on a regression page.
@@ -44,24 +65,6 @@ export function describePrediction(prediction) {
     source: prediction.origin,
     milliseconds: prediction.milliseconds,
   };
-}
-
-// The model that answers: a model opened from the cloud (features/cloud.js) while it is open, which
-// brings no example images, or the page's own, with its samples.
-function answeringHead(state) {
-  return state.openedModel?.head ?? state.head;
-}
-
-// {head, name(classId) → class name, dataset (null for a model from the cloud)}; also what a test
-// set is tested with (features/test_set.js).
-export function answeringModel({ openedModel, head, dataset }) {
-  if (openedModel)
-    return {
-      head: openedModel.head,
-      name: (classId) => openedModel.names.get(classId) ?? "?",
-      dataset: null,
-    };
-  return { head, name: (classId) => dataset.classById(classId)?.name ?? "?", dataset };
 }
 
 // What the head answers: the most probable class with every class's probability, or the number

@@ -1,16 +1,14 @@
 // The project file: save the whole session as one zip, or replace it with one. An import is
 // checked completely before anything is replaced.
 import { TeachkitError } from "../core/errors.js";
-import { Dataset } from "../dataset.js";
-import { restoreHead } from "../head.js";
-import { ProjectFileError, exportProject, importProject } from "../io.js";
-import { mergeKnownSettings } from "../settings.js";
-import { commit } from "./dataset_writes.js";
-import { whenIdle } from "./guards.js";
-import { stopLive } from "./prediction.js";
-import { reembed } from "./samples.js";
-import { adoptHead, heldBackOnly, settingChanges } from "./training.js";
-import { clearUndo } from "./undo.js";
+import { Dataset } from "../learning/dataset.js";
+import { restoreHead } from "../learning/head.js";
+import { ProjectFileError, importProject } from "../files/io.js";
+import { projectFile } from "../files/session_files.js";
+import { mergeKnownSettings, settingChanges } from "../core/settings.js";
+import { commit } from "../core/dataset_writes.js";
+import { whenIdle } from "../core/guards.js";
+import { reembed } from "../learning/sampling.js";
 
 function fileName(title) {
   const slug = title
@@ -32,26 +30,6 @@ async function readImport(context, file) {
     ? restoreHead(imported.head.model, project.model.embedding_size, imported.samples)
     : null;
   return { imported, head };
-}
-
-// The whole session as a project file (a Blob): what "Save project file" saves, and what a cloud
-// copy sends only when the visitor ticks "include my example images".
-export async function projectFile({ store, project }) {
-  const { dataset, settings, headRecord } = store.get();
-  try {
-    return await exportProject({
-      title: project.title,
-      regression: project.regression,
-      dataset,
-      settings,
-      head: headRecord,
-      modelFingerprint: project.model.fingerprint,
-      base: project.model.identity,
-      embeddingSize: project.model.embedding_size,
-    });
-  } catch (error) {
-    throw new TeachkitError("failed", `The project file could not be made: ${error.message}`);
-  }
 }
 
 export const actions = {
@@ -103,23 +81,10 @@ export const actions = {
             },
           },
           show() {
-            stopLive(context);
-            clearUndo(context);
-            adoptHead(context, head, head ? imported.head : null);
-            const history = head ? imported.head.history : [];
-            store.set({
-              dataset: new Dataset(imported.classes, imported.samples),
-              settings,
-              prediction: null,
-              training: {
-                state: head ? "done" : "idle",
-                epoch: history.length,
-                epochs: history.length,
-                history,
-                evaluation: head ? heldBackOnly(imported.head.evaluation) : null,
-                stale: false,
-              },
-            });
+            // Training takes the file's head and settings; prediction and undo start over.
+            const record = head ? imported.head : null;
+            context.events.emit("project-imported", { head, record, settings });
+            store.set({ dataset: new Dataset(imported.classes, imported.samples) });
           },
         }));
       } catch (error) {

@@ -1,16 +1,14 @@
 // Boot: the TF.js backend, the base model (in workers or on the page) and the visitor's stored
-// session, which is also how another tab's changes are shown (features/sync.js). Owns `status`
+// session, which is also how another tab's changes are shown (files/sync.js). Owns `status`
 // (loading → ready | error), `backend`, `notice`, `busy` and `loadProblem`.
-import { chooseBackend, leaveWrongSimd, resolveWasmPaths } from "../backend.js";
-import { Dataset } from "../dataset.js";
-import { startBaseModel } from "../runtime_ladder.js";
-import { Storage } from "../storage.js";
-import { wasmFeatures } from "../wasm_features.js";
-import { reembed } from "./samples.js";
-import { startSync } from "./sync.js";
-import { restoreSettings, showStoredHead } from "./training.js";
-import { clearUndo } from "./undo.js";
-import { useBakedModel } from "./baked.js";
+import { chooseBackend, leaveWrongSimd, resolveWasmPaths } from "../runtime/backend.js";
+import { Dataset } from "../learning/dataset.js";
+import { startBaseModel } from "../runtime/runtime_ladder.js";
+import { Storage } from "../files/storage.js";
+import { wasmFeatures } from "../runtime/wasm_features.js";
+import { reembed } from "../learning/sampling.js";
+import { startSync } from "../files/sync.js";
+import { readBakedModel } from "../files/baked.js";
 
 const EVERYTHING = new Set(["classes", "samples", "head", "settings"]);
 
@@ -24,7 +22,7 @@ export function initialState() {
   };
 }
 
-// What runs the base model, and why the faster runtimes above it do not (runtime_ladder.js).
+// What runs the base model, and why the faster runtimes above it do not (runtime/runtime_ladder.js).
 function showEmbedder({ store }, embedder, rung, skipped, selfCheck = null) {
   const { backend } = store.get();
   if (!backend) return; // shown once the page's own backend is known
@@ -80,8 +78,7 @@ function showSaved(context, saved, kinds = EVERYTHING) {
     .filter((sample) => classIds.has(sample.classId))
     .map((sample) => shown.get(sample.id) ?? sample);
   store.set({ dataset: new Dataset(saved.classes, samples) });
-  restoreSettings(context, saved.settings);
-  showStoredHead(context, saved.head, kinds.has("head") || kinds.has("import"));
+  context.events.emit("session-read", { saved, kinds }); // its settings and head: features/training.js
 }
 
 // Another tab changed the stored session: show it, unless that tab is another version of the page
@@ -91,9 +88,19 @@ function showChanges(context, saved, kinds) {
     context.notify("This page was changed in another tab with another version of the page: reload this tab.");
     return;
   }
-  clearUndo(context);
+  context.events.emit("session-replaced", {});
   showSaved(context, saved, kinds);
   context.notify("Updated with the changes made in another tab.");
+}
+
+// Makes the site's baked model the page's: its classes and samples here, its head in
+// features/training.js. Returns false when the site has none.
+function useBakedModel(context) {
+  const baked = readBakedModel(context.project);
+  if (!baked) return false;
+  context.store.set({ dataset: new Dataset(baked.classes, baked.shown) });
+  context.events.emit("baked-model", { record: baked.record, samples: baked.samples });
+  return true;
 }
 
 // Opens IndexedDB and reads the stored session while the model loads (the two are independent):

@@ -4,13 +4,12 @@
 // they are never added to the samples. Owns `testSet`: the progress while a test runs and the last
 // report (kept until the page closes, never stored).
 import { TeachkitError, refusal } from "../core/errors.js";
-import { yieldToBrowser } from "../head.js";
-import { canvasJpeg, openImage } from "../images.js";
-import { mistakesByConfidence, testReport } from "../test_metrics.js";
-import { whenReady } from "./guards.js";
-import { classifierOnly } from "./regression.js";
-import { answeringModel } from "./prediction.js";
-import { embedSource } from "./samples.js";
+import { yieldToBrowser } from "../learning/head.js";
+import { canvasJpeg, openImage } from "../media/images.js";
+import { mistakesByConfidence, testReport } from "../learning/test_metrics.js";
+import { classifierOnly, whenReady } from "../core/guards.js";
+import { answeringModel } from "../learning/answering.js";
+import { embedSource } from "../learning/sampling.js";
 
 // What a folder may hold that is an image; anything else in it is left out and counted.
 const IMAGE_FILE = /\.(jpe?g|png|gif|webp|bmp|avif)$/i;

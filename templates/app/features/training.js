@@ -4,18 +4,13 @@
 // The visitor's settings are stored as what they changed from the project's, so a page whose
 // author changes a default or a bound keeps working.
 import { TeachkitError, refusal } from "../core/errors.js";
-import { createHead, evaluate, evaluateRegression, restoreHead, yieldToBrowser } from "../head.js";
-import { applySettings, mergeKnownSettings } from "../settings.js";
-import { commit } from "./dataset_writes.js";
-import { whenReady } from "./guards.js";
-import { stopLive } from "./prediction.js";
+import { createHead, evaluate, evaluateRegression, restoreHead, yieldToBrowser } from "../learning/head.js";
+import { applySettings, mergeKnownSettings, projectSettings, settingChanges } from "../core/settings.js";
+import { commit } from "../core/dataset_writes.js";
+import { whenReady } from "../core/guards.js";
 
 // A class with fewer samples held back than this has an accuracy that says little.
 export const FEW_HELD_BACK = 3;
-
-function projectSettings(project) {
-  return { head: { ...project.head }, training: { ...project.training } };
-}
 
 export function initialState(project) {
   return {
@@ -28,26 +23,10 @@ export function initialState(project) {
   };
 }
 
-// What the visitor changed from the project's settings, {head: {...}, training: {...}}: what is
-// stored (null when nothing is changed).
-export function settingChanges(project, settings) {
-  const defaults = projectSettings(project);
-  const changes = { head: {}, training: {} };
-  let any = false;
-  for (const section of ["head", "training"]) {
-    for (const [key, value] of Object.entries(settings[section])) {
-      if (JSON.stringify(value) === JSON.stringify(defaults[section][key])) continue;
-      changes[section][key] = value;
-      any = true;
-    }
-  }
-  return any ? changes : null;
-}
-
 // The stored changes applied to the project's settings, each checked against the spec: a value
 // now out of bounds (the author changed them) gives way to the project's. Returns the names of
 // the settings that gave way.
-export function restoreSettings({ store, project }, changes) {
+function restoreSettings({ store, project }, changes) {
   const { settings, ignored } = mergeKnownSettings(project.settings, projectSettings(project), changes);
   if (JSON.stringify(settings) !== JSON.stringify(store.get().settings)) store.set({ settings });
   return ignored;
@@ -114,7 +93,7 @@ function doneTraining(record) {
 }
 
 // Makes `head` (with its stored `record`) the trained head, disposing the one before; null forgets it.
-export function adoptHead({ store }, head, record) {
+function adoptHead({ store }, head, record) {
   const previous = store.get().head;
   if (previous && previous !== head) previous.dispose();
   store.set({ head, headRecord: head ? record : null });
@@ -127,40 +106,35 @@ function fitsClasses(classIds, dataset) {
 
 // Makes a stored head record the trained head if it was trained on exactly the current classes;
 // returns whether it did.
-export function restoreTrainedHead(context, saved) {
+function restoreTrainedHead(context, saved) {
   const { dataset } = context.store.get();
   if (!fitsClasses(saved.classIds, dataset)) return false;
   const head = restoreHead(saved.model, context.project.model.embedding_size, dataset.samples);
   adoptHead(context, head, saved);
-  context.store.set({ prediction: null, training: doneTraining(saved) });
+  context.store.set({ training: doneTraining(saved) });
   return true;
 }
 
 // The classes changed under the head: it no longer fits them. Only the page's copy: the caller
 // removes the stored one in the same write as the change of classes.
-export function invalidateHead(context, reason) {
+function invalidateHead(context, reason) {
   const { store } = context;
   if (!store.get().head) return;
-  stopLive(context);
   adoptHead(context, null, null);
-  store.set({ prediction: null, training: { ...store.get().training, state: "idle", stale: true } });
+  store.set({ training: { ...store.get().training, state: "idle", stale: true } });
   context.notify(reason);
 }
 
 // The head as stored (another tab trained, or forgot it): shown, or forgotten if it does not fit.
 // With `changed` false the stored head is the one already shown; only whether it still fits the
 // classes (which may have changed) is checked.
-export function showStoredHead(context, record, changed = true) {
+function showStoredHead(context, record, changed = true) {
   const { head, headRecord, dataset } = context.store.get();
   if (!changed && (!head || fitsClasses(headRecord.classIds, dataset))) return;
   if (record && restoreTrainedHead(context, record)) return;
   if (!head) return;
-  stopLive(context);
   adoptHead(context, null, null);
-  context.store.set({
-    prediction: null,
-    training: { ...context.store.get().training, state: "idle", stale: true },
-  });
+  context.store.set({ training: { ...context.store.get().training, state: "idle", stale: true } });
 }
 
 function emptyClasses(dataset) {
@@ -210,6 +184,39 @@ const whileTraining = (state) =>
   whenReady(state) ??
   (state.training.state === "training" ? refusal("busy", "Training is already running.") : null);
 
+// The training after a head arrived whole (a project file, the site's baked model): done with its
+// history and `evaluation`, or nothing trained.
+function arrivedTraining(record, evaluation) {
+  const history = record ? record.history : [];
+  return {
+    state: record ? "done" : "idle",
+    epoch: history.length,
+    epochs: history.length,
+    history,
+    evaluation: record ? evaluation : null,
+    stale: false,
+  };
+}
+
+// What the other features' changes mean for the head and the settings (core/events.js).
+export function react(context) {
+  const { events, store, project } = context;
+  events.on("classes-changed", ({ reason, notify }) => invalidateHead({ ...context, notify }, reason));
+  events.on("head-found", ({ record }) => restoreTrainedHead(context, record));
+  events.on("session-read", ({ saved, kinds }) => {
+    restoreSettings(context, saved.settings);
+    showStoredHead(context, saved.head, kinds.has("head") || kinds.has("import"));
+  });
+  events.on("project-imported", ({ head, record, settings }) => {
+    adoptHead(context, head, record);
+    store.set({ settings, training: arrivedTraining(record, heldBackOnly(record?.evaluation)) });
+  });
+  events.on("baked-model", ({ record, samples }) => {
+    adoptHead(context, restoreHead(record.model, project.model.embedding_size, samples), record);
+    store.set({ training: arrivedTraining(record, record.evaluation) });
+  });
+}
+
 export const actions = {
   // `change` is {head?: {...}, training?: {...}}; every value is checked against the spec first.
   changeSettings: {
@@ -246,7 +253,6 @@ export const actions = {
       const head = createHead(settings.head, settings.training, project.model.embedding_size, classIds);
       const epochs = settings.head.type === "knn" ? 1 : settings.training.epochs;
       const history = [];
-      stopLive(context);
       store.set({
         stopRequested: false,
         training: { state: "training", epoch: 0, epochs, history, evaluation: null, stale: false },

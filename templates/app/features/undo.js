@@ -4,10 +4,9 @@
 // class also {classItem, index, headRecord} (headRecord: the trained head the delete made useless,
 // or null).
 import { TeachkitError, refusal } from "../core/errors.js";
-import { Dataset, newId } from "../dataset.js";
-import { commit } from "./dataset_writes.js";
-import { whenIdle } from "./guards.js";
-import { restoreTrainedHead } from "./training.js";
+import { Dataset, newId } from "../learning/dataset.js";
+import { commit } from "../core/dataset_writes.js";
+import { whenIdle } from "../core/guards.js";
 
 export const UNDO_SECONDS = 8;
 
@@ -16,7 +15,7 @@ export function initialState() {
 }
 
 // Offers to take back the delete just made (the one before can no longer be taken back).
-export function offerUndo(context, text, removed) {
+function offerUndo(context, text, removed) {
   const { store, services } = context;
   const id = newId();
   clearTimeout(services.undoTimer);
@@ -27,7 +26,7 @@ export function offerUndo(context, text, removed) {
 }
 
 // The session changed as a whole (an import, another tab): what was deleted no longer fits it.
-export function clearUndo({ store, services }) {
+function clearUndo({ store, services }) {
   clearTimeout(services.undoTimer);
   if (store.get().undo) store.set({ undo: null });
 }
@@ -72,6 +71,13 @@ function headFits(state, record, classes) {
   );
 }
 
+export function react(context) {
+  const { events } = context;
+  events.on("deleted", ({ text, removed }) => offerUndo(context, text, removed));
+  events.on("session-replaced", () => clearUndo(context));
+  events.on("project-imported", () => clearUndo(context));
+}
+
 export const actions = {
   // Takes back the last delete if it was less than UNDO_SECONDS ago, storing it again.
   undo: {
@@ -92,7 +98,9 @@ export const actions = {
           show() {
             clearUndo(context);
             context.store.set({ dataset });
-            const model = head && restoreTrainedHead(context, head);
+            // The training feature restores the head if it fits the classes as they are now.
+            if (head) context.events.emit("head-found", { record: head });
+            const model = head && context.store.get().headRecord === head;
             const samples = samplesWords(back.length);
             const name = removed.classItem?.name;
             if (!name) context.notify(`Restored ${samples}.`);

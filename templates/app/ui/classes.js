@@ -1,7 +1,7 @@
 // The class cards: name, sample count, upload, drag-and-drop, hold-to-record with the camera's
 // picture in the card, thumbnails, and a menu for clearing or deleting the class.
 import { byActions, showNotice } from "./messages.js";
-import { formatValue, sliderStep } from "../features/regression.js";
+import { formatValue, sliderStep } from "../learning/values.js";
 import { byTestId, changed, el, enable } from "./dom.js";
 
 const SHOWN_THUMBNAILS = 40;

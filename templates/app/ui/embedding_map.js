@@ -4,7 +4,7 @@
 // same map as a table (each class's centre and its number of points).
 import { Chart, Legend, LinearScale, PointElement, ScatterController, Tooltip } from "chart.js";
 import { currentUmap, mapCurrent, mapPoints, nearestCentre, shownMethod } from "../features/embedding_map.js";
-import { centres } from "../projection.js";
+import { centres } from "../learning/projection.js";
 import { byActions, showNotice } from "./messages.js";
 import { chartColours, chartOptions } from "./charts.js";
 import { byTestId, cssColor, el, enable } from "./dom.js";

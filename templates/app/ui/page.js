@@ -17,7 +17,7 @@ import { mountTestSet } from "./test_set.js";
 import { ThumbnailUrls } from "./thumbs.js";
 import { mountTraining } from "./training.js";
 import { mountUndo } from "./undo.js";
-import { nextStep } from "../next_step.js";
+import { nextStep } from "./next_step.js";
 
 // The page's TF.js backend; what runs the base model and how close its probe came to Python's; and
 // why each faster runtime does not.

@@ -1,9 +1,9 @@
 // "Try it": the camera live or an uploaded image, shown beside the answer; a confidence bar per
 // class, a plain warning when the nearest samples are too unlike the image, and the nearest
 // training samples, which show why the model decided as it did.
-import { nextStep } from "../next_step.js";
+import { nextStep } from "./next_step.js";
 import { byActions, showNotice } from "./messages.js";
-import { formatValue } from "../features/regression.js";
+import { formatValue } from "../learning/values.js";
 import { byTestId, chooseFiles, el, enable, percent } from "./dom.js";
 
 const SVG = "http://www.w3.org/2000/svg";

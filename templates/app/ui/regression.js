@@ -10,7 +10,7 @@ import {
   ScatterController,
   Tooltip,
 } from "chart.js";
-import { formatValue } from "../features/regression.js";
+import { formatValue } from "../learning/values.js";
 import { chartColours, chartOptions, referenceLine, titledAxis } from "./charts.js";
 import { byTestId, el } from "./dom.js";
 

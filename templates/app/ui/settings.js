@@ -1,7 +1,7 @@
 // The Advanced settings, generated from the settings spec the build derives from the project
 // schema: one control per setting, with its bounds, step and help. Values are checked by the
 // training feature against the same spec; a refused value springs back to the one in force.
-import { formatValue, parseInput } from "../settings.js";
+import { formatValue, parseInput } from "../core/settings.js";
 import { changed, el, enable } from "./dom.js";
 
 // A classifier's page offers the classifier heads; a regression head needs a page built for numbers.

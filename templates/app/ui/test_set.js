@@ -2,7 +2,7 @@
 // of one class, the test's progress and Stop, and the report: accuracy with its 95 % interval,
 // precision, recall and F1 per class, the confusion matrix, the images the model got wrong (surest
 // first) and the CSV of every answer.
-import { csvText } from "../test_metrics.js";
+import { csvText } from "../learning/test_metrics.js";
 import { byActions, showNotice } from "./messages.js";
 import { byTestId, chooseFiles, el, enable, percent } from "./dom.js";
 

@@ -10,7 +10,7 @@ import {
   PointElement,
   Tooltip,
 } from "chart.js";
-import { nextStep } from "../next_step.js";
+import { nextStep } from "./next_step.js";
 import { byActions, showNotice } from "./messages.js";
 import { chartColours, chartOptions, referenceLine, titledAxis } from "./charts.js";
 import { byTestId, el, enable, percent } from "./dom.js";

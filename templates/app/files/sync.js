@@ -4,9 +4,9 @@
 // it trains or records it waits until that ends and says so; while it adds images it just waits.
 // A tab never hears its own messages (BroadcastChannel does not deliver them to the sender, and
 // each message names its tab), and a reload takes its turn in the queue of the tab's own writes
-// (features/dataset_writes.js), so it never races one.
-import { newId } from "../dataset.js";
-import { enqueue } from "./dataset_writes.js";
+// (core/dataset_writes.js), so it never races one.
+import { newId } from "../learning/dataset.js";
+import { enqueue } from "../core/dataset_writes.js";
 
 // What keeps this tab from reloading now: "training", "recording", "busy", "loading" or null.
 function waitingFor(state) {

@@ -1,7 +1,7 @@
 // Turning whatever a visitor or a host page hands in (a file, a Blob, an ImageBitmap, an <img>, a
 // canvas, ImageData, a video) into something a canvas can draw, with a sentence when it cannot be.
-import { TeachkitError } from "./core/errors.js";
-import { decodeBase64 } from "./embedded.js";
+import { TeachkitError } from "../core/errors.js";
+import { decodeBase64 } from "../files/inlined.js";
 
 function nameOf(image, index) {
   return image?.name ? `"${image.name}"` : `Image ${index + 1}`;

@@ -1,5 +1,6 @@
-// The conditions most actions share, as `can` predicates: each returns a refusal or null.
-import { refusal } from "../core/errors.js";
+// The conditions most actions share, as `can` predicates that return a refusal or null, and the
+// check of a class argument.
+import { TeachkitError, refusal } from "./errors.js";
 
 export function whenReady(state) {
   if (state.status === "loading") return refusal("not_ready", "The model is still loading; wait a moment.");
@@ -25,4 +26,19 @@ export function whenTrained(state) {
       ? null
       : refusal("not_trained", "Train the model before asking it about an image."))
   );
+}
+
+// For the actions that only make sense for classes (a test set by class folders, a Teachable
+// Machine model, …).
+export function classifierOnly(state, what) {
+  return state.regression
+    ? refusal("not_supported", `${what} is for classifiers; this page's model predicts a number.`)
+    : null;
+}
+
+// The class an action names, which may have been deleted since the caller looked.
+export function classById(dataset, id) {
+  const item = dataset.classById(id);
+  if (!item) throw new TeachkitError("unknown_class", "That class no longer exists.");
+  return item;
 }

@@ -1,7 +1,7 @@
 // Talking to the project's cloud receiver (`teachkit receive`, docs/receiver.md): one
 // upload with progress, JSON and file reads, and every way the network can fail turned into a
 // TeachkitError with a plain message. The page's CSP lets it reach only the project's receiver.
-import { TeachkitError } from "./core/errors.js";
+import { TeachkitError } from "../core/errors.js";
 
 // Without progress (upload or answer) for this long, a request is given up: a receiver that hangs
 // must not leave the visitor waiting for ever.

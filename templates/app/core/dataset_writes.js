@@ -1,9 +1,9 @@
 // Every change of what the page stores (classes, samples, the trained head, the settings) goes
 // through one queue: a change is planned from the state as it is when its turn comes, written in
 // one transaction, and shown only once it landed, so the page never shows what a reload would
-// lose. Reloads of another tab's changes (features/sync.js) take their turn in the same queue, so
+// lose. Reloads of another tab's changes (files/sync.js) take their turn in the same queue, so
 // they never race a local write.
-import { TeachkitError } from "../core/errors.js";
+import { TeachkitError } from "./errors.js";
 
 // The queue of one page: `services.writer`.
 export function createWriter() {

@@ -1,7 +1,7 @@
 // The base model's own ImageNet classifier (builder/imagenet.py): embedding → the 1,000 ImageNet
 // classes, named as WordNet 3.0 synsets. Plain typed arrays: one product of a 1280-vector with a
 // 1280×1000 matrix takes a few milliseconds and owns no tensors.
-import { readEmbeddedImagenet } from "./embedded.js";
+import { readEmbeddedImagenet } from "../files/inlined.js";
 
 // The files, by name: fetched from the site's imagenet/ folder, or read from the single file.
 async function readFiles(source) {

@@ -5,8 +5,8 @@
 // the check costs no extra run), follows the one Python computed: that catches an engine that
 // computes wrongly, such as WebAssembly SIMD on iOS 16.4–17.1.
 import { BaseModel } from "./base_model.js";
-import { cosineSimilarity } from "./dataset.js";
-import { decodeBase64 } from "./embedded.js";
+import { cosineSimilarity } from "../learning/dataset.js";
+import { decodeBase64 } from "../files/inlined.js";
 import { InlineEmbedder, startWorkerPool } from "./embedder.js";
 import { liteRtFiles } from "./litert_files.js";
 import { LiteRtModel } from "./litert_model.js";

@@ -1,6 +1,6 @@
 // The training settings, checked against the spec that the build derives from the project schema
 // (builder/config.py, settings_spec): the bounds exist only there, and the page reads them here.
-import { TeachkitError } from "./core/errors.js";
+import { TeachkitError } from "./errors.js";
 
 function isNumber(value) {
   return typeof value === "number" && Number.isFinite(value);
@@ -98,4 +98,25 @@ export function mergeKnownSettings(specs, current, carried) {
     else settings[spec.section][spec.key] = value;
   }
   return { settings, ignored };
+}
+
+// The project's own settings: where a visitor's start.
+export function projectSettings(project) {
+  return { head: { ...project.head }, training: { ...project.training } };
+}
+
+// What the visitor changed from the project's settings, {head: {...}, training: {...}}: what is
+// stored (null when nothing is changed).
+export function settingChanges(project, settings) {
+  const defaults = projectSettings(project);
+  const changes = { head: {}, training: {} };
+  let any = false;
+  for (const section of ["head", "training"]) {
+    for (const [key, value] of Object.entries(settings[section])) {
+      if (JSON.stringify(value) === JSON.stringify(defaults[section][key])) continue;
+      changes[section][key] = value;
+      any = true;
+    }
+  }
+  return any ? changes : null;
 }
