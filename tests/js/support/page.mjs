@@ -102,7 +102,8 @@ export function fakePage({ project = pageConfig(), storage = recordingStorage(),
   return { context, store, events, actions: context.actions, api, storage, notices, emitted, close };
 }
 
-// A point near `centre` (a unit axis per class), so that classes are easy to tell apart.
+// An embedding near the unit vector of `axis` (one axis per class), so that classes are easy to tell
+// apart.
 export function embeddingNear(axis, random, spread = 0.2) {
   const values = new Float32Array(EMBEDDING_SIZE);
   for (let i = 0; i < EMBEDDING_SIZE; i += 1) values[i] = (random() - 0.5) * spread;
