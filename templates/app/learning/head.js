@@ -3,7 +3,7 @@
 // number (regression). Each head owns its tensors and disposes them.
 import * as tf from "@tensorflow/tfjs-core";
 // Training needs the gradients, which the modular tfjs-core does not register by itself.
-import "@tensorflow/tfjs-core/dist/register_all_gradients";
+import "@tensorflow/tfjs-core/dist/register_all_gradients.js";
 import { seededRandom, shuffled } from "./dataset.js";
 
 const ACTIVATIONS = {
