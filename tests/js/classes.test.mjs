@@ -2,7 +2,7 @@
 // API, its refusals, what it stores and what the page then shows.
 import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";
-import { seededRandom } from "../../templates/app/dataset.js";
+import { seededRandom } from "../../templates/app/learning/dataset.js";
 import { addSamples, fakePage, recordingStorage } from "./support/page.mjs";
 
 const pages = [];

@@ -9,7 +9,7 @@ import {
   seededRandom,
   shuffled,
   typicalSimilarity,
-} from "../../templates/app/dataset.js";
+} from "../../templates/app/learning/dataset.js";
 
 function datasetOf(sizes) {
   const classes = sizes.map((_, index) => ({ id: `c${index}`, name: `Class ${index}` }));

@@ -1,7 +1,7 @@
 // features/guards.js: the `can` predicates most actions share.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { whenIdle, whenReady, whenTrained } from "../../templates/app/features/guards.js";
+import { whenIdle, whenReady, whenTrained } from "../../templates/app/core/guards.js";
 
 const state = (change = {}) => ({
   status: "ready",

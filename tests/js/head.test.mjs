@@ -4,8 +4,14 @@ import "@tensorflow/tfjs-backend-cpu";
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs-core";
-import { seededRandom } from "../../templates/app/dataset.js";
-import { argmax, createHead, evaluate, evaluateRegression, restoreHead } from "../../templates/app/head.js";
+import { seededRandom } from "../../templates/app/learning/dataset.js";
+import {
+  argmax,
+  createHead,
+  evaluate,
+  evaluateRegression,
+  restoreHead,
+} from "../../templates/app/learning/head.js";
 
 const SIZE = 6;
 const CLASS_IDS = ["a", "b", "c"];

@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { strToU8, zipSync } from "fflate";
-import { Dataset } from "../../templates/app/dataset.js";
-import { ProjectFileError, exportProject, importProject } from "../../templates/app/io.js";
+import { Dataset } from "../../templates/app/learning/dataset.js";
+import { ProjectFileError, exportProject, importProject } from "../../templates/app/files/io.js";
 
 const SIZE = 3;
 const MODEL = { modelFingerprint: "model-a", embeddingSize: SIZE };

@@ -1,8 +1,8 @@
 // next_step.js: what the visitor should do next, from the state alone.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Dataset } from "../../templates/app/dataset.js";
-import { nextStep } from "../../templates/app/next_step.js";
+import { Dataset } from "../../templates/app/learning/dataset.js";
+import { nextStep } from "../../templates/app/ui/next_step.js";
 
 const CLASSES = [
   { id: "a", name: "Brick" },

@@ -2,7 +2,7 @@
 // another copy of the page as the same session; a damaged file changes nothing.
 import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";
-import { seededRandom } from "../../templates/app/dataset.js";
+import { seededRandom } from "../../templates/app/learning/dataset.js";
 import { addSamples, fakePage } from "./support/page.mjs";
 
 const pages = [];

@@ -1,8 +1,8 @@
 // projection.js: PCA for the map of the examples, and where a new embedding falls on it.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { seededRandom } from "../../templates/app/dataset.js";
-import { centres, pca2, pcaPoint, placeAmong } from "../../templates/app/projection.js";
+import { seededRandom } from "../../templates/app/learning/dataset.js";
+import { centres, pca2, pcaPoint, placeAmong } from "../../templates/app/learning/projection.js";
 
 // Points spread 10 along axis 2, 3 along axis 0 and 0.1 along the rest, around (5, 5, 5, 5, 5).
 function cloud(count, seed) {

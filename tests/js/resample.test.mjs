@@ -1,8 +1,8 @@
 // resample.js: the page's one resize (tests/test_resample.py compares it with PIL on photos).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { seededRandom } from "../../templates/app/dataset.js";
-import { bilinearWeights, centerSquare, resizeBilinear } from "../../templates/app/resample.js";
+import { seededRandom } from "../../templates/app/learning/dataset.js";
+import { bilinearWeights, centerSquare, resizeBilinear } from "../../templates/app/media/resample.js";
 
 function noise(width, height, seed) {
   const random = seededRandom(seed);

@@ -8,7 +8,7 @@ import {
   mergeKnownSettings,
   parseInput,
   settingProblem,
-} from "../../templates/app/settings.js";
+} from "../../templates/app/core/settings.js";
 import { SETTINGS_SPEC } from "./support/project.mjs";
 
 const spec = (key) => SETTINGS_SPEC.find((item) => item.key === key);

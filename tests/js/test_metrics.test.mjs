@@ -8,7 +8,7 @@ import {
   mistakesByConfidence,
   testReport,
   wilsonInterval,
-} from "../../templates/app/test_metrics.js";
+} from "../../templates/app/learning/test_metrics.js";
 
 const close = (actual, expected, what) =>
   assert.ok(Math.abs(actual - expected) < 1e-9, `${what}: ${actual}, expected ${expected}`);

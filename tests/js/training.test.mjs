@@ -2,7 +2,7 @@
 // embeddings (tfjs-core's CPU backend) and what is stored and announced.
 import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";
-import { seededRandom } from "../../templates/app/dataset.js";
+import { seededRandom } from "../../templates/app/learning/dataset.js";
 import { addSamples, fakePage, pageConfig } from "./support/page.mjs";
 
 const pages = [];

@@ -7,12 +7,12 @@ import { createPageApi } from "../../../templates/app/api/page_api.js";
 import { createActions } from "../../../templates/app/core/actions.js";
 import { createEvents } from "../../../templates/app/core/events.js";
 import { createStore } from "../../../templates/app/core/store.js";
-import { Dataset, newId } from "../../../templates/app/dataset.js";
+import { Dataset, newId } from "../../../templates/app/learning/dataset.js";
 import * as approval from "../../../templates/app/features/approval.js";
 import * as capture from "../../../templates/app/features/capture.js";
 import * as classes from "../../../templates/app/features/classes.js";
 import * as cloud from "../../../templates/app/features/cloud.js";
-import { createWriter } from "../../../templates/app/features/dataset_writes.js";
+import { createWriter } from "../../../templates/app/core/dataset_writes.js";
 import * as embeddingMap from "../../../templates/app/features/embedding_map.js";
 import * as imagenet from "../../../templates/app/features/imagenet.js";
 import * as modelExport from "../../../templates/app/features/model_export.js";
@@ -53,7 +53,7 @@ await tf.setBackend("cpu");
 
 export { EMBEDDING_SIZE, SETTINGS_SPEC, pageConfig } from "./project.mjs";
 
-// Storage that keeps nothing and records every write (features/dataset_writes.js commit), or
+// Storage that keeps nothing and records every write (core/dataset_writes.js commit), or
 // refuses them all with `refuse` as its message.
 export function recordingStorage(refuse = null) {
   const writes = [];
@@ -97,6 +97,7 @@ export function fakePage({ project = pageConfig(), storage = recordingStorage(),
   };
   context.actions = createActions(context);
   for (const feature of FEATURES) if (feature.actions) context.actions.register(feature.actions);
+  for (const feature of FEATURES) feature.react?.(context);
   const api = createPageApi({ ...context, ready: Promise.resolve() });
   const close = () => clearTimeout(context.services.undoTimer);
   return { context, store, events, actions: context.actions, api, storage, notices, emitted, close };
