@@ -204,6 +204,10 @@ def test_a_sibling_frame_is_ignored_and_the_parent_still_connects(open_page, hos
     sibling = page.frame_locator("#sibling").locator("body")
     expect(sibling).to_have_attribute("data-result", "no_connection", timeout=15_000)
     assert page.evaluate(CONNECT, {"index": 0, "timeout": 15000}) == "connected"
+    # The host's client offers what the page's own window.teachkit does (api/methods.js).
+    client = set(page.evaluate("() => Object.keys(window.clients[0])"))
+    embedded = next(frame for frame in page.frames[1:] if frame.evaluate("() => Boolean(window.teachkit)"))
+    assert client - {"title", "close"} == set(embedded.evaluate("() => Object.keys(window.teachkit)"))
     assert page.evaluate(CALL, {"index": 0, "method": "classes", "args": []})["value"] == [
         {"name": "Brick", "count": 0},
         {"name": "Grass", "count": 0},

@@ -3,6 +3,7 @@
 // (embed.js) and as a classic script (embed-classic.js, `teachkitEmbed.connect`) for hosts opened
 // from file://, where module scripts cannot be loaded.
 import { WindowMessenger, connect as penpalConnect } from "penpal";
+import { METHODS } from "./api/methods.js";
 import { TeachkitError } from "./core/errors.js";
 
 // Where this script was loaded from: the classifier and the WASM binaries sit beside it.
@@ -16,49 +17,28 @@ export async function load(source, options = {}) {
   return classifier.load(source, { wasmBase: new URL("wasm/", HERE).href, ...options });
 }
 
-const METHODS = [
-  "status",
-  "classes",
-  "addClass",
-  "renameClass",
-  "deleteClass",
-  "clearClass",
-  "deleteSample",
-  "undo",
-  "addImages",
-  "setTargetValue",
-  "samples",
-  "settings",
-  "setSettings",
-  "train",
-  "stopTraining",
-  "evaluation",
-  "predict",
-  "embed",
-  "evaluate",
-  "startCamera",
-  "stopCamera",
-  "startLive",
-  "stopLive",
-  "exportProject",
-  "downloadModel",
-  "importProject",
-  "publish",
-  "openPublished",
-  "closePublished",
-  "published",
-  "deletePublished",
-  "cloudModels",
-  "baseModelTopK",
-  "embeddingMap",
-];
-
 // Only some images survive postMessage as they are; elements are sent as ImageBitmaps.
 async function sendable(image) {
   const elements = [globalThis.HTMLImageElement, globalThis.HTMLCanvasElement, globalThis.HTMLVideoElement];
   if (elements.some((type) => type && image instanceof type)) return createImageBitmap(image);
   return image;
 }
+
+// A call's arguments as they can cross to the page: the images (methods.js `images`) made sendable.
+const SENDABLE = {
+  first: async ([image, ...rest]) => [await sendable(image), ...rest],
+  second: async ([first, images, ...rest]) => [
+    first,
+    await Promise.all(Array.from(images, sendable)),
+    ...rest,
+  ],
+  items: async ([items, ...rest]) => [
+    Array.isArray(items)
+      ? await Promise.all(items.map(async (item) => ({ ...item, image: await sendable(item?.image) })))
+      : items,
+    ...rest,
+  ],
+};
 
 function unwrap(reply) {
   if (reply?.error) throw new TeachkitError(reply.error.code, reply.error.message);
@@ -156,22 +136,10 @@ export async function connect(iframe, { timeout = 15000, resize = true } = {}) {
   const remote = await connection.promise;
   const { version, title } = unwrap(await remote.hello());
   const client = { version, title };
-  for (const name of METHODS) {
-    client[name] = async (...args) => unwrap(await remote[name](...args));
+  for (const { name, images } of METHODS) {
+    const prepare = SENDABLE[images] ?? (async (args) => args);
+    client[name] = async (...args) => unwrap(await remote[name](...(await prepare(args))));
   }
-  client.addImages = async (className, images, options) =>
-    unwrap(await remote.addImages(className, await Promise.all(Array.from(images, sendable)), options));
-  client.predict = async (image) => unwrap(await remote.predict(await sendable(image)));
-  client.embed = async (image) => unwrap(await remote.embed(await sendable(image)));
-  client.baseModelTopK = async (image, k) => unwrap(await remote.baseModelTopK(await sendable(image), k));
-  client.evaluate = async (items) =>
-    unwrap(
-      await remote.evaluate(
-        Array.isArray(items)
-          ? await Promise.all(items.map(async (item) => ({ ...item, image: await sendable(item?.image) })))
-          : items,
-      ),
-    );
   client.ready = remote.whenReady().then(unwrap);
   client.on = (name, handler) => {
     if (!handlers.has(name)) handlers.set(name, new Set());

@@ -1,10 +1,12 @@
 // The page's side of embed.js: when the page is in an iframe and the project allows the parent's
 // origin, the same API is offered to that parent over postMessage (penpal). Messages from any
 // other origin, or from any window that is not the parent, are ignored and get no answer. Calls
-// that would hand the visitor's images or embeddings to the host wait for the visitor's consent.
+// that would hand the visitor's images or embeddings to the host wait for the visitor's consent
+// (methods.js says which).
 import { WindowMessenger, connect } from "penpal";
 import { TeachkitError, asTeachkitError } from "../core/errors.js";
 import { requestApproval } from "../features/approval.js";
+import { METHODS } from "./methods.js";
 import { API_VERSION, EVENTS } from "./page_api.js";
 
 // A reply that keeps the error's code: penpal passes only an error's name and message.
@@ -24,77 +26,15 @@ function hostMethods(api, context, hostOrigin) {
     if (!(await requestApproval(context, origin, what)))
       throw new TeachkitError("forbidden", `The visitor did not allow ${origin} to ${what}.`);
   };
-  const plain = {
-    status: () => api.status(),
-    classes: () => api.classes(),
-    addClass: (name) => api.addClass(name),
-    renameClass: (name, newName) => api.renameClass(name, newName),
-    deleteClass: (name) => api.deleteClass(name),
-    clearClass: (name) => api.clearClass(name),
-    deleteSample: (id) => api.deleteSample(id),
-    undo: () => api.undo(),
-    addImages: (name, images, options) => api.addImages(name, images, options),
-    setTargetValue: (value) => api.setTargetValue(value),
-    settings: () => api.settings(),
-    setSettings: (change) => api.setSettings(change),
-    train: (change) => api.train(change),
-    stopTraining: () => api.stopTraining(),
-    evaluation: () => api.evaluation(),
-    // Coordinates, ids and class names only: no images, so no consent is asked.
-    embeddingMap: (options) => api.embeddingMap(options),
-    predict: (image) => api.predict(image),
-    embed: (image) => api.embed(image),
-    // The host's own images: nothing of the visitor's leaves, so no consent is asked.
-    evaluate: (items) => api.evaluate(items),
-    startCamera: () => api.startCamera(),
-    stopCamera: () => api.stopCamera(),
-    startLive: () => api.startLive(),
-    stopLive: () => api.stopLive(),
-    whenReady: () => api.ready,
-    samples: async () => {
-      await consent("read your example images and their embeddings");
-      return api.samples();
-    },
-    // A k-nearest-neighbour model is its samples' embeddings: asked for like any sample read.
-    downloadModel: async () => {
-      if (context.store.get().headRecord?.model.kind === "knn")
-        await consent("download the trained model, which holds your examples' embeddings");
-      return api.downloadModel();
-    },
-    exportProject: async () => {
-      await consent("download your project file (your example images and the trained model)");
-      return api.exportProject();
-    },
-    // The visitor's model leaves for the cloud only with their consent when a host asks; with the
-    // example images (or a k-nearest-neighbour model's embeddings) the question says so.
-    publish: async (options = {}) => {
-      const knn = context.store.get().headRecord?.model.kind === "knn";
-      const what =
-        options?.includeSamples === true
-          ? "send your trained model and your example images to the cloud"
-          : knn
-            ? "send your trained model, which holds your examples' embeddings, to the cloud"
-            : "send your trained model to the cloud";
-      await consent(what);
-      return api.publish(options);
-    },
-    openPublished: (linkOrId) => api.openPublished(linkOrId),
-    closePublished: () => api.closePublished(),
-    published: () => api.published(),
-    deletePublished: async (id) => {
-      await consent("delete a copy of your model from the cloud");
-      return api.deletePublished(id);
-    },
-    cloudModels: () => api.cloudModels(),
-    baseModelTopK: (image, k) => api.baseModelTopK(image, k),
-    importProject: async (blob) => {
-      await consent("replace your classes and examples with a project file");
-      return api.importProject(blob);
-    },
-  };
   const methods = { hello: () => ({ value: { version: API_VERSION, title: context.project.title } }) };
-  for (const [name, method] of Object.entries(plain))
-    methods[name] = (...args) => answer(() => method(...args));
+  const call = async ({ name, params, consent: asks }, args) => {
+    const forwarded = params.map((_, index) => args[index]);
+    const what = asks?.(context.store.get(), forwarded);
+    if (what) await consent(what);
+    return api[name](...forwarded);
+  };
+  for (const row of METHODS) methods[row.name] = (...args) => answer(() => call(row, args));
+  methods.whenReady = () => answer(() => api.ready);
   return methods;
 }
 

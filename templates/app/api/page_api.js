@@ -4,6 +4,7 @@
 import { TeachkitError } from "../core/errors.js";
 import { describePublished } from "../features/cloud.js";
 import { describeEvaluation } from "../features/training.js";
+import { METHODS } from "./methods.js";
 
 export const API_VERSION = "1.3.0";
 export const EVENTS = ["ready", "samples", "epoch", "trained", "prediction", "error", "notice"];
@@ -26,15 +27,15 @@ export function createPageApi({ store, actions, events, ready }) {
     }
     return item.id;
   };
-  // A method that names a class: an unknown name rejects like any other failure.
-  const withClass =
-    (action) =>
-    async (name, ...args) =>
-      call(action, classId(name), ...args);
+  // A row of the table that only dispatches its action; one that names a class turns the name into
+  // its id, and an unknown name rejects like any other failure.
+  const plain = ({ action, params, byClass }) =>
+    byClass
+      ? async (name, ...args) => call(action, classId(name), ...args)
+      : (...args) => call(action, ...params.map((_, index) => args[index]));
 
-  return Object.freeze({
-    version: API_VERSION,
-    ready,
+  // The methods that do more than dispatch their action.
+  const written = {
     status() {
       const state = store.get();
       const recording = state.recordingClassId && state.dataset.classById(state.recordingClassId);
@@ -76,17 +77,6 @@ export function createPageApi({ store, actions, events, ready }) {
     },
     classes: () => Object.entries(classCounts(store.get().dataset)).map(([name, count]) => ({ name, count })),
     addClass: async (name) => (await call("addClass", name ?? null)).name,
-    renameClass: withClass("renameClass"),
-    deleteClass: withClass("deleteClass"),
-    clearClass: withClass("clearClass"),
-    // On a regression page the class is the one group of samples (classes()), and
-    // options.value the number the images get (default: the slider's value).
-    addImages: withClass("addImages"),
-    setTargetValue: (value) => call("setTargetValue", value),
-    // `id` as samples() gives it.
-    deleteSample: (id) => call("deleteSample", id),
-    // Takes back the last delete (deleteSample, clearClass, deleteClass) within a few seconds.
-    undo: () => call("undo"),
     // Every sample, with its embedding, its crop (a JPEG Blob) and whether the current settings
     // hold it back for checking.
     samples() {
@@ -108,43 +98,26 @@ export function createPageApi({ store, actions, events, ready }) {
     settings: () => structuredClone(store.get().settings),
     setSettings: async (change) => structuredClone(await call("changeSettings", change)),
     train: (change) => call("train", change ?? null),
-    stopTraining: () => call("stopTraining"),
     evaluation: () => describeEvaluation(store.get().dataset, store.get().headRecord),
-    predict: (image) => call("predict", image),
-    embed: (image) => call("embed", image),
-    // A test set, [{image, className, name?}]: how the answering model does on images it did not
-    // train on (docs/page.md); never adds a sample.
-    evaluate: (items) => call("evaluate", items),
-    startCamera: () => call("startCamera"),
-    stopCamera: () => call("stopCamera"),
-    startLive: () => call("startLive"),
-    stopLive: () => call("stopLive"),
     exportProject: async () => (await call("exportProject")).blob,
     // The trained model alone (see docs/exports.md): a zip for embed.js load(), TF.js and Python.
     downloadModel: async () => (await call("downloadModel")).blob,
-    importProject: (blob) => call("importProject", blob),
     // The cloud copy (docs/exports.md); only in a page whose project has [cloud] url.
     // publish({title, note, includeSamples}) → {id, url, link}; the images go only with
     // includeSamples: true.
     publish: (options) => call("publish", options ?? {}),
-    openPublished: (linkOrId) => call("openPublished", linkOrId),
-    closePublished: () => call("closePublished"),
     // What this browser published: [{id, title, url, link, created, withSamples}].
     published: () => describePublished(store.get().cloud.published),
-    deletePublished: (id) => call("deletePublished", id),
-    // The receiver's list of models, or null when it does not list them.
-    cloudModels: () => call("listPublished"),
     // What the base model itself sees: its ImageNet top k, [{synset, name, definition, path,
     // probability}] (only for base models with an ImageNet classifier).
     baseModelTopK: (image, k = 5) => call("baseModelTopK", image, k),
-    on(name, handler) {
-      if (!EVENTS.includes(name))
-        throw new TeachkitError(
-          "bad_argument",
-          `No event named "${name}"; the events: ${EVENTS.join(", ")}.`,
-        );
-      if (typeof handler !== "function") throw new TeachkitError("bad_argument", "on() needs a function.");
-      return events.on(name, handler);
-    },
-  });
+  };
+  const on = (name, handler) => {
+    if (!EVENTS.includes(name))
+      throw new TeachkitError("bad_argument", `No event named "${name}"; the events: ${EVENTS.join(", ")}.`);
+    if (typeof handler !== "function") throw new TeachkitError("bad_argument", "on() needs a function.");
+    return events.on(name, handler);
+  };
+  const methods = METHODS.map((row) => [row.name, row.action ? plain(row) : written[row.name]]);
+  return Object.freeze({ version: API_VERSION, ready, ...Object.fromEntries(methods), on });
 }
