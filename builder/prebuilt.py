@@ -59,6 +59,8 @@ BUNDLES = (
     # Runs a model download in any page (embed.js's load() imports it on demand).
     Bundle("teachkit-classifier.js", "classifier.js", format="esm"),
 )
+# Shipped beside the bundles as they are: embed.js's types for host pages' editors.
+COPIED = ("embed.d.ts",)
 # Run by the build in Node.js to measure what conversion and quantization do to the embeddings.
 TOOLS = ("embed_node.mjs", "embed_litert.mjs")
 
@@ -98,6 +100,8 @@ def make_prebuilt(toolchain: JsToolchain, dest: Path) -> None:
             metafile=meta,
         )
         index[bundle.name] = sorted(bundled_packages([meta]))
+    for name in COPIED:
+        shutil.copyfile(APP_SOURCES / name, dest / "bundles" / name)
     for tool in TOOLS:
         meta = dest / "meta" / f"{tool}.json"
         toolchain.esbuild(
@@ -126,6 +130,7 @@ def _sources_digest() -> str:
     """Changes whenever the prebuilt JavaScript of a checkout would change."""
     digest = hashlib.sha256()
     files = [*APP_SOURCES.rglob("*.js"), *TOOL_SOURCES.glob("*.mjs"), CHECKOUT / "package-lock.json"]
+    files += [APP_SOURCES / name for name in COPIED]
     files += [Path(__file__), Path(__file__).with_name("jstools.py")]
     for path in sorted(files):
         digest.update(str(path.relative_to(CHECKOUT)).encode())

@@ -31,8 +31,10 @@ SINGLE_FILE_WASM = ("tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm.wasm")
 SERVICE_WORKER = "sw.js"
 LITERT_MODEL = "model/model.tflite"
 NOTICE = "NOTICE.txt"
-# Host pages' scripts: a visitor of the page itself never loads them.
-HOST_SCRIPTS = ("embed.js", "embed-classic.js", "teachkit-classifier.js")
+# Host pages' scripts: a visitor of the page itself never loads them. embed.d.ts, their types for a
+# host's editor, goes with hosted sites only (a single file's host has no editor to serve it to).
+HOST_TYPES = "embed.d.ts"
+HOST_SCRIPTS = ("embed.js", "embed-classic.js", "teachkit-classifier.js", HOST_TYPES)
 
 
 def precached(path: str, runtime: str) -> bool:
@@ -80,7 +82,7 @@ class SiteInputs:
     worker_script: Path  # runs the base model off the page's thread
     umap_worker_script: Path  # refines the map of the examples with UMAP, off the page's thread
     service_worker_script: Path  # keeps a hosted site on the visitor's device (sw.js)
-    host_scripts: list[Path]  # embed.js and embed-classic.js, for pages that embed this one
+    host_scripts: list[Path]  # embed.js, embed-classic.js and the rest, for pages that embed this one
     wasm_binaries: list[Path]
     tfjs_version: str
     mode: str  # "hosted" or "single_file"
@@ -226,7 +228,7 @@ def render_hosted(inputs: SiteInputs, site: Path) -> None:
     shutil.copyfile(inputs.umap_worker_script, site / "umap-worker.js")
     shutil.copyfile(inputs.service_worker_script, site / SERVICE_WORKER)
     (site / NOTICE).write_text(inputs.notices, encoding="utf-8")
-    _copy_host_scripts(inputs, site)
+    _copy_host_scripts(inputs, site, types=True)
     shutil.copyfile(page / "style.css", site / "style.css")
     logo = inputs.project.theme.logo
     logo_src = None
@@ -241,9 +243,10 @@ def render_hosted(inputs: SiteInputs, site: Path) -> None:
     (site / "manifest.json").write_text(json.dumps(manifest(inputs, site), indent=1))
 
 
-def _copy_host_scripts(inputs: SiteInputs, site: Path) -> None:
+def _copy_host_scripts(inputs: SiteInputs, site: Path, *, types: bool) -> None:
     for script in inputs.host_scripts:
-        shutil.copyfile(script, site / script.name)
+        if types or script.name != HOST_TYPES:
+            shutil.copyfile(script, site / script.name)
 
 
 def _logo_data_url(logo: Path) -> str:
@@ -291,7 +294,7 @@ def render_single_file(inputs: SiteInputs, site: Path) -> Path:
     html = _render_page(inputs, _logo_data_url(logo) if logo else None, csp, single_file)
     path = site / single_file_name(inputs.project.title)
     path.write_text(html, encoding="utf-8")
-    _copy_host_scripts(inputs, site)
+    _copy_host_scripts(inputs, site, types=False)
     (site / NOTICE).write_text(inputs.notices, encoding="utf-8")
     (site / "manifest.json").write_text(json.dumps(manifest(inputs, site), indent=1))
     return path

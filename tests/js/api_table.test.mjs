@@ -93,3 +93,15 @@ test("the manual names every error code", () => {
   const named = new Set([...paragraph.matchAll(/`(\w+)`/g)].map((match) => match[1]));
   for (const code of ERROR_CODES) assert.ok(named.has(code), `"${code}" is not in docs/embedding.md`);
 });
+
+test("embed.d.ts types every method of the table, and what embed.js adds", () => {
+  const types = readFileSync(join(APP, "embed.d.ts"), "utf8");
+  const client = types.slice(types.indexOf("export interface TeachkitClient {"));
+  const body = client.slice(0, client.indexOf("\n}\n"));
+  const typed = [...body.matchAll(/^ {2}(?:readonly )?(\w+)[(:]/gm)].map((match) => match[1]);
+  assert.deepEqual(typed.sort(), [...names, ...MEMBERS, "title", "close"].sort());
+  const codes = [...types.matchAll(/^ {2}\| "(\w+)";?$/gm)].map((match) => match[1]);
+  assert.deepEqual(codes, ERROR_CODES);
+  assert.match(types, /^export function connect\(/m);
+  assert.match(types, /^export function load\(/m);
+});
