@@ -20,7 +20,7 @@ import pytest
 
 from builder.tensorflowjs_import import prepare_tensorflowjs_import
 
-from .conftest import LITE0_PROJECT, run_cli, write_project
+from .support.site import LITE0_PROJECT, run_cli, write_project
 
 REPO = Path(__file__).resolve().parent.parent
 

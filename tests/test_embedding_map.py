@@ -10,8 +10,8 @@ import math
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import record_traffic
 from .pagekit import wait_ready
+from .support.browser import record_traffic
 from .test_layout import PHONE, violations
 from .test_offline import open_file_offline
 

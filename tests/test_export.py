@@ -24,7 +24,7 @@ from builder.export import FORMATS, available_formats
 from builder.export.output import MARKER
 from builder.trained import MANIFEST, read_project_file
 
-from .conftest import run_cli
+from .support.site import run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 NATIVE_NOISE = re.compile(r"[EWI]0000|cuda|cudnn|cublas|absl::InitializeLog", re.IGNORECASE)

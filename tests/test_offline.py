@@ -19,8 +19,8 @@ from playwright.sync_api import expect
 
 from builder.serve import SiteHandler
 
-from .conftest import CHROMIUM_ARGS, chromium_executable, record_traffic
 from .pagekit import CLASS_OF, accuracy, card, collect_and_train, predict, upload, wait_ready
+from .support.browser import CHROMIUM_ARGS, chromium_executable, record_traffic
 
 LOCAL_SCHEMES = ("file:", "data:", "blob:")
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from .conftest import build_project, copy_tree
 from .images import TEXTURES, broken_files, large_photo
 from .pagekit import CLASS_OF, accuracy, card, collect_and_train, predict, train, upload, wait_ready
+from .support.site import build_project, copy_tree
 
 
 def test_upload_train_and_predict_held_out_photos(surfaces_site, serve_site, open_page, texture_files):

@@ -16,9 +16,9 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from .conftest import build_project, run_cli
 from .images import zoom_crops
 from .pagekit import card, wait_ready
+from .support.site import build_project, run_cli
 from .test_layout import violations
 
 PROJECT = """

@@ -12,9 +12,10 @@ import pytest
 import skimage.data
 from playwright.sync_api import expect
 
-from .conftest import CHROMIUM_ARGS, build_project, chromium_executable, record_traffic
 from .images import write_y4m
 from .pagekit import card, wait_ready
+from .support.browser import CHROMIUM_ARGS, chromium_executable, record_traffic
+from .support.site import build_project
 
 PROJECT = 'title = "Cat or coffee"\nclasses = ["Cat", "Coffee"]\n[capture]\nfps = 10\n'
 
