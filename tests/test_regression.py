@@ -267,7 +267,8 @@ def test_each_press_of_record_gets_the_sliders_value(playwright, serve_site, reg
     import skimage.data
 
     from .images import write_y4m
-    from .test_webcam import hold_record, open_with_camera
+    from .support.browser import open_with_camera
+    from .support.visitor import hold_record
 
     video = write_y4m(tmp_path / "chelsea.y4m", skimage.data.chelsea())
     server = serve_site(regression_site)

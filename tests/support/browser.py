@@ -8,6 +8,8 @@ import socketserver
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..pagekit import wait_ready
+
 SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -127,3 +129,22 @@ def minibrowser() -> str:
     found = sorted(Path("/usr/lib").glob("*/webkit2gtk-4.*/MiniBrowser"))
     assert found, "MiniBrowser is missing: install Debian's webkit2gtk-driver (see docs/development.md)"
     return str(found[-1])
+
+
+def open_with_camera(playwright, profile: Path, video: Path, url: str, **options):
+    context = playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=chromium_executable(),
+        headless=True,
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+        **options,
+    )
+    session = record_traffic(context.pages[0] if context.pages else context.new_page())
+    session.page.goto(url)
+    wait_ready(session.page)
+    return context, session
