@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from .pagekit import wait_ready
 from .support.browser import (
     CHROMIUM_ARGS,
     WEBKIT_DRIVER,
@@ -143,6 +144,19 @@ def open_page(browser: object) -> Iterator[object]:
     yield open_
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def ready_page(serve_site: object, open_page: object) -> object:
+    """ready(site) → PageSession: serves a built site, opens it in a fresh context and waits until
+    the page is ready (the preamble of most page tests)."""
+
+    def ready(site: Path) -> PageSession:
+        session = open_page(serve_site(site).url)
+        wait_ready(session.page)
+        return session
+
+    return ready
 
 
 @pytest.fixture(scope="session")
