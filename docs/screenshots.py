@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT))
 
 from builder.cli import main as teachkit  # noqa: E402
 from builder.serve import make_server  # noqa: E402
-from tests.conftest import CHROMIUM_ARGS, chromium_executable  # noqa: E402
 from tests.images import TEXTURES, texture_crops, write_y4m, zoom_crops  # noqa: E402
 from tests.pagekit import CLASS_OF, card, predict, train, upload, wait_ready  # noqa: E402
+from tests.support.browser import CHROMIUM_ARGS, chromium_executable  # noqa: E402
 
 PROJECT = """title = "Surfaces"
 description = "Tell brick, grass and gravel apart."

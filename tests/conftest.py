@@ -1,33 +1,30 @@
 """Shared fixtures: an isolated model cache, built sites, a local server, headless Chromium and
-headless Firefox."""
+headless Firefox, WebKit. Fixture declarations only: the helpers behind them are in tests/support/."""
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import os
 import shutil
-import socketserver
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from builder.cli import main as cli_main
-from builder.serve import make_server
-
-SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+from .pagekit import wait_ready
+from .support.browser import (
+    CHROMIUM_ARGS,
+    WEBKIT_DRIVER,
+    OutsideRequests,
+    PageSession,
+    chromium_executable,
+    firefox_launch_options,
+    minibrowser,
+    record_traffic,
+)
+from .support.site import LITE0_PROJECT, build_project, site_servers
+from .support.visitor import PREDICT_BYTES, PageTrained
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -80,52 +77,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.convert)
 
 
-def run_cli(*args: str) -> object:
-    result = CliRunner().invoke(cli_main, [str(arg) for arg in args], catch_exceptions=False)
-    return result
-
-
-def write_project(directory: Path, text: str) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "project.toml"
-    path.write_text(text)
-    return path
-
-
-def build_project(directory: Path, text: str, *extra: str) -> Path:
-    """Builds a project and returns its output directory; fails the test with the CLI output."""
-    project = write_project(directory, text)
-    output = directory / "dist"
-    result = run_cli("build", project, "-o", output, *extra)
-    assert result.exit_code == 0, result.output
-    return output
-
-
-@dataclass
-class Server:
-    url: str
-    log: list[str] = field(default_factory=list)
-
-
-@contextlib.contextmanager
-def site_servers() -> Iterator[object]:
-    """Yields start(directory, isolated=False) -> Server; every server started stops at the end."""
-    servers = []
-
-    def start(directory: Path, isolated: bool = False) -> Server:
-        server = make_server(directory, "127.0.0.1", 0, isolated, quiet=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return Server(f"http://127.0.0.1:{server.server_address[1]}/")
-
-    try:
-        yield start
-    finally:
-        for server in servers:
-            server.shutdown()
-            server.server_close()
-
-
 @pytest.fixture
 def serve_site() -> Iterator[object]:
     with site_servers() as start:
@@ -136,14 +87,6 @@ def serve_site() -> Iterator[object]:
 def serve_site_module() -> Iterator[object]:
     with site_servers() as start:
         yield start
-
-
-def chromium_executable() -> str | None:
-    """The system Chromium where there is one (Debian's, as in CI); else Playwright's own browser."""
-    configured = os.environ.get("TEACHKIT_CHROMIUM")
-    if configured:
-        return configured
-    return str(SYSTEM_CHROMIUM) if SYSTEM_CHROMIUM.exists() else None
 
 
 @pytest.fixture(scope="session")
@@ -163,54 +106,6 @@ def browser(playwright: object) -> Iterator[object]:
     browser.close()
 
 
-SYSTEM_FIREFOX = Path("/usr/bin/firefox-esr")
-# Firefox's own switches for running under test: its remote settings would otherwise sync from
-# firefox.settings.services.mozilla.com (about 160 connections in the first minute). Release builds
-# honour the dummy server only when MOZ_DISABLE_NONLOCAL_CONNECTIONS is set, which also makes a
-# Firefox under automation crash rather than connect beyond loopback (the proxy below comes first).
-FIREFOX_ENV = {"MOZ_DISABLE_NONLOCAL_CONNECTIONS": "1"}
-FIREFOX_PREFS = {
-    "services.settings.server": "data:,#remote-settings-dummy/v1",
-    # Playwright turns this off; a visitor's Firefox has it on, and the single file runs under it.
-    "security.fileuri.strict_origin_policy": True,
-}
-
-
-def firefox_executable() -> str | None:
-    """Debian's Firefox ESR where there is one (as in CI); else Playwright's own Firefox."""
-    configured = os.environ.get("TEACHKIT_FIREFOX")
-    if configured:
-        return configured
-    return str(SYSTEM_FIREFOX) if SYSTEM_FIREFOX.exists() else None
-
-
-class OutsideRequests(socketserver.ThreadingTCPServer):
-    """The proxy Firefox must use for every host but loopback (which Firefox never proxies): it
-    notes each request line and answers none, so nothing leaves the machine and a test can say
-    what was tried."""
-
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-        outer = self
-
-        class Refuse(socketserver.StreamRequestHandler):
-            def handle(self) -> None:
-                outer.seen.append(self.rfile.readline(8192).decode("latin-1").strip())
-
-        super().__init__(("127.0.0.1", 0), Refuse)
-
-    def prefs(self) -> dict[str, object]:
-        port = self.server_address[1]
-        return {
-            "network.proxy.type": 1,
-            "network.proxy.share_proxy_settings": False,
-            **{f"network.proxy.{kind}": "127.0.0.1" for kind in ("http", "ssl", "socks")},
-            **{f"network.proxy.{kind}_port": port for kind in ("http", "ssl", "socks")},
-        }
-
-
 @pytest.fixture(scope="session")
 def firefox_outside() -> Iterator[OutsideRequests]:
     """Every request the Firefox under test tried to send beyond loopback, page or browser."""
@@ -219,28 +114,6 @@ def firefox_outside() -> Iterator[OutsideRequests]:
     yield proxy
     proxy.shutdown()
     proxy.server_close()
-
-
-def firefox_launch_options(outside: OutsideRequests, downloads: Path, **prefs: object) -> dict[str, object]:
-    """System Firefox through Playwright's WebDriver BiDi channel (`moz-firefox`; Playwright 1.64:
-    1.65 sends a command ESR 153 lacks), or Playwright's own patched Firefox where there is none."""
-    executable = firefox_executable()
-    system = {"channel": "moz-firefox", "executable_path": executable} if executable else {}
-    return {
-        **system,
-        "headless": True,
-        "downloads_path": str(downloads),
-        "env": {**os.environ, **FIREFOX_ENV},
-        "firefox_user_prefs": {**FIREFOX_PREFS, **outside.prefs(), **prefs},
-    }
-
-
-def firefox_downloads_folder(downloads: Path) -> Path | None:
-    """Where to look for a finished download when Playwright reports none: Playwright 1.64 drops
-    Firefox's BiDi `downloadWillBegin` for a link to a blob (its `navigation` is null), while
-    Firefox saves the file, under its own name, in the folder Playwright gave it. Playwright's own
-    Firefox reports downloads as usual."""
-    return downloads if firefox_executable() else None
 
 
 @pytest.fixture(scope="session")
@@ -255,26 +128,6 @@ def firefox_browser(
     browser = playwright.firefox.launch(**firefox_launch_options(firefox_outside, firefox_downloads))
     yield browser
     browser.close()
-
-
-@dataclass
-class PageSession:
-    """A page plus every request it made and every console error, for assertions."""
-
-    page: object
-    requests: list[str]
-    console_errors: list[str]
-
-    def foreign_requests(self, origin: str) -> list[str]:
-        return [url for url in self.requests if not url.startswith((origin, "data:", "blob:"))]
-
-
-def record_traffic(page: object) -> PageSession:
-    session = PageSession(page, [], [])
-    page.on("request", lambda request: session.requests.append(request.url))
-    page.on("console", lambda msg: msg.type == "error" and session.console_errors.append(msg.text))
-    page.on("pageerror", lambda error: session.console_errors.append(str(error)))
-    return session
 
 
 @pytest.fixture
@@ -293,24 +146,22 @@ def open_page(browser: object) -> Iterator[object]:
         context.close()
 
 
+@pytest.fixture
+def ready_page(serve_site: object, open_page: object) -> object:
+    """ready(site) → PageSession: serves a built site, opens it in a fresh context and waits until
+    the page is ready (the preamble of most page tests)."""
+
+    def ready(site: Path) -> PageSession:
+        session = open_page(serve_site(site).url)
+        wait_ready(session.page)
+        return session
+
+    return ready
+
+
 @pytest.fixture(scope="session")
 def fixtures_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("fixtures")
-
-
-def copy_tree(source: Path, target: Path) -> Path:
-    shutil.copytree(source, target)
-    return target
-
-
-LITE0_PROJECT = """
-title = "Probe page"
-classes = ["cat", "coffee"]
-
-[model]
-base = "efficientnet_lite0"
-quantization = "{quantization}"
-"""
 
 
 @pytest.fixture(scope="session")
@@ -363,22 +214,6 @@ def texture_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[st
     }
 
 
-@dataclass
-class PageTrained:
-    """A project file saved by the page after a visitor trained it, and what the page then
-    predicted for each held-out photo: (photo, label, {class name: probability})."""
-
-    project_file: Path
-    predictions: list[tuple[Path, str, dict[str, float]]]
-
-
-PREDICT_BYTES = """async (base64) => {
-  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-  const result = await window.teachkit.predict(new Blob([bytes], { type: "image/png" }));
-  return { label: result.label, confidences: result.confidences };
-}"""
-
-
 @pytest.fixture(scope="session")
 def page_trained(tmp_path_factory, browser, surfaces_site, texture_files) -> object:
     """Trains the Surfaces page as a visitor would (20 photos per class, the default dense head,
@@ -426,17 +261,6 @@ def page_trained(tmp_path_factory, browser, surfaces_site, texture_files) -> obj
 # --- WebKit: WebKitGTK's MiniBrowser driven by WebKitWebDriver through selenium, on a private Xvfb
 # display (MiniBrowser has no headless mode). Its automation sessions are ephemeral, which is what
 # Safari's Private Browsing is. The steps: tests/webkit_page.py.
-
-WEBKIT_DRIVER = Path("/usr/bin/WebKitWebDriver")
-
-
-def minibrowser() -> str:
-    configured = os.environ.get("TEACHKIT_MINIBROWSER")
-    if configured:
-        return configured
-    found = sorted(Path("/usr/lib").glob("*/webkit2gtk-4.*/MiniBrowser"))
-    assert found, "MiniBrowser is missing: install Debian's webkit2gtk-driver (see docs/development.md)"
-    return str(found[-1])
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from .conftest import PageSession, record_traffic
 from .pagekit import CLASS_OF, accuracy, card, train, upload, wait_ready
+from .support.browser import PageSession, record_traffic
 
 TRAINED = {"Brick": 20, "Grass": 20, "Gravel": 20}
 # What a leaked JavaScript value looks like on screen ("Saving in the browser failed: null").
@@ -65,7 +65,7 @@ def check_trained(session: PageSession) -> None:
 
 def save_project_file(session: PageSession, directory: Path, downloads_folder: Path | None = None) -> Path:
     """*Save project file*, as a download the visitor keeps (`downloads_folder`: see
-    conftest.firefox_downloads_folder)."""
+    tests/support/browser.py firefox_downloads_folder)."""
     button = session.page.locator('[data-testid="export-project"]')
     if downloads_folder is None:
         with session.page.expect_download() as download:

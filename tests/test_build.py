@@ -4,7 +4,6 @@ leave existing files exactly as they were."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -20,7 +19,8 @@ import pytest
 
 from builder.tensorflowjs_import import prepare_tensorflowjs_import
 
-from .conftest import LITE0_PROJECT, run_cli, write_project
+from .support.files import unwritable
+from .support.site import LITE0_PROJECT, run_cli, write_project
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -262,24 +262,6 @@ def test_output_directory_with_foreign_files_is_refused(tmp_path):
     assert result.exit_code == 1
     assert "holds files that teachkit did not write (no manifest.json)" in result.output
     assert (output / "thesis.docx").read_text() == "years of work"
-
-
-@contextlib.contextmanager
-def unwritable(directory: Path):
-    """Makes a directory unwritable even for root (immutable flag), or by permissions otherwise."""
-    if os.geteuid() == 0:
-        subprocess.run(["chattr", "+i", str(directory)], check=True)
-        try:
-            yield
-        finally:
-            subprocess.run(["chattr", "-i", str(directory)], check=True)
-    else:
-        mode = directory.stat().st_mode
-        directory.chmod(0o555)
-        try:
-            yield
-        finally:
-            directory.chmod(mode)
 
 
 def test_unwritable_output_location_keeps_the_previous_site(tmp_path, tiny_keras_model, own_cache):

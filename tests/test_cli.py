@@ -22,7 +22,7 @@ from builder.serve import Site, find_site
 from builder.sizes import first_visit
 from builder.terminal import BarProgress, LineProgress, SilentProgress, Verbosity, make_console, progress_for
 
-from .conftest import LITE0_PROJECT, run_cli, write_project
+from .support.site import LITE0_PROJECT, run_cli, write_project
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from . import core_flow as flow
-from .conftest import firefox_downloads_folder, firefox_launch_options, record_traffic
+from .support.browser import firefox_downloads_folder, firefox_launch_options, record_traffic
 from .test_browser_embeddings import (
     assert_like_python,
     embed_in_page,
@@ -25,7 +25,7 @@ from .test_browser_embeddings import (
 class Engine:
     browser: object
     outside: Callable[[], list[str]]  # what it tried to send beyond loopback during the test
-    downloads_folder: Path | None = None  # see conftest.firefox_downloads_folder
+    downloads_folder: Path | None = None  # see tests/support/browser.py firefox_downloads_folder
 
 
 def firefox_outside_since_now(proxy) -> Callable[[], list[str]]:

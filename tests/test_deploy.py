@@ -16,7 +16,7 @@ import pytest
 from builder import __version__
 from builder.deploy import github_pages_url, shown
 
-from .conftest import run_cli
+from .support.site import run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "examples" / "demo" / "project.toml"

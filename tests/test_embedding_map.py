@@ -10,8 +10,9 @@ import math
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import record_traffic
 from .pagekit import wait_ready
+from .support.browser import record_traffic
+from .support.visitor import import_project
 from .test_layout import PHONE, violations
 from .test_offline import open_file_offline
 
@@ -38,11 +39,6 @@ def agreement(points: list[dict]) -> float:
     """The share of points whose nearest class centroid is their own class's."""
     centres = centroids(points)
     return sum(nearest_class(centres, p["x"], p["y"]) == p["className"] for p in points) / len(points)
-
-
-def import_project(page, project_file) -> None:
-    page.set_input_files('[data-testid="import-project"]', str(project_file))
-    expect(page.locator('[data-testid="message"]')).to_contain_text("Imported", timeout=60_000)
 
 
 def open_panel(page) -> None:

@@ -5,7 +5,6 @@ page did. Bad inputs fail with exit code 1, a clear message, and nothing written
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import os
@@ -24,7 +23,8 @@ from builder.export import FORMATS, available_formats
 from builder.export.output import MARKER
 from builder.trained import MANIFEST, read_project_file
 
-from .conftest import run_cli
+from .support.files import unwritable
+from .support.site import run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 NATIVE_NOISE = re.compile(r"[EWI]0000|cuda|cudnn|cublas|absl::InitializeLog", re.IGNORECASE)
@@ -385,24 +385,6 @@ def test_untrained_file_is_refused_for_model_formats_but_exports_embeddings(tmp_
     assert "nothing is trained in this project file" in message and "train it in the page first" in message
     result = run_cli("export", untrained, "--format", "embeddings", "-o", tmp_path / "e")
     assert result.exit_code == 0, result.output
-
-
-@contextlib.contextmanager
-def unwritable(directory: Path):
-    """Makes a directory unwritable even for root (immutable flag), or by permissions otherwise."""
-    if os.geteuid() == 0:
-        subprocess.run(["chattr", "+i", str(directory)], check=True)
-        try:
-            yield
-        finally:
-            subprocess.run(["chattr", "-i", str(directory)], check=True)
-    else:
-        mode = directory.stat().st_mode
-        directory.chmod(0o555)
-        try:
-            yield
-        finally:
-            directory.chmod(mode)
 
 
 def test_output_locations(tmp_path, dense):

@@ -22,7 +22,7 @@ from builder.export.tm import export_tm, translate
 from builder.progress import NO_PROGRESS
 from builder.trained import read_trained
 
-from .conftest import record_traffic
+from .support.browser import record_traffic
 
 REPO = Path(__file__).resolve().parent.parent
 NODE_MODULES = REPO / "node_modules"

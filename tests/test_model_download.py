@@ -166,7 +166,7 @@ def test_teachkit_export_takes_the_model_download_too(model_download, page_train
     import subprocess
     import sys
 
-    from .conftest import run_cli
+    from .support.site import run_cli
 
     result = run_cli("export", model_download, "--format", "keras", "-o", tmp_path / "keras")
     assert result.exit_code == 0, result.output

@@ -19,8 +19,10 @@ from playwright.sync_api import expect
 
 from builder.serve import SiteHandler
 
-from .conftest import CHROMIUM_ARGS, chromium_executable, record_traffic
 from .pagekit import CLASS_OF, accuracy, card, collect_and_train, predict, upload, wait_ready
+from .support.browser import CHROMIUM_ARGS, chromium_executable, record_traffic
+from .support.files import project_zip_bomb
+from .support.visitor import import_project
 
 LOCAL_SCHEMES = ("file:", "data:", "blob:")
 
@@ -75,11 +77,6 @@ def export_project(page, directory: Path) -> Path:
     path = directory / download.value.suggested_filename
     download.value.save_as(path)
     return path
-
-
-def import_project(page, path: Path) -> None:
-    page.set_input_files('[data-testid="import-project"]', str(path))
-    expect(page.locator('[data-testid="message"]')).to_contain_text("Imported", timeout=60_000)
 
 
 def held_out_predictions(page, texture_files) -> list[tuple[str, float]]:
@@ -145,15 +142,7 @@ def good_project_file(tmp_path_factory, surfaces_site, serve_site_module, browse
 @pytest.fixture(scope="module")
 def zip_bomb(tmp_path_factory) -> Path:
     """1.5 GB of zeros as the embeddings, deflated to about 1.5 MB (streamed: never in memory)."""
-    path = tmp_path_factory.mktemp("bomb") / "bomb.zip"
-    chunk = bytes(64 * 1024**2)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("teachkit-project.json", b'{"format": "teachkit-project", "version": 1}')
-        with archive.open("embeddings.f32", "w", force_zip64=True) as entry:
-            for _ in range(24):
-                entry.write(chunk)
-    assert path.stat().st_size < 3 * 1024**2
-    return path
+    return project_zip_bomb(tmp_path_factory.mktemp("bomb"))
 
 
 def corrupt_variants(good: bytes) -> dict[str, tuple[bytes, str]]:

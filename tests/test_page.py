@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from .conftest import build_project, copy_tree
 from .images import TEXTURES, broken_files, large_photo
 from .pagekit import CLASS_OF, accuracy, card, collect_and_train, predict, train, upload, wait_ready
+from .support.site import build_project, copy_tree
 
 
 def test_upload_train_and_predict_held_out_photos(surfaces_site, serve_site, open_page, texture_files):
@@ -44,13 +44,11 @@ def test_upload_train_and_predict_held_out_photos(surfaces_site, serve_site, ope
 
 
 def test_the_grid_keeps_the_newest_40_thumbnails_numbered_within_their_class(
-    surfaces_site, serve_site, open_page, texture_files
+    surfaces_site, ready_page, texture_files
 ):
     """Past 40 samples the oldest leave the grid; each thumbnail keeps its number in the class while
     newer ones arrive, and deleting one renumbers those after it."""
-    server = serve_site(surfaces_site)
-    page = open_page(server.url).page
-    wait_ready(page)
+    page = ready_page(surfaces_site).page
     files = [
         *texture_files["brick"]["train"],
         *texture_files["grass"]["train"],
@@ -157,11 +155,9 @@ def test_unreadable_files_are_named_and_nothing_else_changes(
     assert session.foreign_requests(server.url) == []
 
 
-def test_training_needs_samples_in_every_class(surfaces_site, serve_site, open_page, texture_files):
-    server = serve_site(surfaces_site)
-    session = open_page(server.url)
+def test_training_needs_samples_in_every_class(surfaces_site, ready_page, texture_files):
+    session = ready_page(surfaces_site)
     page = session.page
-    wait_ready(page)
     upload(page, "Brick", texture_files["brick"]["train"][:2], 2)
 
     page.click('[data-testid="train"]')
@@ -173,11 +169,9 @@ def test_training_needs_samples_in_every_class(surfaces_site, serve_site, open_p
     assert session.console_errors == []
 
 
-def test_add_rename_clear_and_delete_classes(surfaces_site, serve_site, open_page, texture_files):
-    server = serve_site(surfaces_site)
-    session = open_page(server.url)
+def test_add_rename_clear_and_delete_classes(surfaces_site, ready_page, texture_files):
+    session = ready_page(surfaces_site)
     page = session.page
-    wait_ready(page)
 
     page.click('[data-testid="add-class"]')
     expect(card(page, "Class 4")).to_have_count(1)
@@ -253,13 +247,9 @@ def test_full_storage_is_reported_and_stored_samples_survive(
     assert session.foreign_requests(server.url) == []
 
 
-def test_nearest_neighbour_head_from_the_advanced_settings(
-    surfaces_site, serve_site, open_page, texture_files
-):
-    server = serve_site(surfaces_site)
-    session = open_page(server.url)
+def test_nearest_neighbour_head_from_the_advanced_settings(surfaces_site, ready_page, texture_files):
+    session = ready_page(surfaces_site)
     page = session.page
-    wait_ready(page)
     for texture, files in texture_files.items():
         upload(page, CLASS_OF[texture], files["train"], 20)
     page.get_by_text("Advanced settings").click()

@@ -13,9 +13,10 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from .conftest import copy_tree, record_traffic
 from .images import large_photo
 from .pagekit import card, upload, wait_ready
+from .support.browser import record_traffic
+from .support.site import copy_tree
 
 SAMPLE_IDS = "() => window.teachkit.samples().map((sample) => sample.id)"
 CLASSES = "() => window.teachkit.classes()"

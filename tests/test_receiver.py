@@ -1046,7 +1046,7 @@ def test_a_failure_inside_is_a_logged_500_with_json(new_store):
 
 
 def test_help_names_every_option():
-    from .conftest import run_cli
+    from .support.site import run_cli
 
     result = run_cli("receive", "--help")
     assert result.exit_code == 0

@@ -16,9 +16,9 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from .conftest import build_project, run_cli
 from .images import zoom_crops
 from .pagekit import card, wait_ready
+from .support.site import build_project, run_cli
 from .test_layout import violations
 
 PROJECT = """
@@ -267,7 +267,8 @@ def test_each_press_of_record_gets_the_sliders_value(playwright, serve_site, reg
     import skimage.data
 
     from .images import write_y4m
-    from .test_webcam import hold_record, open_with_camera
+    from .support.browser import open_with_camera
+    from .support.visitor import hold_record
 
     video = write_y4m(tmp_path / "chelsea.y4m", skimage.data.chelsea())
     server = serve_site(regression_site)

@@ -15,8 +15,9 @@ from playwright.sync_api import expect
 
 from builder.serve import SiteHandler
 
-from .conftest import build_project, record_traffic
 from .pagekit import PROJECT, predict, wait_ready
+from .support.browser import record_traffic
+from .support.site import build_project
 
 CACHE_NAMES = "async () => (await caches.keys()).filter((name) => name.startsWith('teachkit:'))"
 

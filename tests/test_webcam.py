@@ -12,9 +12,11 @@ import pytest
 import skimage.data
 from playwright.sync_api import expect
 
-from .conftest import CHROMIUM_ARGS, build_project, chromium_executable, record_traffic
 from .images import write_y4m
-from .pagekit import card, wait_ready
+from .pagekit import card
+from .support.browser import open_with_camera
+from .support.site import build_project
+from .support.visitor import hold_record
 
 PROJECT = 'title = "Cat or coffee"\nclasses = ["Cat", "Coffee"]\n[capture]\nfps = 10\n'
 
@@ -32,44 +34,6 @@ def videos(tmp_path_factory) -> dict[str, Path]:
 def camera_site(tmp_path_factory, lite0_sites) -> Path:
     lite0_sites("auto")
     return build_project(tmp_path_factory.mktemp("camera-site"), PROJECT)
-
-
-def open_with_camera(playwright, profile: Path, video: Path, url: str, **options):
-    context = playwright.chromium.launch_persistent_context(
-        str(profile),
-        executable_path=chromium_executable(),
-        headless=True,
-        args=[
-            *CHROMIUM_ARGS,
-            "--use-fake-device-for-media-stream",
-            "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}",
-        ],
-        **options,
-    )
-    session = record_traffic(context.pages[0] if context.pages else context.new_page())
-    session.page.goto(url)
-    wait_ready(session.page)
-    return context, session
-
-
-def hold_record(page, class_name: str, seconds: float) -> int:
-    button = card(page, class_name).locator('[data-testid="record"]')
-    if not card(page, class_name).locator('[data-testid="preview"]').is_visible():
-        button.click()  # with the camera off, a press starts it and shows its picture in the card
-        expect(card(page, class_name).locator('[data-testid="preview"]')).to_be_visible()
-    button.hover()
-    page.mouse.down()
-    expect(button).to_have_attribute("aria-pressed", "true")
-    expect(card(page, class_name).locator('[data-testid="sample-count"]')).not_to_have_text(
-        "0", timeout=20_000
-    )
-    time.sleep(seconds)
-    page.mouse.up()
-    expect(button).to_have_attribute("aria-pressed", "false", timeout=10_000)
-    # Frames still being embedded at the release are stored, then the page says how many.
-    expect(page.locator('[data-testid="message"]')).to_contain_text("Recorded", timeout=20_000)
-    return int(card(page, class_name).locator('[data-testid="sample-count"]').text_content())
 
 
 def live_labels(page, count: int) -> list[str]:
