@@ -79,9 +79,9 @@ sys.path.insert(0, str(ROOT))
 
 from sites import build_project_site, save_results, serve  # noqa: E402
 
-from tests.images import write_y4m  # noqa: E402
 from tests.support.browser import CHROMIUM_ARGS as TEST_CHROMIUM_ARGS  # noqa: E402
 from tests.support.browser import chromium_executable  # noqa: E402
+from tests.support.images import write_y4m  # noqa: E402
 
 CHROMIUM = chromium_executable()
 CHROMIUM_ARGS = [*TEST_CHROMIUM_ARGS, "--enable-precise-memory-info"]

@@ -47,9 +47,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.sites import build_project_site, save_results, serve  # noqa: E402
 from builder.models.preprocess import center_crop_resize  # noqa: E402
-from tests.images import write_y4m  # noqa: E402
-from tests.photos import full_size_photo  # noqa: E402
 from tests.support.browser import CHROMIUM_ARGS, chromium_executable  # noqa: E402
+from tests.support.images import write_y4m  # noqa: E402
+from tests.support.photos import full_size_photo  # noqa: E402
 
 SIZES = {"12 MP photo (4032×3024)": (4032, 3024), "camera frame (640×480)": (640, 480)}
 CAMERA_FPS = 30

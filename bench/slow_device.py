@@ -72,7 +72,7 @@ from page import (  # noqa: E402  (bench/page.py: the page benchmark's inputs an
 )
 from sites import build_project_site, save_results, serve  # noqa: E402
 
-from tests.images import write_y4m  # noqa: E402
+from tests.support.images import write_y4m  # noqa: E402
 
 RATE = 4
 CLASSES = {"Coffee": "coffee", "Astronaut": "astronaut", "Cat": "chelsea"}  # class → photo

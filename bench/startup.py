@@ -29,8 +29,8 @@ sys.path.insert(0, str(REPO))
 
 from bench.sites import Traffic, save_results, serve, serve_counted  # noqa: E402
 from builder.sizes import first_visit, gzip_size  # noqa: E402
-from tests.images import TEXTURES, texture_crops  # noqa: E402
 from tests.support.browser import CHROMIUM_ARGS, chromium_executable  # noqa: E402
+from tests.support.images import TEXTURES, texture_crops  # noqa: E402
 
 PROJECT = 'title = "Surfaces"\nclasses = ["Brick", "Grass", "Gravel"]\n'
 MARKS = """() => Object.fromEntries(["teachkit:ready", "teachkit:prediction-ready"].map(

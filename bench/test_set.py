@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 from sites import build_project_site, save_results, serve  # noqa: E402
 
-from tests.images import TEXTURES, texture_crops  # noqa: E402
-from tests.pagekit import CLASS_OF, PROJECT  # noqa: E402
 from tests.support.browser import CHROMIUM_ARGS, chromium_executable  # noqa: E402
+from tests.support.images import TEXTURES, texture_crops  # noqa: E402
+from tests.support.pagekit import CLASS_OF, PROJECT  # noqa: E402
 
 SECOND = 1000  # ms, for Playwright timeouts
 

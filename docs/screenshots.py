@@ -9,7 +9,7 @@ the *Map of the examples* (docs/page-insight.png), *Save and share* (docs/page-s
 card while *Hold to record* takes frames from Chromium's fake camera (docs/page-collect.png); and a
 regression page taught the zoom of crops of one photo (docs/page-regression.png).
 
-The page is driven only through its data-testid hooks (tests/pagekit.py), as a visitor would.
+The page is driven only through its data-testid hooks (tests/support/pagekit.py), as a visitor would.
 Every PNG is kept under 300 KB (reduced to 256 colours when larger).
 
 Usage: python docs/screenshots.py [FOLDER]   (writes the PNGs above and docs/page-laptop.png,
@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT))
 
 from builder.cli import main as teachkit  # noqa: E402
 from builder.serve import make_server  # noqa: E402
-from tests.images import TEXTURES, texture_crops, write_y4m, zoom_crops  # noqa: E402
-from tests.pagekit import CLASS_OF, card, predict, train, upload, wait_ready  # noqa: E402
 from tests.support.browser import CHROMIUM_ARGS, chromium_executable  # noqa: E402
+from tests.support.images import TEXTURES, texture_crops, write_y4m, zoom_crops  # noqa: E402
+from tests.support.pagekit import CLASS_OF, card, predict, train, upload, wait_ready  # noqa: E402
 
 PROJECT = """title = "Surfaces"
 description = "Tell brick, grass and gravel apart."

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from .pagekit import wait_ready
 from .support.browser import (
     CHROMIUM_ARGS,
     WEBKIT_DRIVER,
@@ -23,6 +22,7 @@ from .support.browser import (
     minibrowser,
     record_traffic,
 )
+from .support.pagekit import wait_ready
 from .support.site import LITE0_PROJECT, build_project, site_servers
 from .support.visitor import PREDICT_BYTES, PageTrained
 
@@ -183,7 +183,7 @@ def lite0_sites(tmp_path_factory: pytest.TempPathFactory) -> object:
 @pytest.fixture(scope="session")
 def surfaces_site(tmp_path_factory: pytest.TempPathFactory, lite0_sites: object) -> Path:
     """A hosted 3-class site (Brick, Grass, Gravel); the base model's conversion is shared."""
-    from .pagekit import PROJECT
+    from .support.pagekit import PROJECT
 
     lite0_sites("auto")
     return build_project(tmp_path_factory.mktemp("surfaces"), PROJECT)
@@ -192,7 +192,7 @@ def surfaces_site(tmp_path_factory: pytest.TempPathFactory, lite0_sites: object)
 @pytest.fixture(scope="session")
 def surfaces_single_file(tmp_path_factory: pytest.TempPathFactory, lite0_sites: object) -> Path:
     """The same project as one HTML file."""
-    from .pagekit import PROJECT
+    from .support.pagekit import PROJECT
 
     lite0_sites("auto")
     output = build_project(tmp_path_factory.mktemp("surfaces-single"), PROJECT, "--single-file")
@@ -202,7 +202,7 @@ def surfaces_single_file(tmp_path_factory: pytest.TempPathFactory, lite0_sites: 
 @pytest.fixture(scope="session")
 def texture_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, list[Path]]]:
     """20 training and 12 held-out crops of each texture (from disjoint halves of the photo)."""
-    from .images import TEXTURES, texture_crops
+    from .support.images import TEXTURES, texture_crops
 
     directory = tmp_path_factory.mktemp("textures")
     return {
@@ -220,7 +220,7 @@ def page_trained(tmp_path_factory, browser, surfaces_site, texture_files) -> obj
     or `head = "knn"`) and saves its project file; built once per head type and session."""
     from playwright.sync_api import expect
 
-    from .pagekit import CLASS_OF, collect_and_train
+    from .support.pagekit import CLASS_OF, collect_and_train
 
     made: dict[str, PageTrained] = {}
 
@@ -233,7 +233,7 @@ def page_trained(tmp_path_factory, browser, surfaces_site, texture_files) -> obj
                 page = context.new_page()
                 page.goto(start(surfaces_site).url)
                 if head != "dense":
-                    from .pagekit import wait_ready
+                    from .support.pagekit import wait_ready
 
                     wait_ready(page)
                     page.evaluate("(type) => window.teachkit.setSettings({ head: { type } })", head)
@@ -260,7 +260,7 @@ def page_trained(tmp_path_factory, browser, surfaces_site, texture_files) -> obj
 
 # --- WebKit: WebKitGTK's MiniBrowser driven by WebKitWebDriver through selenium, on a private Xvfb
 # display (MiniBrowser has no headless mode). Its automation sessions are ephemeral, which is what
-# Safari's Private Browsing is. The steps: tests/webkit_page.py.
+# Safari's Private Browsing is. The steps: tests/support/webkit_page.py.
 
 
 @pytest.fixture(scope="session")
@@ -295,7 +295,7 @@ def webkit_browser(xvfb_display: str) -> object:
     from selenium import webdriver
     from selenium.webdriver.webkitgtk.service import Service
 
-    from .webkit_page import WebKitPage
+    from .support.webkit_page import WebKitPage
 
     def open_(camera: bool = False) -> WebKitPage:
         options = webdriver.WebKitGTKOptions()

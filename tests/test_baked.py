@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .pagekit import PROJECT, card, wait_ready
+from .support.pagekit import PROJECT, card, wait_ready
 from .support.site import run_cli, write_project
 
 PREDICT_ONLY = PROJECT + '\n[page]\nmode = "predict"\n'

@@ -15,7 +15,7 @@ from builder.convert import cosine
 from builder.models.preprocess import center_crop_resize
 from builder.probes import probe_pixels
 
-from .photos import full_size_photos
+from .support.photos import full_size_photos
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +102,7 @@ def test_single_file_embeddings_match_python_from_a_file_url(
 
 @pytest.fixture(scope="module")
 def full_size_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], list[Path]]:
-    """Full-size photos (12 megapixels down to a 333×500 portrait, tests/photos.py) and, for each,
+    """Full-size photos (12 megapixels down to a 333×500 portrait, tests/support/photos.py) and, for each,
     the 224-pixel centre crop that builder/models/preprocess.py makes of it, as PNG files."""
     directory = tmp_path_factory.mktemp("full-size")
     photos = full_size_photos(directory / "photos")

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .pagekit import PROJECT, predict, wait_ready
-from .receivers import moto_s3, start_receiver
 from .support.browser import record_traffic
+from .support.pagekit import PROJECT, predict, wait_ready
+from .support.receivers import moto_s3, start_receiver
 from .support.site import build_project
 from .test_layout import violations
 

@@ -31,7 +31,7 @@ from builder.contrast import (
 from builder.errors import ConfigError
 from builder.scaffold import templates_dir, write_example_project
 
-from .settings_cases import boundary_cases, python_verdict
+from .support.settings_cases import boundary_cases, python_verdict
 
 REPO = Path(__file__).resolve().parent.parent
 TWO = 'classes = ["cats", "dogs"]\n'

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from . import core_flow as flow
+from .support import core_flow as flow
 from .support.browser import firefox_downloads_folder, firefox_launch_options, record_traffic
 from .test_browser_embeddings import (
     assert_like_python,

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .pagekit import CLASS_OF, PROJECT, wait_ready
 from .support.browser import record_traffic
+from .support.pagekit import CLASS_OF, PROJECT, wait_ready
 from .support.site import build_project
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "embed"

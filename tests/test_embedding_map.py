@@ -10,8 +10,8 @@ import math
 import pytest
 from playwright.sync_api import expect
 
-from .pagekit import wait_ready
 from .support.browser import record_traffic
+from .support.pagekit import wait_ready
 from .support.visitor import import_project
 from .test_layout import PHONE, violations
 from .test_offline import open_file_offline

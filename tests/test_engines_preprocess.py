@@ -15,8 +15,8 @@ from PIL import Image
 from builder.convert import cosine
 from builder.models.preprocess import center_crop_resize
 
-from . import pagekit, webkit_page
-from .photos import full_size_photos
+from .support import pagekit, webkit_page
+from .support.photos import full_size_photos
 
 # A phone's 12 megapixels in both orientations and a webcam's frame.
 PHOTOS = ("phone-landscape", "phone-portrait", "camera-frame")

@@ -18,8 +18,8 @@ from builder.models.torch_legacy import read_state_dict
 from builder.probes import probe_images, probe_pixels
 from builder.synsets import SYNSETS_JSON
 
-from .pagekit import predict, wait_ready
 from .support.browser import record_traffic
+from .support.pagekit import predict, wait_ready
 from .test_layout import violations
 
 TOP_K = """async ({ photo, k }) => {

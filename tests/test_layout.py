@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .pagekit import card, wait_ready
 from .support.browser import CHROMIUM_ARGS, chromium_executable, record_traffic
+from .support.pagekit import card, wait_ready
 from .support.site import build_project
 
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"

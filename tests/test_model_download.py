@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .pagekit import wait_ready
+from .support.pagekit import wait_ready
 
 TFJS = Path(__file__).resolve().parent.parent / "node_modules" / "@tensorflow" / "tfjs" / "dist" / "tf.min.js"
 

@@ -19,9 +19,9 @@ from playwright.sync_api import expect
 
 from builder.serve import SiteHandler
 
-from .pagekit import CLASS_OF, accuracy, card, collect_and_train, predict, upload, wait_ready
 from .support.browser import CHROMIUM_ARGS, chromium_executable, record_traffic
 from .support.files import project_zip_bomb
+from .support.pagekit import CLASS_OF, accuracy, card, collect_and_train, predict, upload, wait_ready
 from .support.visitor import import_project
 
 LOCAL_SCHEMES = ("file:", "data:", "blob:")

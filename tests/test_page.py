@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from .images import TEXTURES, broken_files, large_photo
-from .pagekit import CLASS_OF, accuracy, card, collect_and_train, predict, train, upload, wait_ready
+from .support.images import TEXTURES, broken_files, large_photo
+from .support.pagekit import CLASS_OF, accuracy, card, collect_and_train, predict, train, upload, wait_ready
 from .support.site import build_project, copy_tree
 
 

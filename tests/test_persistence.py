@@ -13,9 +13,9 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from .images import large_photo
-from .pagekit import card, upload, wait_ready
 from .support.browser import record_traffic
+from .support.images import large_photo
+from .support.pagekit import card, upload, wait_ready
 from .support.site import copy_tree
 
 SAMPLE_IDS = "() => window.teachkit.samples().map((sample) => sample.id)"

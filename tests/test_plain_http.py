@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from .pagekit import CLASS_OF, card, predict, train, upload, wait_ready
 from .support.browser import CHROMIUM_ARGS, chromium_executable, record_traffic
+from .support.pagekit import CLASS_OF, card, predict, train, upload, wait_ready
 
 HOST = "classroom.test"
 SAMPLES = "() => window.teachkit.samples().map((sample) => sample.id)"

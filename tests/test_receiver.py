@@ -28,7 +28,7 @@ import pytest
 
 from builder.trained import InMemoryFile, read_model_download, read_project_file
 
-from .receivers import (
+from .support.receivers import (
     BASE_WEIGHT_BYTES,
     EMBEDDING_SIZE,
     REPO,
@@ -843,7 +843,7 @@ def test_real_tfjs_saves_to_the_receiver_and_loads_back(served):
     info = request("GET", outcome["reply"]["url"]).json()
     assert info["kind"] == "tfjs" and sorted(info["files"]) == ["model.json", "model.weights.bin"]
 
-    from .receivers import dense_head_files
+    from .support.receivers import dense_head_files
 
     _, _, (kernel1, bias1, kernel2, bias2) = dense_head_files([EMBEDDING_SIZE, 4, 2], 5)
     hidden = np.maximum(embedding @ kernel1 + bias1, 0)

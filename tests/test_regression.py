@@ -16,8 +16,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from .images import zoom_crops
-from .pagekit import card, wait_ready
+from .support.images import zoom_crops
+from .support.pagekit import card, wait_ready
 from .support.site import build_project, run_cli
 from .test_layout import violations
 
@@ -266,8 +266,8 @@ def test_what_a_number_page_refuses(browser, serve_site, regression_site, tmp_pa
 def test_each_press_of_record_gets_the_sliders_value(playwright, serve_site, regression_site, tmp_path):
     import skimage.data
 
-    from .images import write_y4m
     from .support.browser import open_with_camera
+    from .support.images import write_y4m
     from .support.visitor import hold_record
 
     video = write_y4m(tmp_path / "chelsea.y4m", skimage.data.chelsea())

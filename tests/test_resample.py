@@ -13,7 +13,7 @@ import numpy as np
 
 from builder.models.preprocess import center_crop_resize
 
-from .photos import full_size_photo
+from .support.photos import full_size_photo
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,7 +62,7 @@ def test_node_resize_equals_pil_bit_for_bit(tmp_path):
     done = subprocess.run(
         [
             shutil.which("node") or "node",
-            str(ROOT / "tests" / "resample_node.mjs"),
+            str(ROOT / "tests" / "support" / "resample_node.mjs"),
             str(tmp_path / "jobs.json"),
         ],
         capture_output=True,

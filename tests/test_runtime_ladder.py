@@ -14,8 +14,8 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import expect
 
-from . import webkit_page
-from .pagekit import CLASS_OF, predict, train, upload, wait_ready
+from .support import webkit_page
+from .support.pagekit import CLASS_OF, predict, train, upload, wait_ready
 from .test_browser_embeddings import assert_like_python, embed_in_page
 from .test_browser_embeddings import probe_files as probe_files  # a fixture
 

@@ -15,8 +15,8 @@ from playwright.sync_api import expect
 
 from builder.serve import SiteHandler
 
-from .pagekit import PROJECT, predict, wait_ready
 from .support.browser import record_traffic
+from .support.pagekit import PROJECT, predict, wait_ready
 from .support.site import build_project
 
 CACHE_NAMES = "async () => (await caches.keys()).filter((name) => name.startsWith('teachkit:'))"

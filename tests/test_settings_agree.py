@@ -10,8 +10,8 @@ from pathlib import Path
 
 from builder.config import Project, settings_spec
 
-from .pagekit import wait_ready
-from .settings_cases import boundary_cases, python_verdict
+from .support.pagekit import wait_ready
+from .support.settings_cases import boundary_cases, python_verdict
 
 VERDICTS = Path(__file__).parent / "js" / "settings_verdicts.mjs"
 

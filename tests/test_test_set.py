@@ -17,9 +17,9 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from .images import TEXTURES, texture_crops
-from .pagekit import CLASS_OF, wait_ready
 from .support.browser import record_traffic
+from .support.images import TEXTURES, texture_crops
+from .support.pagekit import CLASS_OF, wait_ready
 from .test_embed import ADD_COLOURS, CONNECT, embeddable, hosts, open_host  # noqa: F401 (fixtures)
 from .test_layout import violations
 

@@ -12,9 +12,9 @@ import pytest
 import skimage.data
 from playwright.sync_api import expect
 
-from .images import write_y4m
-from .pagekit import card
 from .support.browser import open_with_camera
+from .support.images import write_y4m
+from .support.pagekit import card
 from .support.site import build_project
 from .support.visitor import hold_record
 

@@ -9,8 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from .test_browser_embeddings import assert_like_python, probe_files  # noqa: F401 (a fixture)
-from .webkit_page import (
+from .support.webkit_page import (
     accuracy,
     collect_and_train,
     counts,
@@ -24,6 +23,7 @@ from .webkit_page import (
     upload,
     wait_ready,
 )
+from .test_browser_embeddings import assert_like_python, probe_files  # noqa: F401 (a fixture)
 
 # selenium's own WebKitGTK driver still passes its server's address the deprecated way.
 pytestmark = pytest.mark.filterwarnings("ignore:setting remote_server_addr:DeprecationWarning")

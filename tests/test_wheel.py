@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from . import core_flow as flow
+from .support import core_flow as flow
 
 REPO = Path(__file__).resolve().parent.parent
 # npm packages that only the tests and the repository's tools use; none may ride in the wheel.

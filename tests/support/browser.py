@@ -8,7 +8,7 @@ import socketserver
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..pagekit import wait_ready
+from .pagekit import wait_ready
 
 SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from ..pagekit import card
+from .pagekit import card
 
 
 @dataclass

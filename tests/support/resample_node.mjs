@@ -5,7 +5,7 @@
 // Usage: node resample_node.mjs jobs.json, where jobs.json is
 // [{input, width, height, size, bandRows, output}].
 import { readFileSync, writeFileSync } from "node:fs";
-import { centerSquare, resizeBilinear } from "../templates/app/media/resample.js";
+import { centerSquare, resizeBilinear } from "../../templates/app/media/resample.js";
 
 for (const job of JSON.parse(readFileSync(process.argv[2], "utf8"))) {
   const rgb = readFileSync(job.input);

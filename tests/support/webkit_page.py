@@ -1,4 +1,4 @@
-"""A visitor's steps (those of tests/pagekit.py) in WebKit, which Playwright cannot drive here:
+"""A visitor's steps (those of tests/support/pagekit.py) in WebKit, which Playwright cannot drive here:
 WebKitGTK's MiniBrowser through WebKitWebDriver and selenium. The page is reached only through
 `data-testid` attributes and `window.teachkit`."""
 

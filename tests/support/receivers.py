@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 START_LINE = re.compile(r"^Receiving models into .* at (?P<url>http://\S+/)", re.MULTILINE)
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from .browser import PageSession, record_traffic
 from .pagekit import CLASS_OF, accuracy, card, train, upload, wait_ready
-from .support.browser import PageSession, record_traffic
 
 TRAINED = {"Brick": 20, "Grass": 20, "Gravel": 20}
 # What a leaked JavaScript value looks like on screen ("Saving in the browser failed: null").
