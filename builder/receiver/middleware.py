@@ -35,16 +35,26 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class AccessLog:
-    """One line per request: time, client, method, path, status, bytes sent (and received), ms."""
+class HttpMiddleware:
+    """Wraps an ASGI app; HTTP requests go through `handle`, anything else (lifespan) passes by."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "http":
+            await self.handle(scope, receive, send)
+        else:
             await self.app(scope, receive, send)
-            return
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class AccessLog(HttpMiddleware):
+    """One line per request: time, client, method, path, status, bytes sent (and received), ms."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         counts = {"status": 0, "sent": 0, "received": 0}
 
@@ -78,19 +88,16 @@ class AccessLog:
             )
 
 
-class Origins:
+class Origins(HttpMiddleware):
     """Pages from allowed origins get CORS headers (and their preflights a 204); a request whose
     Origin is not allowed is refused before anything runs; requests without Origin (curl,
     scripts) are served."""
 
     def __init__(self, app: ASGIApp, origins: tuple[str, ...]):
-        self.app = app
+        super().__init__(app)
         self.origins = frozenset(origins)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         origin = Headers(scope=scope).get("origin")
         if origin is not None and origin not in self.origins:
             refused = ApiError(
@@ -120,16 +127,10 @@ class Origins:
         await self.app(scope, receive, send_with_cors)
 
 
-class JsonErrors:
+class JsonErrors(HttpMiddleware):
     """Anything that goes wrong unexpectedly: its traceback in the log, 500 `internal` to the client."""
 
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def tracking_send(message: Message) -> None:
@@ -152,25 +153,24 @@ class JsonErrors:
                 await error_response(internal)(scope, receive, send)
 
 
-class RateLimit:
+class RateLimit(HttpMiddleware):
     """At most the limiter's requests per minute per client address; then 429 with Retry-After."""
 
     def __init__(self, app: ASGIApp, limiter: RateLimiter):
-        self.app = app
+        super().__init__(app)
         self.limiter = limiter
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            client = scope.get("client")
-            wait = self.limiter.take(client[0] if client else "-")
-            if wait is not None:
-                refused = ApiError(
-                    429,
-                    "too_many_requests",
-                    f"too many requests from your address (at most {round(self.limiter.capacity)} a "
-                    f"minute); try again in {wait} seconds.",
-                    {"Retry-After": str(wait)},
-                )
-                await error_response(refused)(scope, receive, send)
-                return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        wait = self.limiter.take(client[0] if client else "-")
+        if wait is not None:
+            refused = ApiError(
+                429,
+                "too_many_requests",
+                f"too many requests from your address (at most {round(self.limiter.capacity)} a "
+                f"minute); try again in {wait} seconds.",
+                {"Retry-After": str(wait)},
+            )
+            await error_response(refused)(scope, receive, send)
+            return
         await self.app(scope, receive, send)
