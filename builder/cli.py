@@ -6,6 +6,7 @@ import functools
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -322,30 +323,13 @@ def serve(site: Path, host: str, port: int, isolated: bool) -> None:
 )
 @verbosity_options
 @reports_errors
-def receive(
-    store: str,
-    origins: tuple[str, ...],
-    host: str,
-    port: int,
-    max_mb: int,
-    listing: bool,
-    public_url: str | None,
-    rate: int,
-) -> None:
+def receive(**options: Any) -> None:
     """Receive the models that visitors publish from a page (its project's cloud.url): store them and
     answer links anyone can open."""
     from .receiver import make_settings, open_receiver
 
-    settings = make_settings(
-        store=store,
-        origins=origins,
-        host=host,
-        port=port,
-        max_mb=max_mb,
-        listing=listing,
-        public_url=public_url,
-        rate=rate,
-    )
+    # make_settings takes the options by their names and checks every value.
+    settings = make_settings(**options)
     receiver = open_receiver(settings)
     click.echo(receiver.start_line())
     try:
