@@ -12,20 +12,11 @@ each `field.path: what is wrong (got X; expected Y)`. One job per module:
 - `words`, `messages`: how values and problems are written; `loading`: file → `Project` or one error.
 - `settings`: the page settings spec; `reference`: JSON Schema and the docs' reference
   (`python -m builder.config [FILE]`).
+
+This package exports what the rest of teachkit reads; the tables and types are in their modules.
 """
 
-from ..models.catalog import (
-    ALPHAS,
-    BASE_MODELS,
-    DEFAULT_BASE,
-    FIXED_WEIGHTS,
-    INPUT_SIZES,
-    KERAS_MODEL_SUFFIXES,
-    BaseName,
-)
-from .fields import Expect, Page
 from .loading import PROJECT_FILE_NAME, load_project, project_from_data
-from .messages import problem_lines
 from .project import Project
 from .reference import (
     REFERENCE_END,
@@ -36,73 +27,13 @@ from .reference import (
     update_readme_reference,
 )
 from .settings import settings_spec
-from .tables import (
-    CaptureSection,
-    CloudSection,
-    EmbedSection,
-    HeadSection,
-    ModelSection,
-    OutputSection,
-    PageSection,
-    RegressionSection,
-    ThemeSection,
-    TrainingSection,
-)
-from .types import (
-    CLOUD_EXAMPLE,
-    COLOUR_PATTERN,
-    DEFAULT_PORTS,
-    IMAGE_SUFFIXES,
-    ORIGIN_EXAMPLE,
-    RASTER_FORMATS,
-    SVG_NAMESPACE,
-    ClassName,
-    Colour,
-    FolderPath,
-    KerasModelPath,
-    LogoPath,
-    Origin,
-)
 
 __all__ = [
-    "ALPHAS",
-    "BASE_MODELS",
-    "CLOUD_EXAMPLE",
-    "COLOUR_PATTERN",
-    "DEFAULT_BASE",
-    "DEFAULT_PORTS",
-    "FIXED_WEIGHTS",
-    "IMAGE_SUFFIXES",
-    "INPUT_SIZES",
-    "KERAS_MODEL_SUFFIXES",
-    "ORIGIN_EXAMPLE",
     "PROJECT_FILE_NAME",
-    "RASTER_FORMATS",
     "REFERENCE_END",
     "REFERENCE_START",
-    "SVG_NAMESPACE",
-    "BaseName",
-    "CaptureSection",
-    "ClassName",
-    "CloudSection",
-    "Colour",
-    "EmbedSection",
-    "Expect",
-    "FolderPath",
-    "HeadSection",
-    "KerasModelPath",
-    "LogoPath",
-    "ModelSection",
-    "Origin",
-    "OutputSection",
-    "Page",
-    "PageSection",
     "Project",
-    "RegressionSection",
-    "ThemeSection",
-    "TrainingSection",
     "load_project",
-    "problem_lines",
     "project_from_data",
     "project_json_schema",
     "readme_reference",

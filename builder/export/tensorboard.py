@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
-from ..config import HeadSection, TrainingSection
+from ..config.tables import HeadSection, TrainingSection
 from ..errors import TrainedFileError
 from ..progress import NO_PROGRESS, Progress
 from ..trained import TrainedHead, TrainedProject
