@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 # hundred are plenty for the activation ranges, and more only make the export slower.
 MAX_CALIBRATION = 300
 CHECK_BATCH = 32
+SHARED_SCRIPT = "predict_images.py"
+SHARED_IMPORT = "from predict_images import HERE, Model, run\n"
+FUTURE_IMPORT = "from __future__ import annotations\n"
 
 
 @dataclass(frozen=True)
@@ -45,9 +48,15 @@ def write_labels(output: Path, names: list[str]) -> Path:
 
 
 def write_script(output: Path, script: str) -> Path:
-    """Copies one of scripts/predict_*.py as output/predict.py."""
+    """Writes one of scripts/predict_*.py as output/predict.py, with the module they share
+    (predict_images.py) in place of the line that imports it: an author gets one file that runs
+    wherever it is copied."""
+    scripts = resources.files(__package__) / "scripts"
+    shared = (scripts / SHARED_SCRIPT).read_text(encoding="utf-8")
+    body = shared.split(FUTURE_IMPORT, 1)[1].strip()
+    text = (scripts / script).read_text(encoding="utf-8")
     path = output / "predict.py"
-    path.write_text((resources.files(__package__) / "scripts" / script).read_text(encoding="utf-8"))
+    path.write_text(text.replace(SHARED_IMPORT, f"# From {SHARED_SCRIPT}:\n{body}\n"), encoding="utf-8")
     return path
 
 
