@@ -105,88 +105,19 @@ EPOCHS, BATCH_SIZE, LEARNING_RATE, HIDDEN_UNITS, CAPTURE_FPS = 50, 16, 0.001, 10
 CAMERA_FPS = 30
 SECOND = 1000  # ms, for Playwright timeouts
 
-# Installed before any page script. Records long tasks; data-state changes of [data-testid]
-# elements; when a class card starts or stops recording; text changes of sample counts, the
-# backend line and the message; clicks, file choices and presses; how long each canvas JPEG encode
-# takes (toBlob: from call to callback; toDataURL: the call); and, once the page script has made
-# window.teachkit (it runs before DOMContentLoaded), through the public API: whether a trained head
-# is there at ready, every notice the page shows, and each live prediction's start and latency.
-INIT_SCRIPT = """(() => {
-  const bench = { longtasks: [], events: [], encodes: [], predictions: [], notices: [], longtaskError: null };
-  bench.trainedAtReady = null;
-  bench.apiError = null;
-  window.__bench = bench;
-  const now = () => performance.now();
-  try {
-    new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) bench.longtasks.push([entry.startTime, entry.duration]);
-    }).observe({ type: "longtask", buffered: true });
-  } catch (error) {
-    bench.longtaskError = String(error);
-  }
-  let attached = false;
-  const attach = () => {
-    const api = window.teachkit;
-    if (attached || !api) return;
-    attached = true;
-    try {
-      api.ready.then(
-        () => (bench.trainedAtReady = api.status().trained),
-        (error) => (bench.apiError = `ready rejected: ${error?.code}: ${error?.message}`),
-      );
-      api.on("notice", ({ text, kind }) => bench.notices.push([now(), text, kind]));
-      api.on("prediction", (p) => {
-        if (p.source === "camera") bench.predictions.push([now() - p.milliseconds, p.milliseconds]);
-      });
-    } catch (error) {
-      bench.apiError = String(error);
-    }
-  };
-  document.addEventListener("DOMContentLoaded", attach);
-  const TEXTS = new Set(["sample-count", "backend", "message"]);
-  new MutationObserver((records) => {
-    const t = now();
-    attach();
-    for (const record of records) {
-      const target = record.target;
-      const testid = target.dataset?.testid;
-      if (!testid) continue;
-      const name = target.closest('[data-testid="class"]')?.dataset.className ?? "";
-      if (record.type === "attributes" && record.attributeName === "data-state") {
-        const value = target.getAttribute("data-state");
-        bench.events.push([t, testid, value]);
-      } else if (record.type === "attributes") {
-        bench.events.push([t, `recording:${target.dataset.className}`, target.dataset.recording]);
-      } else if (TEXTS.has(testid)) {
-        bench.events.push([t, name ? `${testid}:${name}` : testid, target.textContent]);
-      }
-    }
-  }).observe(document, {
-    subtree: true,
-    childList: true,
-    attributes: true,
-    attributeFilter: ["data-state", "data-recording"],
-  });
-  for (const type of ["click", "change", "pointerdown"]) {
-    const note = (event) => bench.events.push([now(), type, event.target?.dataset?.testid ?? ""]);
-    document.addEventListener(type, note, true);
-  }
-  const toBlob = HTMLCanvasElement.prototype.toBlob;
-  HTMLCanvasElement.prototype.toBlob = function (callback, ...rest) {
-    const started = now();
-    return toBlob.call(this, (blob) => {
-      bench.encodes.push([started, now() - started]);
-      callback(blob);
-    }, ...rest);
-  };
-  const toDataURL = HTMLCanvasElement.prototype.toDataURL;
-  HTMLCanvasElement.prototype.toDataURL = function (...args) {
-    const started = now();
-    const url = toDataURL.apply(this, args);
-    bench.encodes.push([started, now() - started]);
-    return url;
-  };
-})();"""
+PROBES = ROOT / "bench" / "probes"
+
+
+def probe(name: str) -> str:
+    """The function expression in bench/probes/NAME.js, for page.evaluate: without its leading
+    comment (the why) and the semicolon the formatter ends it with."""
+    lines = (PROBES / f"{name}.js").read_text(encoding="utf-8").splitlines()
+    while lines and lines[0].startswith("//"):
+        lines.pop(0)
+    return "\n".join(lines).strip().removesuffix(";")
+
+
+INIT_SCRIPT = f"({probe('init')})();"
 
 
 # ---- small helpers ----------------------------------------------------------------------------
@@ -456,22 +387,9 @@ def reload_ready(page: object) -> dict:
     }
 
 
-SAMPLE_COUNT_JS = "window.teachkit.classes().reduce((sum, item) => sum + item.count, 0)"
+SAMPLE_COUNT_JS = probe("sample_total")
 
-MEMORY_JS = """async () => {
-  const engine = window._tfengine;
-  const tensors = engine?.memory();
-  const storage = await navigator.storage.estimate();
-  return {
-    usedJSHeapSize: performance.memory.usedJSHeapSize,
-    totalJSHeapSize: performance.memory.totalJSHeapSize,
-    tfTensors: tensors?.numTensors ?? null,
-    tfBytes: tensors?.numBytes ?? null,
-    wasmHeapBytes: engine?.backend?.wasm?.HEAPU8?.buffer?.byteLength ?? null,
-    indexedDbBytes: storage.usage ?? null,
-    samples: window.teachkit.classes().reduce((sum, item) => sum + item.count, 0),
-  };
-}"""
+MEMORY_JS = probe("memory")
 
 
 def memory_snapshot(page: object) -> dict:
@@ -485,47 +403,9 @@ def memory_snapshot(page: object) -> dict:
 
 # ---- 1. embedding ----------------------------------------------------------------------------
 
-EMBED_SETUP_JS = """async ({ rgba, width, height }) => {
-  const bytes = Uint8ClampedArray.from(atob(rgba), (c) => c.charCodeAt(0));
-  const canvas = document.createElement("canvas");
-  canvas.width = width;
-  canvas.height = height;
-  canvas.getContext("2d").putImageData(new ImageData(bytes, width, height), 0, 0);
-  const api = window.teachkit;
-  await api.ready;
-  // The page is ready with its first worker; the second starts then. Measure with all of them.
-  const wanted = /workers=0/.test(location.search) ? 0 : Math.min(2, navigator.hardwareConcurrency);
-  for (let i = 0; i < 200 && api.status().backend?.workers !== wanted; i += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  const className = api.classes()[0].name;
-  const png = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
-  window.__embedSteps = {
-    decode: async () => (await createImageBitmap(png)).close(),
-    embed: () => api.embed(canvas),
-    eight: () => Promise.all(Array.from({ length: 8 }, () => api.embed(canvas))),
-    // A whole sample: crop, embedding, two JPEG encodes and saving it to IndexedDB.
-    sample: async () => {
-      const { added, problems } = await api.addImages(className, [canvas]);
-      if (added !== 1) throw new Error(`addImages added ${added}: ${problems.join(" ")}`);
-    },
-  };
-  window.__embedTensors = window._tfengine.memory().numTensors;
-  return document.querySelector('[data-testid="backend"]').textContent;
-}"""
+EMBED_SETUP_JS = probe("embed_setup")
 
-EMBED_BLOCK_JS = """async (runs) => {
-  const times = {};
-  for (let i = 0; i < runs; i += 1) {
-    for (const [name, step] of Object.entries(window.__embedSteps)) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      const started = performance.now();
-      await step();
-      (times[name] ??= []).push(performance.now() - started);
-    }
-  }
-  return { times, leakedTensors: window._tfengine.memory().numTensors - window.__embedTensors };
-}"""
+EMBED_BLOCK_JS = probe("embed_block")
 
 
 @dataclass
@@ -664,60 +544,11 @@ def measure_upload(browser: object, url: str, files: list[Path], repeats: int) -
 
 # ---- 3. training, and 6b return visits --------------------------------------------------------
 
-# Training through the public API, timed inside the page: the same settings and split as the
-# Train button, without the click and the wait for the DOM.
-API_TRAIN_JS = """async () => {
-  const started = performance.now();
-  const { history } = await window.teachkit.train();
-  return { ms: performance.now() - started, epochs: history.length };
-}"""
+API_TRAIN_JS = probe("api_train")
 
-# The dense head's matMuls for one batch of 16, alone: the forward pass x·W (16x1280 by 1280x100)
-# and the kernel's gradient xᵀ·dy (what TF.js's matMul gradient asks for: transposeA), also done as
-# an explicit transpose followed by a plain matMul.
-MATMUL_JS = """({ batch, inputs, units, runs }) => {
-  const engine = window._tfengine;
-  const tensor = (shape) =>
-    engine.makeTensor(Float32Array.from({ length: shape[0] * shape[1] }, Math.random), shape, "float32");
-  const x = tensor([batch, inputs]), kernel = tensor([inputs, units]), dy = tensor([batch, units]);
-  const timed = (run) => {
-    run();
-    const started = performance.now();
-    for (let i = 0; i < runs; i += 1) run();
-    return (performance.now() - started) / runs;
-  };
-  const matMul = (a, b, transposeA) => () => {
-    const y = engine.runKernel("BatchMatMul", { a, b }, { transposeA, transposeB: false });
-    y.dataSync();
-    y.dispose();
-  };
-  const transposed = () => {
-    const xt = engine.runKernel("Transpose", { x }, { perm: [1, 0] });
-    matMul(xt, dy, false)();
-    xt.dispose();
-  };
-  const result = {
-    forward: timed(matMul(x, kernel, false)),
-    kernelGradient: timed(matMul(x, dy, true)),
-    transposeThenMatMul: timed(transposed),
-  };
-  for (const t of [x, kernel, dy]) t.dispose();
-  return result;
-}"""
+MATMUL_JS = probe("matmul")
 
-# The page's own embeddings and split (heldOut: what the current settings hold back for
-# validation, the split training uses); the class index is the class's position in classes().
-SPLIT_JS = """() => {
-  const api = window.teachkit;
-  const names = api.classes().map((item) => item.name);
-  const rows = { training: { x: [], y: [] }, validation: { x: [], y: [] } };
-  for (const sample of api.samples()) {
-    const part = sample.heldOut ? rows.validation : rows.training;
-    part.x.push(Array.from(sample.embedding));
-    part.y.push(names.indexOf(sample.className));
-  }
-  return rows;
-}"""
+SPLIT_JS = probe("split")
 
 
 def measure_training(
@@ -806,38 +637,9 @@ def keras_fit(split: dict, seed: int) -> tuple[float, float]:
 
 # ---- 6. first prediction ----------------------------------------------------------------------
 
-RESOURCES_JS = """() => {
-  const [navigation] = performance.getEntriesByType("navigation");
-  const ends = { app: 0, worker: Infinity, dcl: navigation.domContentLoadedEventEnd, wasm: 0, model: null };
-  ends.wasmStart = Infinity;
-  ends.modelStart = null; // the workers fetch the model: their requests are not in this timeline
-  for (const entry of performance.getEntriesByType("resource")) {
-    const path = new URL(entry.name).pathname;
-    if (path.endsWith("app.js")) ends.app = Math.max(ends.app, entry.responseEnd);
-    // The first worker's script; the second worker fetches it again once the first is ready.
-    if (path.endsWith("embed-worker.js")) ends.worker = Math.min(ends.worker, entry.responseEnd);
-    if (path.includes("/wasm/")) {
-      ends.wasm = Math.max(ends.wasm, entry.responseEnd);
-      ends.wasmStart = Math.min(ends.wasmStart, entry.startTime);
-    }
-    if (path.includes("/model/")) {
-      ends.model = Math.max(ends.model ?? 0, entry.responseEnd);
-      ends.modelStart = Math.min(ends.modelStart ?? Infinity, entry.startTime);
-    }
-  }
-  return ends;
-}"""
+RESOURCES_JS = probe("resources")
 
-FETCH_MODEL_JS = """async () => {
-  const started = performance.now();
-  const manifest = await (await fetch("model/model.json")).json();
-  const paths = manifest.weightsManifest.flatMap((group) => group.paths);
-  await Promise.all(paths.map(async (path) => (await fetch(`model/${path}`)).arrayBuffer()));
-  const fetched = performance.now() - started;
-  const glStarted = performance.now();
-  const gl = document.createElement("canvas").getContext("webgl2");
-  return { fetched, webgl2ContextMs: performance.now() - glStarted, webgl2: Boolean(gl) };
-}"""
+FETCH_MODEL_JS = probe("fetch_model")
 
 
 def measure_startup(browser: object, url: str, loads: int) -> dict:
@@ -896,25 +698,9 @@ def measure_startup(browser: object, url: str, loads: int) -> dict:
 
 # ---- 4 and 5. the camera: recording and live prediction ----------------------------------------
 
-CAMERA_FPS_JS = """async (seconds) => {
-  const video = document.querySelector('[data-testid="video"]');
-  for (let i = 0; i < 200 && video.readyState < 2; i += 1) await new Promise((r) => setTimeout(r, 50));
-  if (!video.requestVideoFrameCallback) return null;
-  const frame = () => new Promise((r) => video.requestVideoFrameCallback((now, meta) => r(meta)));
-  const first = await frame();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  const last = await frame();
-  const seconds_ = (last.expectedDisplayTime - first.expectedDisplayTime) / 1000;
-  return (last.presentedFrames - first.presentedFrames) / seconds_;
-}"""
+CAMERA_FPS_JS = probe("camera_fps")
 
-# True once the page has shown a "Recorded …" notice (as the API's `notice` event, noted by
-# INIT_SCRIPT) after the first `seen` notices, and no class is recording any more.
-RECORDED_JS = """(seen) => {
-  const notices = window.__bench.notices.slice(seen);
-  const recorded = notices.some(([, text]) => text.startsWith("Recorded"));
-  return recorded && window.teachkit.status().recording === null;
-}"""
+RECORDED_JS = probe("recorded")
 
 
 @dataclass
