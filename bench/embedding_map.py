@@ -22,25 +22,28 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import sys
 import tempfile
 from pathlib import Path
 
-from page import (  # the page benchmark's helpers: the same browser, server and photo crops
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# The page benchmark's helpers: the same browser, server and photo crops.
+from bench.pagebench.harness import (  # noqa: E402
     SECOND,
-    camera_frame,
-    card,
     launch,
     median,
     open_tab,
     page_now,
-    photo_crops,
     rounded,
     sample_count,
     wait_ready,
 )
-from sites import build_project_site, save_results, serve
+from bench.pagebench.inputs import camera_frame, photo_crops  # noqa: E402
+from bench.sites import build_project_site, save_results, serve  # noqa: E402
+from tests.support.pagekit import card  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 SOURCES = {"Brick": "brick", "Grass": "grass", "Gravel": "gravel"}
 PROJECT = """title = "Map benchmark"
 classes = ["Brick", "Grass", "Gravel"]
