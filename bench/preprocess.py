@@ -45,7 +45,7 @@ from playwright.sync_api import expect, sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.sites import build_project_site, save_results, serve  # noqa: E402
+from bench.sites import build_project_site, report_head, save_results, serve  # noqa: E402
 from builder.models.preprocess import center_crop_resize  # noqa: E402
 from tests.support.browser import CHROMIUM_ARGS, chromium_executable  # noqa: E402
 from tests.support.images import write_y4m  # noqa: E402
@@ -329,17 +329,10 @@ def measure_page(playwright: object, site: Path, photos: dict[str, Path], runs: 
 
 
 def markdown(results: dict) -> str:
-    env = results["environment"]
-    lines = [
-        "# Preprocessing benchmark",
-        "",
-        f"`python bench/preprocess.py --runs {results['runs']}`, {env['date']}: {env['chromium']} headless; "
-        f"{env['cpus']} cores, load average {env['load_before']} before and {env['load_after']} after "
-        "(a shared machine). Medians; each reference was measured in the same run.",
-        "",
-        "| measure | page | reference (same run) | ratio |",
-        "| --- | --- | --- | --- |",
-    ]
+    command = f"python bench/preprocess.py --runs {results['runs']}"
+    notes = "Medians; each reference was measured in the same run."
+    columns = ["measure", "page", "reference (same run)", "ratio"]
+    lines = report_head("Preprocessing benchmark", command, results["environment"], notes, columns)
     for label, crop in results["crop"].items():
         new, old, read = crop["new"], crop["old"], crop["read"]
         lines.append(

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bench.sites import report_head
+
 from .inputs import EPOCHS
 
 Cell = str | Callable[[dict], str]
@@ -295,20 +297,16 @@ ROWS = (
 )
 
 
+COLUMNS = ["measure", "page", "reference (same run)", "ratio", "target", "status"]
+NOTES = (
+    "Medians; every reference was measured in the same run; ratio = page ÷ the reference in the same "
+    "row. All numbers, with the run-to-run values, are in page.json."
+)
+
+
 def markdown(results: dict) -> str:
-    env = results["environment"]
-    lines = [
-        "# Page benchmark",
-        "",
-        f"`python bench/page.py{' --quick' if results['quick'] else ''}`, {env['date']}: {env['chromium']} "
-        f"headless, {env['backend']}; {env['cpus']} cores, load average {env['load_before']} before and "
-        f"{env['load_after']} after (a shared machine). Medians; every reference was measured in the same "
-        "run; ratio = page ÷ the reference in the same row. All numbers, with the run-to-run values, "
-        "are in page.json.",
-        "",
-        "| measure | page | reference (same run) | ratio | target | status |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
+    command = f"python bench/page.py{' --quick' if results['quick'] else ''}"
+    lines = report_head("Page benchmark", command, results["environment"], NOTES, COLUMNS)
     lines += ["| " + " | ".join(row.cells(results)) + " |" for row in ROWS]
     lines.append("")
     return "\n".join(lines)
