@@ -40,14 +40,14 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.sites import build_project_site, report_head, save_results, serve  # noqa: E402
 from builder.models.preprocess import center_crop_resize  # noqa: E402
-from tests.support.browser import CHROMIUM_ARGS, chromium_executable  # noqa: E402
+from tests.support.browser import CHROMIUM_ARGS, chromium_executable, open_with_camera  # noqa: E402
 from tests.support.images import write_y4m  # noqa: E402
 from tests.support.photos import full_size_photo  # noqa: E402
 
@@ -284,24 +284,12 @@ def measure_page(playwright: object, site: Path, photos: dict[str, Path], runs: 
     for path in photos.values():
         shutil.copyfile(path, site / path.name)
     big = photos["12 MP photo (4032×3024)"].name
-    browser = playwright.chromium.launch(
-        executable_path=chromium_executable(),
-        headless=True,
-        args=[
-            *CHROMIUM_ARGS,
-            "--use-fake-device-for-media-stream",
-            "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={y4m}",
-        ],
-    )
-    try:
-        with serve(site) as url:
-            context = browser.new_context(permissions=["camera"])
-            page = context.new_page()
-            page.goto(url)
-            expect(page.locator('[data-testid="status"]')).to_have_attribute(
-                "data-state", "ready", timeout=120_000
-            )
+    with serve(site) as url:
+        context, session = open_with_camera(
+            playwright, site.parent / "profile", y4m, url, permissions=["camera"]
+        )
+        try:
+            page = session.page
             # Live first: the garbage of sixty 12-megapixel crops would otherwise still be collected
             # while the camera runs.
             log("live: training a head through the API, then the fake camera")
@@ -313,9 +301,8 @@ def measure_page(playwright: object, site: Path, photos: dict[str, Path], runs: 
             urls = [f"photo-{w}x{h}.png" for w, h in sizes]
             times = page.evaluate(EMBED_JS, {"urls": urls, "runs": runs, "block": 5})
             embed = {f"{w}×{h}": median(t) for (w, h), t in zip(sizes, times, strict=True)}
+        finally:
             context.close()
-    finally:
-        browser.close()
     return {
         "backend": backend,
         "embed_ms": embed,
