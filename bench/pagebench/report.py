@@ -268,7 +268,7 @@ ROWS = (
         lambda r: met(r["startup"]["ready_ms"] <= 1500),
     ),
     Row(
-        "   main-thread long tasks before ready: the first (app.js) / all",
+        "   main-thread long tasks before ready: the first (the page's script) / all",
         lambda r: (
             f"{r['startup']['long_tasks_before_ready_ms']['app_js']:.0f} / "
             f"{r['startup']['long_tasks_before_ready_ms']['all']:.0f} ms"

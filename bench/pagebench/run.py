@@ -17,7 +17,7 @@ from bench.sites import save_results, serve
 from .camera import measure_camera
 from .embedding import measure_embedding
 from .harness import CHROMIUM, launch, log
-from .inputs import FULL, QUICK, SOURCES, Plan, build_site, make_images
+from .inputs import FULL, QUICK, SOURCES, Plan, build_site, make_images, site_scripts
 from .memory import measure_memory
 from .report import markdown
 from .startup import measure_startup
@@ -55,7 +55,7 @@ def run(plan: Plan, work: Path) -> dict:
             log("1. embedding: page, isolated page, Keras and TFLite in alternating blocks")
             results["embedding"] = measure_embedding(browser, site, url, plan.embed_runs)
             log("6. first prediction: fresh loads and plain model fetches")
-            results["startup"] = measure_startup(browser, url, plan.loads)
+            results["startup"] = measure_startup(browser, url, plan.loads, site_scripts(site))
             log("2. upload 100 images")
             results["upload"] = measure_upload(browser, url, images["upload"], plan.upload_repeats)
             log("3. training 5 x 60 samples, alternating with Keras fit; return visits")

@@ -1,5 +1,6 @@
 """6. first prediction: ms from navigation start to the status turning ready on fresh loads (a new
-browser context each: empty cache and IndexedDB), with the page's timeline; the reference, after
+browser context each: empty cache and IndexedDB), with the page's timeline (its scripts named by
+the site's manifest.json, never by a file name written here); the reference, after
 each load in a fresh context of the same browser, fetches model.json and its weight shards with
 nothing else."""
 
@@ -8,14 +9,15 @@ from __future__ import annotations
 from .harness import bench_log, first_event, median, open_tab, probe, rounded
 
 
-def measure_startup(browser: object, url: str, loads: int) -> dict:
-    """Fresh loads, each followed by the reference (a plain fetch of the model) in a fresh context."""
+def measure_startup(browser: object, url: str, loads: int, scripts: list[str]) -> dict:
+    """Fresh loads, each followed by the reference (a plain fetch of the model) in a fresh context;
+    `scripts`: the site's scripts, from its manifest.json (inputs.site_scripts)."""
     loads_ = []
     references = []
     for _ in range(loads):
         tab = open_tab(browser, url)
         try:
-            timeline = tab.page.evaluate(probe("resources"))
+            timeline = tab.page.evaluate(probe("resources"), {"scripts": scripts})
             events = bench_log(tab.page)["events"]
             chosen = [t for t, key, text in events if key == "backend" and "…" not in text]
             timeline["backend"] = min(chosen, default=None)
@@ -44,7 +46,7 @@ def measure_startup(browser: object, url: str, loads: int) -> dict:
         "timeline_ms": {
             "app_js_loaded": at("app"),
             "worker_js_loaded": at("worker"),
-            "dom_content_loaded (app.js evaluated)": at("dcl"),
+            "dom_content_loaded (the page's scripts evaluated)": at("dcl"),
             "wasm_requested": at("wasmStart"),
             "wasm_loaded": at("wasm"),
             "backend_chosen": at("backend"),
