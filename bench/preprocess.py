@@ -45,6 +45,7 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.pagebench.harness import probe  # noqa: E402
 from bench.sites import build_project_site, report_head, save_results, serve  # noqa: E402
 from builder.models.preprocess import center_crop_resize  # noqa: E402
 from tests.support.browser import CHROMIUM_ARGS, chromium_executable, open_with_camera  # noqa: E402
@@ -111,102 +112,11 @@ window.croppers = { new: new Cropper(224), old: new CanvasCropper(224), read: ne
 </script>
 """
 
-# Crops `url`'s image with each cropper in alternating blocks, each call on a freshly decoded copy
-# (as every upload is: the engine's scaler may keep what it computed for an image it has shrunk
-# before) and in a task of its own (a timer, so the trace can time it); returns the order of the
-# calls and each cropper's pixels (RGB).
-CROP_JS = """async ({ url, runs, block }) => {
-  const blob = await (await fetch(url)).blob();
-  const names = ["new", "old", "read"];
-  const pixels = {};
-  for (const name of names) {
-    const bitmap = await createImageBitmap(blob);
-    const rgba = window.croppers[name].crop(bitmap).data;
-    pixels[name] = Array.from(rgba.filter((_, index) => index % 4 !== 3));
-    bitmap.close();
-  }
-  const order = [];
-  for (let done = 0; done < runs; done += block) {
-    for (const name of names) {
-      for (let i = 0; i < block; i += 1) {
-        const bitmap = await createImageBitmap(blob);
-        await new Promise((resolve) => setTimeout(() => resolve(window.croppers[name].crop(bitmap)), 0));
-        bitmap.close();
-        order.push(name);
-      }
-    }
-  }
-  return { order, pixels };
-}"""
-
-# ms per teachkit.embed(bitmap), one at a time, for each image (decoded once, as an upload is), in
-# alternating blocks.
-EMBED_JS = """async ({ urls, runs, block }) => {
-  const bitmaps = [];
-  for (const url of urls) bitmaps.push(await createImageBitmap(await (await fetch(url)).blob()));
-  for (const bitmap of bitmaps) await window.teachkit.embed(bitmap);
-  const times = bitmaps.map(() => []);
-  for (let done = 0; done < runs; done += block) {
-    for (const [index, bitmap] of bitmaps.entries()) {
-      for (let i = 0; i < block; i += 1) {
-        const started = performance.now();
-        await window.teachkit.embed(bitmap);
-        times[index].push(performance.now() - started);
-      }
-    }
-  }
-  bitmaps.forEach((bitmap) => bitmap.close());
-  return times;
-}"""
-
-# Adds `count` crops of the photo at `url` to each class through the API, then trains.
-TRAIN_JS = """async ({ url, classes, count }) => {
-  const bitmap = await createImageBitmap(await (await fetch(url)).blob());
-  for (const [index, name] of classes.entries()) {
-    const images = [];
-    for (let i = 0; i < count; i += 1) {
-      const canvas = document.createElement("canvas");
-      canvas.width = canvas.height = 256;
-      const context = canvas.getContext("2d");
-      context.filter = `brightness(${0.8 + 0.04 * i})`;
-      const side = bitmap.height / (2 + index);
-      context.drawImage(bitmap, 20 * i + index * side, 0, side, side, 0, 0, 256, 256);
-      images.push(canvas);
-    }
-    await window.teachkit.addImages(name, images);
-  }
-  await window.teachkit.train();
-}"""
-
-# Live prediction for `seconds` after a second of warm-up: predictions per second and each
-# camera frame's latency; and the camera's own frame rate over the same time.
-LIVE_JS = """async ({ seconds }) => {
-  await window.teachkit.startCamera();
-  const video = document.querySelector('[data-testid="video"]');
-  for (let i = 0; i < 200 && video.readyState < 2; i += 1) await new Promise((r) => setTimeout(r, 50));
-  const latencies = [];
-  let counting = false;
-  const off = window.teachkit.on("prediction", (p) => {
-    if (counting && p.source === "camera") latencies.push(p.milliseconds);
-  });
-  await window.teachkit.startLive();
-  await new Promise((r) => setTimeout(r, 1000));
-  const frame = () => new Promise((r) => video.requestVideoFrameCallback((now, meta) => r(meta)));
-  counting = true;
-  const first = { n: window.teachkit.status().predictions, t: performance.now(), frame: await frame() };
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  const last = { n: window.teachkit.status().predictions, t: performance.now(), frame: await frame() };
-  counting = false;
-  off();
-  await window.teachkit.stopLive();
-  await window.teachkit.stopCamera();
-  const cameraSeconds = (last.frame.expectedDisplayTime - first.frame.expectedDisplayTime) / 1000;
-  return {
-    fps: ((last.n - first.n) * 1000) / (last.t - first.t),
-    cameraFps: (last.frame.presentedFrames - first.frame.presentedFrames) / cameraSeconds,
-    latencies,
-  };
-}"""
+# What runs in the page, each a function in bench/probes/.
+CROP_JS = probe("preprocess_crop")
+EMBED_JS = probe("preprocess_embed")
+TRAIN_JS = probe("preprocess_train")
+LIVE_JS = probe("preprocess_live")
 
 
 def median(values: list[float]) -> float:
