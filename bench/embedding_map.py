@@ -22,25 +22,19 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import sys
 import tempfile
 from pathlib import Path
 
-from page import (  # the page benchmark's helpers: the same browser, server and photo crops
-    SECOND,
-    camera_frame,
-    card,
-    launch,
-    median,
-    open_tab,
-    page_now,
-    photo_crops,
-    rounded,
-    sample_count,
-    wait_ready,
-)
-from sites import build_project_site, save_results, serve
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# The page benchmark's helpers: the same browser, server and photo crops.
+from bench.pagebench import harness  # noqa: E402
+from bench.pagebench.inputs import camera_frame, photo_crops  # noqa: E402
+from bench.sites import build_project_site, save_results, serve  # noqa: E402
+from tests.support.pagekit import card  # noqa: E402
+
 SOURCES = {"Brick": "brick", "Grass": "grass", "Gravel": "gravel"}
 PROJECT = """title = "Map benchmark"
 classes = ["Brick", "Grass", "Gravel"]
@@ -79,9 +73,9 @@ def add_samples(page, directory: Path, per_class: int) -> None:
         files = photo_crops(directory, source, per_class, 128, seed=index)
         card(page, name).locator('[data-testid="sample-upload"]').set_input_files([str(f) for f in files])
         expect(card(page, name).locator('[data-testid="sample-count"]')).to_have_text(
-            str(per_class), timeout=1800 * SECOND
+            str(per_class), timeout=1800 * harness.SECOND
         )
-        print(f"  {name}: {sample_count(page, name)} samples", flush=True)
+        print(f"  {name}: {harness.sample_count(page, name)} samples", flush=True)
 
 
 def measure(page, runs: int) -> dict:
@@ -94,7 +88,7 @@ def measure(page, runs: int) -> dict:
     fresh = []
     for _ in range(runs):
         page.reload()
-        wait_ready(page, 600)
+        harness.wait_ready(page, 600)
         fresh.append(page.evaluate(TIMED_MAP, "pca"))
     count = fresh[-1]["points"]
     updated = []
@@ -114,27 +108,27 @@ def measure(page, runs: int) -> dict:
             expect(canvas).to_have_attribute("data-method", "pca")
             sample_id = page.evaluate("() => window.teachkit.samples().at(-1).id")
             page.evaluate("(id) => window.teachkit.deleteSample(id)", sample_id)
-        start = page_now(page)
+        start = harness.page_now(page)
         page.locator('[data-testid="embedding-map-refine"]').click()
-        expect(canvas).to_have_attribute("data-method", "umap", timeout=600 * SECOND)
-        end = page_now(page)
+        expect(canvas).to_have_attribute("data-method", "umap", timeout=600 * harness.SECOND)
+        end = harness.page_now(page)
         page.wait_for_timeout(300)  # a long task ending at `end` is reported just after
         tasks = page.evaluate(LONG_TASKS, [start, end + 300])
         umap_ms.append(end - start)
         longest.append(max(tasks, default=0))
         every += tasks
-    pca_ms = median([run["ms"] for run in fresh])
-    embedding = median(embed_ms)
+    pca_ms = harness.median([run["ms"] for run in fresh])
+    embedding = harness.median(embed_ms)
     return {
         "samples": count,
-        "embedding_ms": rounded(embedding, 1),
-        "pca_fresh_ms": rounded(pca_ms, 1),
-        "pca_fresh_runs_ms": [rounded(run["ms"], 1) for run in fresh],
-        "pca_updated_ms": rounded(median(updated), 1),
-        "pca_over_embedding": rounded(pca_ms / embedding, 2),
-        "umap_s": rounded(median(umap_ms) / 1000, 2),
-        "umap_longest_task_ms": rounded(max(longest), 0),
-        "umap_run_longest_ms": [rounded(value, 0) for value in longest],
+        "embedding_ms": harness.rounded(embedding, 1),
+        "pca_fresh_ms": harness.rounded(pca_ms, 1),
+        "pca_fresh_runs_ms": [harness.rounded(run["ms"], 1) for run in fresh],
+        "pca_updated_ms": harness.rounded(harness.median(updated), 1),
+        "pca_over_embedding": harness.rounded(pca_ms / embedding, 2),
+        "umap_s": harness.rounded(harness.median(umap_ms) / 1000, 2),
+        "umap_longest_task_ms": harness.rounded(max(longest), 0),
+        "umap_run_longest_ms": [harness.rounded(value, 0) for value in longest],
         "umap_long_tasks": len(every),
     }
 
@@ -166,8 +160,8 @@ def main() -> None:
         print("building the site", flush=True)
         site = build_site(work)
         with serve(site) as url, sync_playwright() as playwright:
-            browser = launch(playwright)
-            tab = open_tab(browser, url, ready_timeout_s=300)
+            browser = harness.launch(playwright)
+            tab = harness.open_tab(browser, url, ready_timeout_s=300)
             print(f"adding {options.per_class} samples per class", flush=True)
             add_samples(tab.page, work / "crops", options.per_class)
             result = measure(tab.page, options.runs)

@@ -26,10 +26,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import page as bench  # noqa: E402  (bench/page.py: the browser, the references, the embed steps)
-from sites import ROOT, build_project_site, save_results, serve  # noqa: E402
+# The page benchmark's browser, references and embed steps.
+from bench.pagebench import embedding, harness, inputs  # noqa: E402
+from bench.sites import ROOT, build_project_site, save_results, serve  # noqa: E402
 
 PROJECT = """
 title = "LiteRT bench"
@@ -104,14 +105,14 @@ def shipped_tflite_ms(site: Path, runs: int) -> float:
     interpreter = tf.lite.Interpreter(model_path=str(site / "model" / "model.tflite"), num_threads=1)
     interpreter.allocate_tensors()
     source = interpreter.get_input_details()[0]["index"]
-    x = bench.reference_pixels()
+    x = inputs.reference_pixels()
 
     def invoke() -> None:
         interpreter.set_tensor(source, x)
         interpreter.invoke()
 
-    bench.timed_ms(invoke, 3)
-    return bench.median(bench.timed_ms(invoke, runs))
+    harness.timed_ms(invoke, 3)
+    return harness.median(harness.timed_ms(invoke, runs))
 
 
 def load_average() -> str:
@@ -127,7 +128,7 @@ def measure(runs: int, work: Path) -> dict:
         sites[runtime], summaries[runtime] = build_project_site(
             work / runtime, PROJECT.format(runtime=runtime)
         )
-    runners, notes = bench.python_runners()
+    runners, notes = embedding.python_runners()
     reference = next(runner for runner in runners if runner.name == "tflite_xnnpack")
     times: dict[str, dict[str, list[float]]] = {name: {} for name in PAGES}
     times["tflite_xnnpack"] = {"embed": []}
@@ -137,28 +138,28 @@ def measure(runs: int, work: Path) -> dict:
         serve(sites["auto"]) as litert_url,
         serve(sites["tfjs"]) as tfjs_url,
     ):
-        browser = bench.launch(playwright)
+        browser = harness.launch(playwright)
         tabs, shown = {}, {}
         for name, (runtime, query) in PAGES.items():
-            tabs[name], shown[name] = bench.open_embedding_tab(
+            tabs[name], shown[name] = embedding.open_embedding_tab(
                 browser, (litert_url if runtime == "auto" else tfjs_url) + query
             )
         for _ in range(max(1, runs // 10)):
             for name, tab in tabs.items():
-                block = tab.page.evaluate(bench.EMBED_BLOCK_JS, 10)
+                block = tab.page.evaluate(harness.probe("embed_block"), 10)
                 for step in ("embed", "eight"):
                     times[name].setdefault(step, []).extend(block["times"][step])
-            times["tflite_xnnpack"]["embed"] += bench.timed_ms(reference.run, 10)
+            times["tflite_xnnpack"]["embed"] += harness.timed_ms(reference.run, 10)
             times["tflite_xnnpack"].setdefault("shipped", []).append(shipped_tflite_ms(sites["auto"], 10))
         dot = relaxed_dot(next(iter(tabs.values())).page)
         for tab in tabs.values():
             tab.close()
         browser.close()
-    native = bench.median(times["tflite_xnnpack"]["embed"])
+    native = harness.median(times["tflite_xnnpack"]["embed"])
     pages = {}
     for name in PAGES:
-        one = bench.median(times[name]["embed"])
-        eight = bench.median(times[name]["eight"]) / 8
+        one = harness.median(times[name]["embed"])
+        eight = harness.median(times[name]["eight"]) / 8
         pages[name] = {
             "embed_ms": round(one, 1),
             "eight_ms_per_image": round(eight, 1),
@@ -166,9 +167,10 @@ def measure(runs: int, work: Path) -> dict:
             "backend": shown[name],
         }
     manifest = json.loads((sites["auto"] / "manifest.json").read_text())
+    shipped = harness.median(times["tflite_xnnpack"]["shipped"])
     return {
         "native_tflite_fp32_1_thread_ms": round(native, 1),
-        "native_shipped_int8_tflite_1_thread_ms": round(bench.median(times["tflite_xnnpack"]["shipped"]), 1),
+        "native_shipped_int8_tflite_1_thread_ms": round(shipped, 1),
         "relaxed_dot": dot,
         "pages": pages,
         "summaries": summaries,

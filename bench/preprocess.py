@@ -40,14 +40,15 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.sites import build_project_site, save_results, serve  # noqa: E402
+from bench.pagebench.harness import probe  # noqa: E402
+from bench.sites import build_project_site, report_head, save_results, serve  # noqa: E402
 from builder.models.preprocess import center_crop_resize  # noqa: E402
-from tests.support.browser import CHROMIUM_ARGS, chromium_executable  # noqa: E402
+from tests.support.browser import CHROMIUM_ARGS, chromium_executable, open_with_camera  # noqa: E402
 from tests.support.images import write_y4m  # noqa: E402
 from tests.support.photos import full_size_photo  # noqa: E402
 
@@ -111,102 +112,11 @@ window.croppers = { new: new Cropper(224), old: new CanvasCropper(224), read: ne
 </script>
 """
 
-# Crops `url`'s image with each cropper in alternating blocks, each call on a freshly decoded copy
-# (as every upload is: the engine's scaler may keep what it computed for an image it has shrunk
-# before) and in a task of its own (a timer, so the trace can time it); returns the order of the
-# calls and each cropper's pixels (RGB).
-CROP_JS = """async ({ url, runs, block }) => {
-  const blob = await (await fetch(url)).blob();
-  const names = ["new", "old", "read"];
-  const pixels = {};
-  for (const name of names) {
-    const bitmap = await createImageBitmap(blob);
-    const rgba = window.croppers[name].crop(bitmap).data;
-    pixels[name] = Array.from(rgba.filter((_, index) => index % 4 !== 3));
-    bitmap.close();
-  }
-  const order = [];
-  for (let done = 0; done < runs; done += block) {
-    for (const name of names) {
-      for (let i = 0; i < block; i += 1) {
-        const bitmap = await createImageBitmap(blob);
-        await new Promise((resolve) => setTimeout(() => resolve(window.croppers[name].crop(bitmap)), 0));
-        bitmap.close();
-        order.push(name);
-      }
-    }
-  }
-  return { order, pixels };
-}"""
-
-# ms per teachkit.embed(bitmap), one at a time, for each image (decoded once, as an upload is), in
-# alternating blocks.
-EMBED_JS = """async ({ urls, runs, block }) => {
-  const bitmaps = [];
-  for (const url of urls) bitmaps.push(await createImageBitmap(await (await fetch(url)).blob()));
-  for (const bitmap of bitmaps) await window.teachkit.embed(bitmap);
-  const times = bitmaps.map(() => []);
-  for (let done = 0; done < runs; done += block) {
-    for (const [index, bitmap] of bitmaps.entries()) {
-      for (let i = 0; i < block; i += 1) {
-        const started = performance.now();
-        await window.teachkit.embed(bitmap);
-        times[index].push(performance.now() - started);
-      }
-    }
-  }
-  bitmaps.forEach((bitmap) => bitmap.close());
-  return times;
-}"""
-
-# Adds `count` crops of the photo at `url` to each class through the API, then trains.
-TRAIN_JS = """async ({ url, classes, count }) => {
-  const bitmap = await createImageBitmap(await (await fetch(url)).blob());
-  for (const [index, name] of classes.entries()) {
-    const images = [];
-    for (let i = 0; i < count; i += 1) {
-      const canvas = document.createElement("canvas");
-      canvas.width = canvas.height = 256;
-      const context = canvas.getContext("2d");
-      context.filter = `brightness(${0.8 + 0.04 * i})`;
-      const side = bitmap.height / (2 + index);
-      context.drawImage(bitmap, 20 * i + index * side, 0, side, side, 0, 0, 256, 256);
-      images.push(canvas);
-    }
-    await window.teachkit.addImages(name, images);
-  }
-  await window.teachkit.train();
-}"""
-
-# Live prediction for `seconds` after a second of warm-up: predictions per second and each
-# camera frame's latency; and the camera's own frame rate over the same time.
-LIVE_JS = """async ({ seconds }) => {
-  await window.teachkit.startCamera();
-  const video = document.querySelector('[data-testid="video"]');
-  for (let i = 0; i < 200 && video.readyState < 2; i += 1) await new Promise((r) => setTimeout(r, 50));
-  const latencies = [];
-  let counting = false;
-  const off = window.teachkit.on("prediction", (p) => {
-    if (counting && p.source === "camera") latencies.push(p.milliseconds);
-  });
-  await window.teachkit.startLive();
-  await new Promise((r) => setTimeout(r, 1000));
-  const frame = () => new Promise((r) => video.requestVideoFrameCallback((now, meta) => r(meta)));
-  counting = true;
-  const first = { n: window.teachkit.status().predictions, t: performance.now(), frame: await frame() };
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  const last = { n: window.teachkit.status().predictions, t: performance.now(), frame: await frame() };
-  counting = false;
-  off();
-  await window.teachkit.stopLive();
-  await window.teachkit.stopCamera();
-  const cameraSeconds = (last.frame.expectedDisplayTime - first.frame.expectedDisplayTime) / 1000;
-  return {
-    fps: ((last.n - first.n) * 1000) / (last.t - first.t),
-    cameraFps: (last.frame.presentedFrames - first.frame.presentedFrames) / cameraSeconds,
-    latencies,
-  };
-}"""
+# What runs in the page, each a function in bench/probes/.
+CROP_JS = probe("preprocess_crop")
+EMBED_JS = probe("preprocess_embed")
+TRAIN_JS = probe("preprocess_train")
+LIVE_JS = probe("preprocess_live")
 
 
 def median(values: list[float]) -> float:
@@ -284,24 +194,12 @@ def measure_page(playwright: object, site: Path, photos: dict[str, Path], runs: 
     for path in photos.values():
         shutil.copyfile(path, site / path.name)
     big = photos["12 MP photo (4032×3024)"].name
-    browser = playwright.chromium.launch(
-        executable_path=chromium_executable(),
-        headless=True,
-        args=[
-            *CHROMIUM_ARGS,
-            "--use-fake-device-for-media-stream",
-            "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={y4m}",
-        ],
-    )
-    try:
-        with serve(site) as url:
-            context = browser.new_context(permissions=["camera"])
-            page = context.new_page()
-            page.goto(url)
-            expect(page.locator('[data-testid="status"]')).to_have_attribute(
-                "data-state", "ready", timeout=120_000
-            )
+    with serve(site) as url:
+        context, session = open_with_camera(
+            playwright, site.parent / "profile", y4m, url, permissions=["camera"]
+        )
+        try:
+            page = session.page
             # Live first: the garbage of sixty 12-megapixel crops would otherwise still be collected
             # while the camera runs.
             log("live: training a head through the API, then the fake camera")
@@ -313,9 +211,8 @@ def measure_page(playwright: object, site: Path, photos: dict[str, Path], runs: 
             urls = [f"photo-{w}x{h}.png" for w, h in sizes]
             times = page.evaluate(EMBED_JS, {"urls": urls, "runs": runs, "block": 5})
             embed = {f"{w}×{h}": median(t) for (w, h), t in zip(sizes, times, strict=True)}
+        finally:
             context.close()
-    finally:
-        browser.close()
     return {
         "backend": backend,
         "embed_ms": embed,
@@ -329,17 +226,10 @@ def measure_page(playwright: object, site: Path, photos: dict[str, Path], runs: 
 
 
 def markdown(results: dict) -> str:
-    env = results["environment"]
-    lines = [
-        "# Preprocessing benchmark",
-        "",
-        f"`python bench/preprocess.py --runs {results['runs']}`, {env['date']}: {env['chromium']} headless; "
-        f"{env['cpus']} cores, load average {env['load_before']} before and {env['load_after']} after "
-        "(a shared machine). Medians; each reference was measured in the same run.",
-        "",
-        "| measure | page | reference (same run) | ratio |",
-        "| --- | --- | --- | --- |",
-    ]
+    command = f"python bench/preprocess.py --runs {results['runs']}"
+    notes = "Medians; each reference was measured in the same run."
+    columns = ["measure", "page", "reference (same run)", "ratio"]
+    lines = report_head("Preprocessing benchmark", command, results["environment"], notes, columns)
     for label, crop in results["crop"].items():
         new, old, read = crop["new"], crop["old"], crop["read"]
         lines.append(

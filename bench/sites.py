@@ -31,6 +31,25 @@ def save_results(directory: Path, name: str, results: object, report: str) -> No
     print(report)
 
 
+def report_head(title: str, command: str, env: dict, notes: str, columns: list[str]) -> list[str]:
+    """A report's first lines: its title; the command, when, in which Chromium (and on which backend
+    the page ran, where `env` says) on how many cores under what load, then `notes`; and its
+    table's header."""
+    backend = f", {env['backend']}" if "backend" in env else ""
+    ran = (
+        f"`{command}`, {env['date']}: {env['chromium']} headless{backend}; {env['cpus']} cores, load "
+        f"average {env['load_before']} before and {env['load_after']} after (a shared machine)."
+    )
+    return [
+        f"# {title}",
+        "",
+        f"{ran} {notes}",
+        "",
+        "| " + " | ".join(columns) + " |",
+        "|" + " --- |" * len(columns),
+    ]
+
+
 def build_project_site(work: Path, project_text: str) -> tuple[Path, str]:
     """Builds `project_text` with `teachkit build` into work/site (the converted model is cached in
     TEACHKIT_CACHE, by default the user's cache); returns the site and the build's summary line."""

@@ -54,24 +54,22 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from page import (  # noqa: E402  (bench/page.py: the page benchmark's inputs and steps)
+# The page benchmark's inputs and steps.
+from bench.pagebench.camera import live_rate  # noqa: E402
+from bench.pagebench.harness import (  # noqa: E402
     CAMERA_ARGS,
-    CAMERA_FPS,
-    CAMERA_FPS_JS,
-    environment,
     launch,
-    live_rate,
     log,
     median,
     open_tab,
-    photo,
-    photo_crops,
+    probe,
     rounded,
     train,
     upload,
 )
-from sites import build_project_site, save_results, serve  # noqa: E402
-
+from bench.pagebench.inputs import CAMERA_FPS, photo, photo_crops  # noqa: E402
+from bench.pagebench.run import environment  # noqa: E402
+from bench.sites import build_project_site, save_results, serve  # noqa: E402
 from tests.support.images import write_y4m  # noqa: E402
 
 RATE = 4
@@ -344,7 +342,7 @@ def run(rounds: int, work: Path) -> dict:
                 upload(page, name, files, timeout_s=120)
             train(page, timeout_s=600)
             page.click('[data-testid="camera-toggle"]')
-            results["camera_fps"] = rounded(page.evaluate(CAMERA_FPS_JS, 3), 1)
+            results["camera_fps"] = rounded(page.evaluate(probe("camera_fps"), 3), 1)
             log("what Chromium says to throttling a worker; the calibration loop")
             results["worker_target_throttle"] = worker_throttle_answer(page, cdp)
             results["calibration"] = calibration(page, cdp)
