@@ -181,6 +181,15 @@ export class DenseHead extends Head {
     return this.layers.length === 1;
   }
 
+  // The outputs for one embedding before any softmax: the classes' logits, or the number.
+  outputs(embedding) {
+    return tf.tidy(() =>
+      this.logits(tf.tensor2d(embedding, [1, embedding.length]), false)
+        .dataSync()
+        .slice(),
+    );
+  }
+
   // Output `index` before any softmax (a class's logit; a regression head's number) at one
   // embedding, and its gradient with respect to the embedding: what explain.js needs for the
   // class activation map of any dense head, through the head only (a few milliseconds).
