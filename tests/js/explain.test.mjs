@@ -11,6 +11,7 @@ import {
   cellEdge,
   classActivationMap,
   occlusionPatches,
+  occlusionScorer,
   occlusionSentence,
   occlusionValues,
   regionsSentence,
@@ -214,7 +215,11 @@ test("an unknown class and a map of the wrong shape are refused in words", async
 test("explaining leaves no tensor behind, for every kind of head", async () => {
   const heads = [await trained(LINEAR), await trained(DENSE), await trained({ ...DENSE, type: "knn" })];
   const before = tf.memory().numTensors;
-  for (const head of heads) for (const classId of CLASS_IDS) classActivationMap(head, SPLIT, GRID, classId);
+  for (const head of heads)
+    for (const classId of CLASS_IDS) {
+      classActivationMap(head, SPLIT, GRID, classId);
+      occlusionScorer(head, pooled(SPLIT), classId)(cell(SPLIT, 0));
+    }
   assert.equal(tf.memory().numTensors, before);
   heads.forEach((head) => head.dispose());
 });
@@ -280,6 +285,45 @@ test("occlusion runs one patch at a time and can stop early", () => {
   assert.equal(patches.next().value.left, 32);
   assert.equal(patches.return().done, true);
   assert.equal(patches.next().done, true);
+});
+
+// A toy base model for the occlusion test: the image's mean red, green and blue (0–1) on channels
+// 0, 1 and 2, so a red region is class a's evidence and a green one class b's.
+function toyEmbedding({ data }) {
+  const embedding = new Float32Array(SIZE);
+  for (let at = 0; at < data.length; at += 4) for (let c = 0; c < 3; c += 1) embedding[c] += data[at + c];
+  return embedding.map((value) => value / 255 / (data.length / 4));
+}
+
+test("an occlusion test finds a class's evidence where it is, for the dense and the kNN heads", async () => {
+  const side = 28; // 7 × 7 cells of 4 pixels: red in the left half, green in the right half
+  const data = new Uint8ClampedArray(side * side * 4);
+  for (let pixel = 0; pixel < side * side; pixel += 1)
+    data.set(pixel % side < side / 2 ? [255, 0, 0, 255] : [0, 255, 0, 255], pixel * 4);
+  const image = { data, width: side, height: side };
+  const base = toyEmbedding(image);
+  for (const config of [DENSE, { ...DENSE, type: "knn" }]) {
+    const head = await trained(config);
+    for (const [classId, strong, weak] of [
+      ["a", "left", "right"],
+      ["b", "right", "left"],
+    ]) {
+      const score = occlusionScorer(head, base, classId);
+      const scores = [...occlusionPatches(image, 7, 7)].map((patch) => score(toyEmbedding(patch.pixels)));
+      const drops = sides({ values: occlusionValues(score(base), scores), cols: 7 });
+      assert.ok(drops[strong] > drops[weak], `${config.type}, ${classId}: ${JSON.stringify(drops)}`);
+      assert.ok(drops[strong] > 0, `${config.type}, ${classId}: hiding its evidence lowers the score`);
+    }
+    if (config.type === "dense") {
+      const logit = head.outputs(base)[1];
+      assert.equal(
+        occlusionScorer(head, base, "b")(base),
+        logit,
+        "a dense head's score is the class's logit",
+      );
+    }
+    head.dispose();
+  }
 });
 
 test("occlusion values are the drop in the class's score: positive where hiding lowered it", () => {

@@ -14,6 +14,7 @@
 //   values is the class's logit (the number, for regression) and each value is what the head would
 //   answer for an image made of that region alone. Negative values are evidence against.
 // - occlusionPatches(image, rows, cols) yields the image with one cell greyed at a time;
+//   occlusionScorer(head, embedding, classId) gives the class's score of an embedding;
 //   occlusionValues(baseScore, scores) turns the class's scores on those images into the drop per
 //   cell (larger = hiding that cell lowered the class's score more): the same layout and meaning of
 //   `values` as a class activation map, for any head and any runtime.
@@ -36,13 +37,17 @@ function checkedShape(head, map, rows, cols) {
       `A feature map of ${map?.length ?? 0} numbers is not ${rows} × ${cols} cells of equal size.`,
     );
   const channels = map.length / cells;
+  checkedHead(head, channels, "feature map has");
+  return { cells, channels };
+}
+
+function checkedHead(head, size, what) {
   if (head.embeddingSize === null)
     throw new TeachkitError("not_trained", "Train the model before asking why it answered.");
-  if (channels !== head.embeddingSize)
+  if (size !== head.embeddingSize)
     throw new Error(
-      `The feature map has ${channels} channels but the model's embeddings have ${head.embeddingSize}: they come from different base models.`,
+      `The ${what} ${size} channels but the model's embeddings have ${head.embeddingSize}: they come from different base models.`,
     );
-  return { cells, channels };
 }
 
 // The mean of the cell vectors (the embedding), summed in double precision.
@@ -101,21 +106,26 @@ function denseMap(head, map, cells, channels, index) {
 // positive cosine with every class, and only the difference says which class a region favours.
 function knnMap(head, map, cells, channels, index) {
   const references = head.classReferences(pooled(map, cells, channels));
-  const own = references[index];
   const values = new Float32Array(cells);
-  if (!own) return { values, exact: false }; // a class without samples: no evidence anywhere
-  for (let cell = 0; cell < cells; cell += 1) {
-    const length = Math.sqrt(
-      cellDot(map, cell, channels, map.subarray(cell * channels, (cell + 1) * channels)),
-    );
-    const cosine = (reference) => (length ? cellDot(map, cell, channels, reference) / length : 0);
-    let rival = -Infinity;
-    references.forEach((reference, other) => {
-      if (reference && other !== index) rival = Math.max(rival, cosine(reference));
-    });
-    values[cell] = cosine(own) - (rival === -Infinity ? 0 : rival);
-  }
+  for (let cell = 0; cell < cells; cell += 1) values[cell] = contrast(map, cell, channels, references, index);
   return { values, exact: false };
+}
+
+// Cell `cell` of `map` (or a whole embedding: cell 0 of its own length): its cosine with the unit
+// vector references[index] minus its best cosine with another class's; 0 for a class without
+// samples (no evidence anywhere), and a class alone is compared with nothing.
+function contrast(map, cell, channels, references, index) {
+  const own = references[index];
+  if (!own) return 0;
+  const length = Math.sqrt(
+    cellDot(map, cell, channels, map.subarray(cell * channels, (cell + 1) * channels)),
+  );
+  const cosine = (reference) => (length ? cellDot(map, cell, channels, reference) / length : 0);
+  let rival = -Infinity;
+  references.forEach((reference, other) => {
+    if (reference && other !== index) rival = Math.max(rival, cosine(reference));
+  });
+  return cosine(own) - (rival === -Infinity ? 0 : rival);
 }
 
 // The class activation map of `head` (a DenseHead, RegressionHead or KnnHead) for `classId`.
@@ -181,6 +191,21 @@ export function* occlusionPatches(
       };
     }
   }
+}
+
+// The score an occlusion test watches, as a function of an embedding: `score(embedding)` → number,
+// for the class `classId` of the image whose embedding is `embedding` (unoccluded). The same
+// quantity as the class activation map, so the two maps of one image speak of the same thing:
+// a dense head's logit (not the probability, which saturates: at 99.9 % hiding any patch moves it
+// by almost nothing), a regression head's number, and for a kNN head the cosine with the class's
+// reference minus the best cosine with another's, the references taken once from the whole image
+// (its votes move in steps of 1/k and would mostly not move at all).
+export function occlusionScorer(head, embedding, classId) {
+  checkedHead(head, embedding.length, "embedding has");
+  const index = classIndex(head, classId);
+  if (head.kind !== "knn") return (occluded) => head.outputs(occluded)[index];
+  const references = head.classReferences(embedding);
+  return (occluded) => contrast(occluded, 0, occluded.length, references, index);
 }
 
 // The drop in the class's score when each cell is hidden: baseScore − score, in the order the
