@@ -202,6 +202,10 @@ test("an unknown class and a map of the wrong shape are refused in words", async
   });
   assert.throws(() => classActivationMap(head, SPLIT.subarray(1), GRID, "a"), /is not 7 × 7 cells/);
   assert.throws(() => classActivationMap(head, SPLIT, { rows: 0, cols: 7 }, "a"), /whole numbers of rows/);
+  assert.throws(() => classActivationMap(head, null, { rows: 0, cols: 0 }, "a"), {
+    code: "not_supported",
+    message: /no feature map.*"occlusion" works with any model/,
+  });
   const wider = new Float32Array(49 * (SIZE + 1));
   assert.throws(
     () => classActivationMap(head, wider, GRID, "a"),

@@ -5,7 +5,8 @@
 // - A feature map `map` is the base model's last feature map for one image: a Float32Array of
 //   rows × cols × channels, row-major from the top-left of the model's centre-square crop,
 //   channels last (Lite0 at 224 px: 7 × 7 × 1280). The embedding is exactly the mean of its
-//   rows × cols cell vectors.
+//   rows × cols cell vectors. The embedders' embedWithMap gives {embedding, map, rows, cols}: pass
+//   its `map`, and the object itself as the grid.
 // - classActivationMap(head, map, {rows, cols}, classId) → {rows, cols, values, exact}:
 //   `values` is a Float32Array(rows * cols), row-major from the top-left of the crop; larger means
 //   more evidence for the class `classId` (one of head.classIds; ignored by a regression head,
@@ -17,7 +18,9 @@
 //   occlusionScorer(head, embedding, classId) gives the class's score of an embedding;
 //   occlusionValues(baseScore, scores) turns the class's scores on those images into the drop per
 //   cell (larger = hiding that cell lowered the class's score more): the same layout and meaning of
-//   `values` as a class activation map, for any head and any runtime.
+//   `values` as a class activation map, for any head and any runtime. In short:
+//     score = occlusionScorer(head, embedding, classId)
+//     values = occlusionValues(score(embedding), [for each patch: score(await embed(patch.pixels))])
 // - strongestRegions, regionsSentence and occlusionSentence name the cells in plain words.
 import { TeachkitError } from "../core/errors.js";
 
@@ -29,6 +32,12 @@ import { TeachkitError } from "../core/errors.js";
 export const OCCLUSION_GREY = 128;
 
 function checkedShape(head, map, rows, cols) {
+  // The embedders answer map: null (rows = cols = 0) for a base model without one.
+  if (!map)
+    throw new TeachkitError(
+      "not_supported",
+      'This base model hands out no feature map, so it cannot show where the evidence is; the method "occlusion" works with any model.',
+    );
   const cells = rows * cols;
   if (!(Number.isInteger(rows) && Number.isInteger(cols) && rows > 0 && cols > 0))
     throw new Error(`A feature map needs whole numbers of rows and columns (got ${rows} × ${cols}).`);
