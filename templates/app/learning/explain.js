@@ -13,7 +13,10 @@
 //   whose values are evidence for a larger number). `exact` is true only when the values are an
 //   exact decomposition: a dense or regression head without a hidden layer, where the mean of the
 //   values is the class's logit (the number, for regression) and each value is what the head would
-//   answer for an image made of that region alone. Negative values are evidence against.
+//   answer for an image made of that region alone. Compare cells with each other: a dense head's
+//   logits may all be negative (the softmax ignores a shift shared by every class), so a map is
+//   best shown scaled to its own range. For a kNN head (and occlusion) the sign means something
+//   too: above 0, the region looks more like this class than like any other.
 // - occlusionPatches(image, rows, cols) yields the image with one cell greyed at a time;
 //   occlusionScorer(head, embedding, classId) gives the class's score of an embedding;
 //   occlusionValues(baseScore, scores) turns the class's scores on those images into the drop per
@@ -93,7 +96,7 @@ function classIndex(head, classId) {
 // estimate of the score for an image made of that cell alone. The constant spreads what the
 // linearization does not explain evenly, so the mean of the cells is still exactly the score and a
 // student's check "the squares add up to the answer" holds for every dense head. Grad-CAM's usual
-// ReLU is left out: negative cells are evidence against, which the page can show as such.
+// ReLU is left out: it would cut at zero, an arbitrary level for a logit, and break that check.
 function denseMap(head, map, cells, channels, index) {
   const embedding = pooled(map, cells, channels);
   const { score, gradient } = head.scoreGradient(embedding, index);
