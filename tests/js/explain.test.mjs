@@ -280,6 +280,20 @@ for (const [width, height, rows, cols] of [
   });
 }
 
+test("a wider occlusion patch greys span × span cells around its cell, cut at the crop's edges", () => {
+  const patches = [...occlusionPatches(photo(224, 224), 7, 7, { span: 3 })];
+  assert.equal(patches.length, 49);
+  const rect = ({ left, top, width, height }) => [left, top, width, height];
+  assert.deepEqual(rect(patches[0]), [0, 0, 64, 64], "top left: 2 × 2 cells");
+  assert.deepEqual(rect(patches[24]), [64, 64, 96, 96], "centre: 3 × 3 cells around row 4, column 4");
+  assert.deepEqual(rect(patches[48]), [160, 160, 64, 64], "bottom right: 2 × 2 cells");
+  const { data } = patches[24].pixels;
+  const at = (x, y) => [...data.subarray((y * 224 + x) * 4, (y * 224 + x) * 4 + 4)];
+  assert.deepEqual(at(64, 64), [128, 128, 128, 255]);
+  assert.deepEqual(at(159, 159), [128, 128, 128, 255]);
+  assert.notDeepEqual(at(160, 159), [128, 128, 128, 255]);
+});
+
 test("occlusion runs one patch at a time and can stop early", () => {
   const image = photo(224, 224);
   const patches = occlusionPatches(image, 7, 7, { grey: 90 });
