@@ -172,6 +172,36 @@ export class DenseHead extends Head {
     return this.variables.map((variable) => variable.dataSync().slice());
   }
 
+  get embeddingSize() {
+    return this.layers[0].kernel.shape[0];
+  }
+
+  // True without a hidden layer: each output is then w·embedding + b, linear in the embedding.
+  get linear() {
+    return this.layers.length === 1;
+  }
+
+  // The outputs for one embedding before any softmax: the classes' logits, or the number.
+  outputs(embedding) {
+    return tf.tidy(() =>
+      this.logits(tf.tensor2d(embedding, [1, embedding.length]), false)
+        .dataSync()
+        .slice(),
+    );
+  }
+
+  // Output `index` before any softmax (a class's logit; a regression head's number) at one
+  // embedding, and its gradient with respect to the embedding: what explain.js needs for the
+  // class activation map of any dense head, through the head only (a few milliseconds).
+  scoreGradient(embedding, index) {
+    return tf.tidy(() => {
+      const x = tf.tensor2d(embedding, [1, embedding.length]);
+      const output = (input) => tf.reshape(tf.slice(this.logits(input, false), [0, index], [1, 1]), []);
+      const { value, grad } = tf.valueAndGrad(output)(x);
+      return { score: value.dataSync()[0], gradient: grad.dataSync().slice() };
+    });
+  }
+
   toJSON() {
     return { kind: this.kind, config: this.config, classIds: this.classIds, weights: this.weights() };
   }
@@ -293,6 +323,35 @@ export class KnnHead extends Head {
 
   toJSON() {
     return { kind: this.kind, config: this.config, classIds: this.classIds };
+  }
+
+  // null until fitted.
+  get embeddingSize() {
+    return this.matrix?.shape[1] ?? null;
+  }
+
+  // For each class, the unit direction of the mean of its k training samples most similar to
+  // `embedding` (the samples that would vote for it), or null for a class without samples: what
+  // explain.js compares the image's regions with.
+  classReferences(embedding) {
+    const similarities = tf.tidy(() =>
+      tf
+        .matMul(l2Normalize(tf.tensor2d(embedding, [1, embedding.length])), this.matrix, false, true)
+        .dataSync(),
+    );
+    return this.classIds.map((_, label) => {
+      const nearest = this.labels
+        .map((sampleLabel, index) => [sampleLabel, similarities[index], index])
+        .filter(([sampleLabel]) => sampleLabel === label)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, this.config.k)
+        .map(([, , index]) => index);
+      if (!nearest.length) return null;
+      return tf.tidy(() => {
+        const mean = tf.mean(tf.gather(this.matrix, tf.tensor1d(nearest, "int32")), 0, true);
+        return l2Normalize(mean).dataSync().slice();
+      });
+    });
   }
 
   dispose() {
