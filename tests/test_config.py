@@ -809,24 +809,15 @@ def test_validating_without_a_project_file_refuses_to_guess_a_folder():
         Project.model_validate({"classes": ["a", "b"]})
 
 
+# The project's tables that reach the page's config; [model] and [output] are the build's only.
+PAGE_TABLES = {"regression", "head", "training", "capture", "theme", "page", "embed", "cloud"}
+
+
 def test_page_config_is_json_without_paths(tmp_path):
     (tmp_path / "logo.png").write_bytes(image_bytes("PNG"))
     (tmp_path / "project.toml").write_text(TWO + '[theme]\nlogo = "logo.png"\nintro = "Hi"\n')
     config = load_project(tmp_path / "project.toml").page_config()
-    assert set(config) == {
-        "title",
-        "description",
-        "classes",
-        "regression",
-        "head",
-        "training",
-        "capture",
-        "theme",
-        "page",
-        "embed",
-        "cloud",
-        "settings",
-    }
+    assert set(config) == {"title", "description", "classes", *PAGE_TABLES, "settings"}
     assert config["page"] == {"mode": "teach"}
     assert config["embed"] == {"allowed_origins": []}
     assert config["cloud"] == {"url": None}
@@ -1054,18 +1045,7 @@ def test_json_schema_describes_every_table_and_key():
     assert schema["type"] == "object" and schema["additionalProperties"] is False
     # classes are required unless the head predicts a number: checked by the loader, not the schema
     assert "required" not in schema
-    tables = {
-        "model",
-        "head",
-        "regression",
-        "training",
-        "capture",
-        "theme",
-        "page",
-        "embed",
-        "cloud",
-        "output",
-    }
+    tables = {"model", *PAGE_TABLES, "output"}
     assert tables | {"title", "description", "classes"} == set(schema["properties"])
     for name in tables:
         table = schema["$defs"][schema["properties"][name]["$ref"].rsplit("/", 1)[1]]
