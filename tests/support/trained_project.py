@@ -6,16 +6,17 @@ It is the page's format with real contents: the real test photos (the `texture_f
 embedded by the float Keras base model that the build converts and `teachkit export` rebuilds
 (`builder.models.build_embedding_model`), a head of the page's architecture (templates/app/learning/
 head.js: Dense layers with the hidden activation, then the class logits; Glorot-uniform kernels,
-Adam, softmax cross-entropy) trained in Keras with the page's default settings and split, and the
-crops, thumbnails, history and evaluation as the page stores them. What differs from a file the
-page saved: the embeddings are the float model's (the page's run int8 or float16 in the browser),
+Adam, softmax cross-entropy) trained in Keras with the page's default settings and its rule of
+splitting (not its very choice of held-back samples), and the crops, thumbnails, history and
+evaluation as the page stores them. What differs from a file the page saved: the embeddings are the float model's (the page's run int8 or float16 in the browser),
 and the file names no converted model (`modelFingerprint` is null and the base has no
 `model_json_sha256`: nothing was converted), so a page that opens it embeds its crops again.
 
 The reference predictions are the Python model's own (float base, then the head, in float64): what
 an export that computes faithfully must answer. Files and predictions are kept in the model cache
 (TEACHKIT_CACHE, which the tests set from TEACHKIT_TEST_CACHE) under a key of everything they are
-made from, so a warm cache makes them in well under a second.
+made from: about a second with a warm cache, a minute or two on an empty one (the base model is
+built and the photos embedded).
 """
 
 from __future__ import annotations
@@ -225,7 +226,7 @@ def split(labels: np.ndarray, training: dict[str, Any]) -> tuple[np.ndarray, np.
 
 def forward(weights: list[np.ndarray], activation: str, x: np.ndarray) -> np.ndarray:
     """The head's class probabilities in float64: what the page's DenseHead computes to predict."""
-    functions = {"relu": lambda v: np.maximum(v, 0), "tanh": np.tanh}
+    functions = {"relu": lambda v: np.maximum(v, 0), "tanh": np.tanh}  # the defaults and one more
     output = x.astype(np.float64)
     for index in range(0, len(weights), 2):
         output = output @ weights[index].astype(np.float64) + weights[index + 1].astype(np.float64)
