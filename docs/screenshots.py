@@ -31,26 +31,21 @@ sys.path.insert(0, str(ROOT))
 
 from builder.cli import main as teachkit  # noqa: E402
 from builder.serve import make_server  # noqa: E402
-from tests.support.browser import CHROMIUM_ARGS, chromium_executable  # noqa: E402
+from tests.support.browser import CHROMIUM_ARGS, chromium_executable, open_with_camera  # noqa: E402
 from tests.support.images import TEXTURES, texture_crops, write_y4m, zoom_crops  # noqa: E402
 from tests.support.pagekit import CLASS_OF, card, predict, train, upload, wait_ready  # noqa: E402
+from tests.support.pagekit import ZOOM_REGRESSION as ZOOM_TABLES  # noqa: E402
 
 PROJECT = """title = "Surfaces"
 description = "Tell brick, grass and gravel apart."
 classes = ["Brick", "Grass", "Gravel"]
 """
-REGRESSION_PROJECT = """title = "How close is the camera"
+REGRESSION_PROJECT = (
+    """title = "How close is the camera"
 description = "Guess how far a photo is zoomed in."
-[head]
-type = "regression"
-[regression]
-label = "Zoom"
-unit = "×"
-min = 1
-max = 4
-[training]
-validation_fraction = 0.25
 """
+    + ZOOM_TABLES
+)
 ZOOM_LEVELS = [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0]
 SIZES = {"laptop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 # 20 photos a class: 15 % of them holds back 3 each, enough for the page to report accuracy
@@ -97,23 +92,18 @@ def camera_video(directory: Path) -> Path:
 def shoot(url: str, photos: dict[str, dict[str, list[Path]]], tests: Path, video: Path, out: Path) -> None:
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_executable(),
-            headless=True,
-            args=[
-                *CHROMIUM_ARGS,
-                "--use-fake-device-for-media-stream",
-                "--use-fake-ui-for-media-stream",
-                f"--use-file-for-fake-video-capture={video}",
-            ],
-        )
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profiles:
         for name, viewport in SIZES.items():
-            context = browser.new_context(viewport=viewport, device_scale_factor=1)
-            context.grant_permissions(["camera"])
-            page = context.new_page()
-            page.goto(url)
-            wait_ready(page)
+            context, session = open_with_camera(
+                playwright,
+                Path(profiles) / name,
+                video,
+                url,
+                viewport=viewport,
+                device_scale_factor=1,
+                permissions=["camera"],
+            )
+            page = session.page
             for texture, files in photos.items():
                 upload(page, CLASS_OF[texture], files["train"], PER_CLASS)
             train(page)
@@ -123,7 +113,6 @@ def shoot(url: str, photos: dict[str, dict[str, list[Path]]], tests: Path, video
             if name == "laptop":
                 shoot_panels(page, tests, out)
             context.close()
-        browser.close()
 
 
 def shoot_panels(page, tests: Path, out: Path) -> None:

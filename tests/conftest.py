@@ -65,6 +65,7 @@ CONVERT_FIXTURES = {
     "tiny_keras_model",  # test_build.py: builds an author's own (small) model
     "tiny",  # test_litert_choice.py: converts a small model for LiteRT.js
     "installed",  # test_wheel.py: builds a site with the installed wheel
+    "python_trained",  # builds the base model in Keras to embed photos (cached in the model cache)
 }
 
 
@@ -253,6 +254,22 @@ def page_trained(tmp_path_factory, browser, surfaces_site, texture_files) -> obj
             finally:
                 context.close()
         made[head] = PageTrained(path, predictions)
+        return made[head]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def python_trained(texture_files) -> object:
+    """The project file page_trained saves, written in Python instead (no browser): head →
+    PageTrained, whose predictions are the Python model's own. See tests/support/trained_project.py."""
+    from .support.trained_project import python_trained as write
+
+    made: dict[str, PageTrained] = {}
+
+    def get(head: str = "dense") -> PageTrained:
+        if head not in made:
+            made[head] = write(texture_files, head)
         return made[head]
 
     return get

@@ -1,7 +1,13 @@
-"""teachkit export: the project file a visitor saved after training the page, as files other tools
-read. Each model format is exported once per module by the command as an author runs it, loaded by
-its real consumer in a fresh Python, and its own predict.py classifies the held-out photos as the
-page did. Bad inputs fail with exit code 1, a clear message, and nothing written."""
+"""teachkit export: a trained project file, as files other tools read. Each model format is
+exported once per module by the command as an author runs it, loaded by its real consumer in a
+fresh Python, and its own predict.py classifies the held-out photos as the reference did. Bad
+inputs fail with exit code 1, a clear message, and nothing written.
+
+The project file is written in Python (tests/support/trained_project.py: the page's format, the
+real photos embedded by the float base model, a head of the page's kind trained in Keras), so no
+browser trains anything here; its reference labels and probabilities are the Python model's own.
+One parity test exports a file the real page trained and saved, and checks its predict.py against
+the page's own labels, so that the format the page writes stays covered end to end."""
 
 from __future__ import annotations
 
@@ -29,7 +35,7 @@ from .support.site import run_cli
 REPO = Path(__file__).resolve().parent.parent
 NATIVE_NOISE = re.compile(r"[EWI]0000|cuda|cudnn|cublas|absl::InitializeLog", re.IGNORECASE)
 MODEL_FORMATS = ("keras", "savedmodel", "tflite", "tflite-int8")
-MIN_AGREEMENT = 0.97  # float formats, of the page's own labels on the 36 held-out photos
+MIN_AGREEMENT = 0.97  # float formats, of the reference labels on the 36 held-out photos
 MIN_INT8_AGREEMENT = 0.80
 
 
@@ -67,13 +73,14 @@ def fresh_python(script: str, *args: object) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def dense(page_trained):
-    return page_trained("dense")
+def dense(python_trained):
+    """The dense project file written in Python, and the Python model's predictions (the reference)."""
+    return python_trained("dense")
 
 
 @pytest.fixture(scope="module")
 def exported(dense, tmp_path_factory):
-    """format → its export of the page-trained dense project file, made once per module."""
+    """format → its export of the dense project file, made once per module."""
     made: dict[str, Exported] = {}
 
     def get(format_name: str) -> Exported:
@@ -103,7 +110,8 @@ def run_predict(folder: Path, photos: list[Path]) -> dict[str, dict]:
 
 
 def compare_with_page(dense, predicted: dict[str, dict]) -> tuple[float, float]:
-    """(share of photos with the page's label, largest difference of any class's probability)."""
+    """(share of photos with the reference label, largest difference of any class's probability);
+    the reference is what made the file: the Python model, or the page in the parity test."""
     agree, largest = 0, 0.0
     for photo, label, confidences in dense.predictions:
         line = predicted[str(photo)]
@@ -175,7 +183,7 @@ def test_keras_file_loads_in_a_fresh_python_without_custom_objects(exported, den
         "last": "softmax",
     }
     agreement, largest = compare_with_page(dense, run_predict(folder, photos_of(dense)))
-    print(f"\nkeras: agreement with the page {agreement:.1%}, max probability difference {largest:.4f}")
+    print(f"\nkeras: {agreement:.1%} as the reference, max probability difference {largest:.4f}")
     assert agreement >= MIN_AGREEMENT
 
 
@@ -202,7 +210,25 @@ def test_savedmodel_loads_with_tf_saved_model_load(exported, dense):
     size = sum(p.stat().st_size for p in (folder / "saved_model").rglob("*") if p.is_file())
     assert size < 1.2 * (exported("keras").folder / "model.keras").stat().st_size
     agreement, largest = compare_with_page(dense, run_predict(folder, photos_of(dense)))
-    print(f"\nsavedmodel: agreement with the page {agreement:.1%}, max probability difference {largest:.4f}")
+    print(f"\nsavedmodel: {agreement:.1%} as the reference, max probability difference {largest:.4f}")
+    assert agreement >= MIN_AGREEMENT
+
+
+def test_parity_a_file_the_page_trained_exports_and_predicts_as_the_page(page_trained, tmp_path):
+    """The one export of a file the real page trained and saved (every other test here starts from
+    a file written in Python): the page's format and embeddings rebuild, and the export's predict.py
+    gives the page's own labels."""
+    page = page_trained("dense")
+    folder = tmp_path / "out"
+    result = teachkit("export", page.project_file, "--format", "keras", "-o", folder)
+    assert result.returncode == 0, result.stderr
+    assert not NATIVE_NOISE.search(result.stderr), result.stderr
+    agreement = re.search(
+        r"The rebuilt base model agrees with the page: cosine min (\S+) on 16 stored crops\.", result.stderr
+    )
+    assert agreement and float(agreement[1]) > 0.95, result.stderr
+    agreement, largest = compare_with_page(page, run_predict(folder, photos_of(page)))
+    print(f"\nparity: agreement with the page {agreement:.1%}, max probability difference {largest:.4f}")
     assert agreement >= MIN_AGREEMENT
 
 
@@ -226,7 +252,7 @@ def test_tflite_float_runs_in_the_tflite_interpreter(exported, dense):
     assert details["input"] == [{"shape": [1, 224, 224, 3], "dtype": "float32", "quantization": [0.0, 0]}]
     assert [(d["shape"], d["dtype"]) for d in details["output"]] == [([1, 3], "float32")]
     agreement, largest = compare_with_page(dense, run_predict(folder, photos_of(dense)))
-    print(f"\ntflite: agreement with the page {agreement:.1%}, max probability difference {largest:.4f}")
+    print(f"\ntflite: {agreement:.1%} as the reference, max probability difference {largest:.4f}")
     assert agreement >= MIN_AGREEMENT
 
 
@@ -242,7 +268,7 @@ def test_tflite_int8_is_calibrated_on_the_files_own_crops(exported, dense):
     size = (export.folder / "model.tflite").stat().st_size
     assert size < 0.4 * (exported("tflite").folder / "model.tflite").stat().st_size
     agreement, largest = compare_with_page(dense, run_predict(export.folder, photos_of(dense)))
-    print(f"\ntflite-int8: agreement with the page {agreement:.1%}, max probability difference {largest:.4f}")
+    print(f"\ntflite-int8: {agreement:.1%} as the reference, max probability difference {largest:.4f}")
     assert agreement >= MIN_INT8_AGREEMENT
 
 
@@ -368,8 +394,8 @@ def test_own_model_with_another_file_is_refused(tmp_path, dense):
     assert "here (your own model mine.keras cut at pool)" in message
 
 
-def test_knn_head_is_refused_for_model_formats_and_offered_embeddings(tmp_path, page_trained):
-    knn = page_trained("knn").project_file
+def test_knn_head_is_refused_for_model_formats_and_offered_embeddings(tmp_path, python_trained):
+    knn = python_trained("knn").project_file
     message = refused(tmp_path, knn, "keras")
     assert "the trained head is k-nearest neighbours (k = 3), which cannot be exported as keras" in message
     assert "not a network of layers" in message and "--format embeddings" in message

@@ -1,9 +1,12 @@
 """The tm export (a Teachable Machine image model folder), loaded by its real clients and nothing of
 ours: @teachablemachine/image with the TF.js 1.3.1 it is built against, and ml5 with the TF.js it
 bundles, both from node_modules on a loopback server in headless Chromium. Each predicts the
-held-out photos the page predicted after training, and must give the page's labels and, for these
-square photos, its probabilities. The Python side checks the rebuilding of a Keras 3 network in
-TF.js 1.3.1's layers on a small network that has every kind of layer it rewrites."""
+held-out photos and must give the reference labels and, for these square photos, its
+probabilities. The project file is written in Python (tests/support/trained_project.py), so the
+browser only runs the clients and trains nothing; the reference is the Python model's own
+predictions (tests/test_export.py's parity test covers a file the page trained). The Python side
+checks the rebuilding of a Keras 3 network in TF.js 1.3.1's layers on a small network that has
+every kind of layer it rewrites."""
 
 from __future__ import annotations
 
@@ -39,8 +42,9 @@ MIN_PHOTOS = 30
 MIN_AGREEMENT = 0.97
 MAX_DIFFERENCE = 0.05
 TEMPERATURE = 8.0
-# The page's base model runs int8 on LiteRT.js (cosine ≥ 0.99 to the float base the export carries);
-# tempered probabilities are far from saturated, so that difference shows: up to 0.07 measured.
+# Set when the reference was the page, whose base model runs int8 on LiteRT.js (cosine ≥ 0.99 to the
+# float base the export carries); tempered probabilities are far from saturated, so that difference
+# showed: up to 0.07 measured. The Python reference runs the float base, as the export does.
 MAX_TEMPERED_DIFFERENCE = 0.1
 # Every layer class that TF.js 1.3.1's tfjs-layers registers and the export may write.
 TFJS_1_3_1_LAYERS = {
@@ -66,9 +70,12 @@ TFJS_1_3_1_LAYERS = {
     "Flatten",
 }
 
-# Each client loads every model folder it is given and predicts an <img> decoded from each PNG the
-# page was given; it is told nothing else.
-TM_PREDICT = """async ([folders, photos]) => {
+
+def client_script(body: str) -> str:
+    """An async function of [folders, photos] for page.evaluate: `images` holds an <img> decoded
+    from each PNG (base64), then `body` runs the client on them."""
+    return (
+        """async ([folders, photos]) => {
   const images = [];
   for (const photo of photos) {
     const image = new Image();
@@ -76,7 +83,15 @@ TM_PREDICT = """async ([folders, photos]) => {
     await image.decode();
     images.push(image);
   }
-  const results = {};
+"""
+        + body
+        + "}"
+    )
+
+
+# Each client loads every model folder it is given and predicts an <img> decoded from each PNG the
+# reference was given; it is told nothing else.
+TM_PREDICT = client_script("""  const results = {};
   const labels = {};
   for (const folder of folders) {
     const model = await tmImage.load(folder + "model.json", folder + "metadata.json");
@@ -88,17 +103,8 @@ TM_PREDICT = """async ([folders, photos]) => {
     }
   }
   return { tfjs: tf.version.tfjs, backend: tf.getBackend(), labels, results };
-}"""
-
-ML5_CLASSIFY = """async ([folders, photos]) => {
-  const images = [];
-  for (const photo of photos) {
-    const image = new Image();
-    image.src = "data:image/png;base64," + photo;
-    await image.decode();
-    images.push(image);
-  }
-  const results = {};
+""")
+ML5_CLASSIFY = client_script("""  const results = {};
   for (const folder of folders) {
     const classifier = await ml5.imageClassifier(folder + "model.json");
     results[folder] = [];
@@ -108,12 +114,13 @@ ML5_CLASSIFY = """async ([folders, photos]) => {
     }
   }
   return { tfjs: ml5.tf.version.tfjs, backend: ml5.tf.getBackend(), results };
-}"""
+""")
 
 
 @pytest.fixture(scope="module")
-def dense(page_trained):
-    return page_trained("dense")
+def dense(python_trained):
+    """The dense project file written in Python, and the Python model's predictions (the reference)."""
+    return python_trained("dense")
 
 
 @pytest.fixture(scope="module")
@@ -124,9 +131,9 @@ def exported(dense, tmp_path_factory) -> tuple[Path, list[Path]]:
 
 @pytest.fixture(scope="module")
 def tempered(dense, tmp_path_factory) -> Path:
-    """The export of the same file with the head's logits divided by TEMPERATURE. The page was sure
-    of every held-out photo (top probability 0.999 or more), where probabilities that agree say
-    little; these spread out, and the page's own follow from its probabilities exactly. Without its
+    """The export of the same file with the head's logits divided by TEMPERATURE. The reference is
+    sure of every held-out photo (top probability 0.999 or more), where probabilities that agree say
+    little; these spread out, and the reference's own follow from its probabilities exactly. Without its
     samples, too, as the page's model download comes: nothing to check the rebuilding on."""
     trained = read_trained(dense.project_file)
     weights = list(trained.head.weights)
@@ -139,8 +146,8 @@ def tempered(dense, tmp_path_factory) -> Path:
 
 
 def tempered_page(dense) -> list[tuple[Path, str, dict[str, float]]]:
-    """What the page would have said with the tempered head: softmax(log p / T) is softmax(z / T)
-    for the page's logits z, since log p is z less one constant."""
+    """What the reference would have said with the tempered head: softmax(log p / T) is
+    softmax(z / T) for its logits z, since log p is z less one constant."""
     tempered = []
     for photo, _, confidences in dense.predictions:
         names = list(confidences)
@@ -179,8 +186,9 @@ def photos_base64(dense) -> list[str]:
 
 
 def compare_with_page(page, client: str, results: list[dict[str, float]]) -> tuple[float, float]:
-    """(share of photos given the page's label, largest difference of any class's probability);
-    printed with how sure the page was (saturated probabilities hide differences)."""
+    """(share of photos given the reference label, largest difference of any class's probability);
+    printed with how sure the reference was (saturated probabilities hide differences). `page` is
+    the reference's (photo, label, probabilities), as tests/support/visitor.py PageTrained has them."""
     assert len(results) == len(page) >= MIN_PHOTOS
     agree, largest = 0, 0.0
     for (_, label, confidences), found in zip(page, results, strict=True):
@@ -189,8 +197,8 @@ def compare_with_page(page, client: str, results: list[dict[str, float]]) -> tup
         largest = max(largest, *(abs(found[name] - value) for name, value in confidences.items()))
     top = sorted(max(confidences.values()) for _, _, confidences in page)
     print(
-        f"\ntm: {client}: {agree / len(results):.1%} of {len(results)} photos as the page, max probability "
-        f"difference {largest:.4f} (the page's top probability: min {top[0]:.3f}, median "
+        f"\ntm: {client}: {agree / len(results):.1%} of {len(results)} photos as the reference, max "
+        f"probability difference {largest:.4f} (the reference's top probability: min {top[0]:.3f}, median "
         f"{top[len(top) // 2]:.3f})"
     )
     return agree / len(results), largest
@@ -268,8 +276,8 @@ def test_ml5_classifies_as_the_page(browser, serve_site_module, client_site, den
     check_client(found, f"ml5 1.4.0 on TF.js {found['tfjs']} ({found['backend']})", dense)
 
 
-def test_knn_head_is_refused_with_the_alternative(page_trained, tmp_path):
-    trained = read_trained(page_trained("knn").project_file)
+def test_knn_head_is_refused_with_the_alternative(python_trained, tmp_path):
+    trained = read_trained(python_trained("knn").project_file)
     with pytest.raises(TrainedFileError) as refused:
         export_tm(trained, tmp_path, NO_PROGRESS)
     message = str(refused.value)

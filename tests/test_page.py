@@ -4,6 +4,8 @@ origin in any of it."""
 
 from __future__ import annotations
 
+from urllib.parse import urljoin
+
 from playwright.sync_api import expect
 
 from .support.images import TEXTURES, broken_files, large_photo
@@ -123,12 +125,11 @@ def test_class_names_are_text_never_html(tmp_path, lite0_sites, serve_site, open
 
 
 def test_unreadable_files_are_named_and_nothing_else_changes(
-    surfaces_site, serve_site, open_page, texture_files, tmp_path
+    surfaces_site, ready_page, texture_files, tmp_path
 ):
-    server = serve_site(surfaces_site)
-    session = open_page(server.url)
+    session = ready_page(surfaces_site)
     page = session.page
-    wait_ready(page)
+    origin = urljoin(page.url, "/")  # the server's root, as serve_site gave it
     upload(page, "Brick", texture_files["brick"]["train"][:3], 3)
     broken = broken_files(tmp_path / "broken")
 
@@ -152,7 +153,7 @@ def test_unreadable_files_are_named_and_nothing_else_changes(
     expect(page.locator('[data-testid="prediction"]')).to_have_attribute("data-count", "0")
     assert predict(page, texture_files["grass"]["held-out"][0])[0] == "Grass"
     assert session.console_errors == []
-    assert session.foreign_requests(server.url) == []
+    assert session.foreign_requests(origin) == []
 
 
 def test_training_needs_samples_in_every_class(surfaces_site, ready_page, texture_files):
@@ -221,13 +222,10 @@ FILL_THE_DISK = """() => {
 }"""
 
 
-def test_full_storage_is_reported_and_stored_samples_survive(
-    surfaces_site, serve_site, open_page, texture_files
-):
-    server = serve_site(surfaces_site)
-    session = open_page(server.url)
+def test_full_storage_is_reported_and_stored_samples_survive(surfaces_site, ready_page, texture_files):
+    session = ready_page(surfaces_site)
     page = session.page
-    wait_ready(page)
+    origin = urljoin(page.url, "/")  # the server's root, as serve_site gave it
     upload(page, "Brick", texture_files["brick"]["train"][:3], 3)
     page.evaluate(FILL_THE_DISK)
 
@@ -244,7 +242,7 @@ def test_full_storage_is_reported_and_stored_samples_survive(
     wait_ready(page)
     expect(card(page, "Brick").locator('[data-testid="sample-count"]')).to_have_text("3")
     expect(card(page, "Grass").locator('[data-testid="sample-count"]')).to_have_text("0")
-    assert session.foreign_requests(server.url) == []
+    assert session.foreign_requests(origin) == []
 
 
 def test_nearest_neighbour_head_from_the_advanced_settings(surfaces_site, ready_page, texture_files):
@@ -270,7 +268,7 @@ def test_nearest_neighbour_head_from_the_advanced_settings(surfaces_site, ready_
     expect(fraction).to_have_value("0.15")
 
 
-def test_theme_logo_and_texts_reach_the_page(tmp_path, lite0_sites, serve_site, open_page):
+def test_theme_logo_and_texts_reach_the_page(tmp_path, lite0_sites, ready_page):
     from PIL import Image
 
     lite0_sites("auto")
@@ -281,9 +279,8 @@ def test_theme_logo_and_texts_reach_the_page(tmp_path, lite0_sites, serve_site, 
         'background_color = "#fffdf5"\ntext_color = "#222222"\nlogo = "logo.png"\n'
         'intro = "Show the camera a leaf."\nfooter = "Made for class 7b"\n',
     )
-    session = open_page(serve_site(site).url)
+    session = ready_page(site)
     page = session.page
-    wait_ready(page)
 
     logo = page.locator("img.logo")
     assert logo.evaluate("img => img.naturalWidth") == 120
@@ -296,16 +293,15 @@ def test_theme_logo_and_texts_reach_the_page(tmp_path, lite0_sites, serve_site, 
 
 
 def test_page_embeds_on_its_own_thread_when_workers_cannot_start(
-    surfaces_site, serve_site, open_page, texture_files, tmp_path
+    surfaces_site, ready_page, texture_files, tmp_path
 ):
     """A host missing the workers' script (or a browser refusing workers) costs speed, not the page."""
     site = copy_tree(surfaces_site, tmp_path / "site")
     (site / "embed-worker.js").unlink()
     (site / "litert-worker.js").unlink(missing_ok=True)  # the site's base model runs on LiteRT.js
-    server = serve_site(site)
-    session = open_page(server.url)
+    session = ready_page(site)
     page = session.page
-    wait_ready(page)
+    origin = urljoin(page.url, "/")  # the server's root, as serve_site gave it
     backend = page.locator('[data-testid="backend"]')
     expect(backend).to_have_attribute("data-workers", "0")
     expect(backend).to_contain_text("base model on the page (no worker:")
@@ -313,4 +309,4 @@ def test_page_embeds_on_its_own_thread_when_workers_cannot_start(
         upload(page, CLASS_OF[texture], files["train"][:8], 8)
     train(page)
     assert predict(page, texture_files["brick"]["held-out"][0])[0] == "Brick"
-    assert session.foreign_requests(server.url) == []
+    assert session.foreign_requests(origin) == []

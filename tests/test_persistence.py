@@ -10,6 +10,7 @@ import re
 import shutil
 import time
 from pathlib import Path
+from urllib.parse import urljoin
 
 from playwright.sync_api import expect
 
@@ -52,13 +53,10 @@ def photos(directory: Path, count: int) -> list[Path]:
     return copies
 
 
-def test_a_reload_while_adding_images_keeps_every_sample_already_shown(
-    surfaces_site, serve_site, open_page, tmp_path
-):
-    server = serve_site(surfaces_site)
-    session = open_page(server.url)
+def test_a_reload_while_adding_images_keeps_every_sample_already_shown(surfaces_site, ready_page, tmp_path):
+    session = ready_page(surfaces_site)
     page = session.page
-    wait_ready(page)
+    origin = urljoin(page.url, "/")  # the server's root, as serve_site gave it
     files = photos(tmp_path, 20)
 
     card(page, "Brick").locator('[data-testid="sample-upload"]').set_input_files([str(f) for f in files])
@@ -71,13 +69,12 @@ def test_a_reload_while_adding_images_keeps_every_sample_already_shown(
     assert 3 <= len(shown) < 20  # the reload came in the middle of adding
     assert set(shown) <= set(kept)
     assert int(count_of(page, "Brick").text_content()) == len(kept) >= len(shown)
-    assert session.foreign_requests(server.url) == []
+    assert session.foreign_requests(origin) == []
 
 
-def test_settings_survive_a_reload(surfaces_site, serve_site, open_page):
-    session = open_page(serve_site(surfaces_site).url)
+def test_settings_survive_a_reload(surfaces_site, ready_page):
+    session = ready_page(surfaces_site)
     page = session.page
-    wait_ready(page)
 
     page.evaluate("async () => window.teachkit.setSettings({training: {epochs: 7}})")
     page.get_by_text("Advanced settings").click()
@@ -119,13 +116,10 @@ def rewrite_page_config(index: Path, change) -> None:
     manifest_path.write_text(json.dumps(manifest))
 
 
-def test_stored_settings_outside_a_rebuilt_pages_bounds_give_way(
-    surfaces_site, serve_site, open_page, tmp_path
-):
+def test_stored_settings_outside_a_rebuilt_pages_bounds_give_way(surfaces_site, ready_page, tmp_path):
     site = copy_tree(surfaces_site, tmp_path / "site")
-    session = open_page(serve_site(site).url)
+    session = ready_page(site)
     page = session.page
-    wait_ready(page)
     page.evaluate("async () => window.teachkit.setSettings({training: {epochs: 700}, head: {k: 9}})")
 
     def tighter(config):
@@ -201,10 +195,9 @@ def test_a_change_in_one_tab_reaches_the_other(browser, surfaces_site, serve_sit
         context.close()
 
 
-def test_deletes_can_be_undone_for_a_few_seconds(surfaces_site, serve_site, open_page, texture_files):
-    session = open_page(serve_site(surfaces_site).url)
+def test_deletes_can_be_undone_for_a_few_seconds(surfaces_site, ready_page, texture_files):
+    session = ready_page(surfaces_site)
     page = session.page
-    wait_ready(page)
     assert page.evaluate(UNDO_CODE) == "failed"  # nothing to undo yet
     for texture, name in (("brick", "Brick"), ("grass", "Grass"), ("gravel", "Gravel")):
         upload(page, name, texture_files[texture]["train"][:3], 3)
@@ -260,10 +253,9 @@ def test_deletes_can_be_undone_for_a_few_seconds(surfaces_site, serve_site, open
 TRAIN = "async (change) => (await window.teachkit.train(change)).evaluation"
 
 
-def test_evaluation_is_on_held_back_samples_only(surfaces_site, serve_site, open_page, texture_files):
-    session = open_page(serve_site(surfaces_site).url)
+def test_evaluation_is_on_held_back_samples_only(surfaces_site, ready_page, texture_files):
+    session = ready_page(surfaces_site)
     page = session.page
-    wait_ready(page)
     for texture, name in (("brick", "Brick"), ("grass", "Grass"), ("gravel", "Gravel")):
         upload(page, name, texture_files[texture]["train"][:2], 2)
 
@@ -338,11 +330,10 @@ THUMBS_SHOWN = """() => Array.from(document.querySelectorAll('[data-testid="thum
 
 
 def test_samples_are_stored_as_bytes_and_ones_stored_as_blobs_still_load(
-    surfaces_site, serve_site, open_page, texture_files
+    surfaces_site, ready_page, texture_files
 ):
-    session = open_page(serve_site(surfaces_site).url)
+    session = ready_page(surfaces_site)
     page = session.page
-    wait_ready(page)
     for texture, name in (("brick", "Brick"), ("grass", "Grass"), ("gravel", "Gravel")):
         upload(page, name, texture_files[texture]["train"][:3], 3)
     ids = page.evaluate(SAMPLE_IDS)
@@ -466,10 +457,9 @@ def test_a_refused_write_says_why_in_words(browser, surfaces_site, serve_site, t
 
 
 def test_the_browser_is_asked_to_keep_the_samples_and_the_safe_copy_is_named_once(
-    surfaces_site, serve_site, open_page, texture_files
+    surfaces_site, ready_page, texture_files
 ):
-    page = open_page(serve_site(surfaces_site).url).page
-    wait_ready(page)
+    page = ready_page(surfaces_site).page
     hint = page.locator('[data-testid="persistence-hint"]')
     expect(hint).to_have_attribute("data-persisted", "")  # asked only once there is something to keep
     upload(page, "Brick", texture_files["brick"]["train"][:1], 1)

@@ -17,26 +17,20 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from .support.images import zoom_crops
-from .support.pagekit import card, wait_ready
+from .support.pagekit import ZOOM_REGRESSION, card, wait_ready
 from .support.site import build_project, run_cli
 from .test_layout import violations
 
-PROJECT = """
+PROJECT = (
+    """
 title = "How close is the camera"
 [model]
 base = "efficientnet_lite0"
 # float16: the page's embeddings then match the float32 base that the Keras export rebuilds
 quantization = "float16"
-[head]
-type = "regression"
-[regression]
-label = "Zoom"
-unit = "×"
-min = 1
-max = 4
-[training]
-validation_fraction = 0.25
 """
+    + ZOOM_REGRESSION
+)
 LEVELS = [1.0, 1.4, 1.8, 2.2, 2.6, 3.0, 3.5, 4.0]
 PER_LEVEL = 15
 WITHIN = 0.01 * (4 - 1)  # 1 % of the slider's range

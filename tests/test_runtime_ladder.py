@@ -248,6 +248,20 @@ def backend_status(page) -> dict:
     return page.evaluate("() => window.teachkit.status().backend")
 
 
+LITERT_RUNGS = [("litert", "relaxed"), ("litert", "compat")]  # the ladder's first rungs, in order
+
+
+def gave_way(page, texture_files, runtime: dict, skipped: list[tuple[str, str]]) -> dict:
+    """The page still names the photos right, on `runtime`, after skipping the (name, build)
+    rungs `skipped` in that order; returns its backend status for the test's own checks."""
+    assert train_and_predict(page, texture_files) >= 0.9
+
+    backend = backend_status(page)
+    assert backend["runtime"] == runtime
+    assert [(rung["name"], rung["build"]) for rung in backend["skipped"]] == skipped
+    return backend
+
+
 def test_without_simd_the_litert_page_runs_on_tfjs_plain_build(
     browser, surfaces_site, serve_site, texture_files
 ):
@@ -305,14 +319,7 @@ def test_a_runtime_that_fails_its_self_check_gives_way(browser, surfaces_site, s
     routes = {"**/model/model.tflite": damaged_tflite(surfaces_site)}
     page, context, _, errors = open_with(browser, server.url, routes=routes)
     try:
-        assert train_and_predict(page, texture_files) >= 0.9
-
-        backend = backend_status(page)
-        assert backend["runtime"] == {"name": "tfjs", "build": "simd"}
-        assert [(rung["name"], rung["build"]) for rung in backend["skipped"]] == [
-            ("litert", "relaxed"),
-            ("litert", "compat"),
-        ]
+        backend = gave_way(page, texture_files, {"name": "tfjs", "build": "simd"}, LITERT_RUNGS)
         for rung in backend["skipped"]:
             assert re.fullmatch(SELF_CHECK_FAILED, rung["reason"]), rung
             assert rung["cosine"] < 0.99
@@ -355,15 +362,9 @@ def test_a_simd_build_that_computes_wrongly_leaves_simd_out(
     }
     page, context, _, errors = open_with(browser, server.url, routes=routes)
     try:
-        assert train_and_predict(page, texture_files) >= 0.9
-
-        backend = backend_status(page)
-        assert backend["runtime"] == {"name": "tfjs", "build": "plain"}
-        assert [(rung["name"], rung["build"]) for rung in backend["skipped"]] == [
-            ("litert", "relaxed"),
-            ("litert", "compat"),
-            ("tfjs", "simd"),
-        ]
+        backend = gave_way(
+            page, texture_files, {"name": "tfjs", "build": "plain"}, [*LITERT_RUNGS, ("tfjs", "simd")]
+        )
         assert all("failed its self-check" in rung["reason"] for rung in backend["skipped"])
         assert backend["name"] == "cpu"
         expect(page.locator('[data-testid="backend"]')).to_contain_text("WASM's SIMD build computes wrongly")

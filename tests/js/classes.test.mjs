@@ -1,16 +1,11 @@
 // features/classes.js (and undo.js) on a page without a browser: each action through the public
 // API, its refusals, what it stores and what the page then shows.
 import assert from "node:assert/strict";
-import { afterEach, test } from "node:test";
+import { test } from "node:test";
 import { seededRandom } from "../../templates/app/learning/dataset.js";
-import { addSamples, fakePage, recordingStorage } from "./support/page.mjs";
+import { addSamples, closedAfterEach, recordingStorage } from "./support/page.mjs";
 
-const pages = [];
-function page(options) {
-  pages.push(fakePage(options));
-  return pages.at(-1);
-}
-afterEach(() => pages.splice(0).forEach((each) => each.close()));
+const page = closedAfterEach();
 
 const names = (shown) => shown.api.classes().map((item) => item.name);
 

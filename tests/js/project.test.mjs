@@ -1,16 +1,11 @@
 // features/project.js on a page without a browser: a session saved as a project file opens in
 // another copy of the page as the same session; a damaged file changes nothing.
 import assert from "node:assert/strict";
-import { afterEach, test } from "node:test";
+import { test } from "node:test";
 import { seededRandom } from "../../templates/app/learning/dataset.js";
-import { addSamples, fakePage } from "./support/page.mjs";
+import { addSamples, closedAfterEach } from "./support/page.mjs";
 
-const pages = [];
-function page(options) {
-  pages.push(fakePage(options));
-  return pages.at(-1);
-}
-afterEach(() => pages.splice(0).forEach((each) => each.close()));
+const page = closedAfterEach();
 
 test("a trained session saved to a project file opens trained in another page", async () => {
   const saved = page();

@@ -1,16 +1,11 @@
 // features/training.js on a page without a browser: the settings, training on the samples'
 // embeddings (tfjs-core's CPU backend) and what is stored and announced.
 import assert from "node:assert/strict";
-import { afterEach, test } from "node:test";
+import { test } from "node:test";
 import { seededRandom } from "../../templates/app/learning/dataset.js";
-import { addSamples, fakePage, pageConfig } from "./support/page.mjs";
+import { addSamples, closedAfterEach, pageConfig } from "./support/page.mjs";
 
-const pages = [];
-function page(options) {
-  pages.push(fakePage(options));
-  return pages.at(-1);
-}
-afterEach(() => pages.splice(0).forEach((each) => each.close()));
+const page = closedAfterEach();
 
 test("a setting is checked, shown, and stored as what differs from the project", async () => {
   const shown = page();

@@ -14,6 +14,18 @@ classes = ["Brick", "Grass", "Gravel"]
 base = "efficientnet_lite0"
 """
 CLASS_OF = {"brick": "Brick", "grass": "Grass", "gravel": "Gravel"}
+# The tables of a page that predicts how far a photo is zoomed in (tests/support/images.py
+# zoom_crops): a regression head, its slider from 1 to 4, a quarter held back to measure it.
+ZOOM_REGRESSION = """[head]
+type = "regression"
+[regression]
+label = "Zoom"
+unit = "×"
+min = 1
+max = 4
+[training]
+validation_fraction = 0.25
+"""
 
 
 def card(page, name: str):

@@ -6,7 +6,8 @@
   environment a receiver needs to use it, and ways to make a bucket and list its keys.
 - `request`, `multipart` and `publish` speak HTTP to a receiver with the standard library only.
 - `make_package` and `make_project` build a small but structurally real model download (dense or
-  kNN head) and project file, as the page writes them.
+  kNN head) and project file, as the page writes them; `project_zip` writes any project file's zip
+  (tests/support/trained_project.py writes a trained one with it).
 """
 
 from __future__ import annotations
@@ -461,11 +462,24 @@ def make_project(
         "settings": {},
         "head": None,
     }
+    embeddings = np.arange(len(samples) * EMBEDDING_SIZE, dtype="<f4").reshape(len(samples), -1)
+    pictures = {
+        sample["id"]: (jpeg(40 * index % 255, INPUT_SIZE), jpeg(40 * index % 255, 16))
+        for index, sample in enumerate(samples)
+    }
+    return project_zip(manifest, embeddings, pictures)
+
+
+def project_zip(
+    manifest: dict[str, Any], embeddings: np.ndarray, pictures: dict[str, tuple[bytes, bytes]]
+) -> bytes:
+    """A project file's zip: the manifest, the samples' embeddings (one row each, in the manifest's
+    order) and each sample's (crop, thumbnail) JPEGs by sample id."""
     entries = {
         "teachkit-project.json": json.dumps(manifest).encode(),
-        "embeddings.f32": np.arange(len(samples) * EMBEDDING_SIZE, dtype="<f4").tobytes(),
+        "embeddings.f32": np.ascontiguousarray(embeddings, dtype="<f4").tobytes(),
     }
-    for index, sample in enumerate(samples):
-        entries[f"images/{sample['id']}.jpg"] = jpeg(40 * index % 255, INPUT_SIZE)
-        entries[f"thumbs/{sample['id']}.jpg"] = jpeg(40 * index % 255, 16)
+    for sample_id, (image, thumb) in pictures.items():
+        entries[f"images/{sample_id}.jpg"] = image
+        entries[f"thumbs/{sample_id}.jpg"] = thumb
     return zip_entries(entries)

@@ -1,6 +1,7 @@
 // A page without a browser: the store, events and actions of every feature, as main.js wires them,
 // with fakes for what needs a browser (storage records its writes, no embedder, no camera). Tests
 // drive it through `dispatch` and `window.teachkit`'s own object, and read the store.
+import { afterEach } from "node:test";
 import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
 import { createPageApi } from "../../../templates/app/api/page_api.js";
@@ -101,6 +102,17 @@ export function fakePage({ project = pageConfig(), storage = recordingStorage(),
   const api = createPageApi({ ...context, ready: Promise.resolve() });
   const close = () => clearTimeout(context.services.undoTimer);
   return { context, store, events, actions: context.actions, api, storage, notices, emitted, close };
+}
+
+// page(options) → fakePage(options), each closed after its test: call once at the top of a test file
+// (it registers the file's afterEach).
+export function closedAfterEach() {
+  const pages = [];
+  afterEach(() => pages.splice(0).forEach((each) => each.close()));
+  return (options) => {
+    pages.push(fakePage(options));
+    return pages.at(-1);
+  };
 }
 
 // An embedding near the unit vector of `axis` (one axis per class), so that classes are easy to tell
