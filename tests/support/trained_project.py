@@ -1,6 +1,6 @@
-"""A project file (.teachkit.zip) of the Surfaces page, trained, written in Python instead of by
-the page: for tests of what reads such files (`teachkit export`), which need a trained file but not
-a browser to make it.
+"""A project file (.teachkit.zip) of the Surfaces page, trained, written in Python instead of by the
+page: for tests of what reads such files (`teachkit export`), which need a trained file but not a
+browser to make it.
 
 It is the page's format with real contents: the real test photos (the `texture_files` fixture)
 embedded by the float Keras base model that the build converts and `teachkit export` rebuilds
@@ -8,9 +8,10 @@ embedded by the float Keras base model that the build converts and `teachkit exp
 head.js: Dense layers with the hidden activation, then the class logits; Glorot-uniform kernels,
 Adam, softmax cross-entropy) trained in Keras with the page's default settings and its rule of
 splitting (not its very choice of held-back samples), and the crops, thumbnails, history and
-evaluation as the page stores them. What differs from a file the page saved: the embeddings are
-the float model's (the page's run int8 or float16 in the browser), and the file names no converted model (`modelFingerprint` is null and the base has no
-`model_json_sha256`: nothing was converted), so a page that opens it embeds its crops again.
+evaluation as the page stores them. What differs from a file the page saved: the embeddings are the
+float model's (the page's run int8 or float16 in the browser), and the file names no converted model
+(`modelFingerprint` is null and the base has no `model_json_sha256`: nothing was converted), so a
+page that opens it embeds its crops again.
 
 The reference predictions are the Python model's own (float base, then the head, in float64): what
 an export that computes faithfully must answer. Files and predictions are kept in the model cache
