@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .convert import ConversionResult, Probes, convert_and_quantize, tfjs_embedder
+from .convert import ConversionResult, Probes, convert_and_quantize, map_floor, tfjs_embedder
 from .errors import ConversionError
 from .imagenet import write_classifier
 from .jstools import cache_root
@@ -114,13 +114,20 @@ def _check_fidelity(prepared: PreparedModel, model_config: object, allow_lossy: 
     or if the author accepts the loss with --allow-lossy."""
     chosen = prepared.conversion.chosen
     if not chosen.fidelity.keeps(model_config.min_fidelity) and not allow_lossy:
+        floors = f"{model_config.min_fidelity}{_map_floor_note(prepared, model_config)}"
         raise ConversionError(
             f'model.quantization = "{chosen.encoding}" makes the model unfaithful: '
             f"{chosen.fidelity.describe()} on {len(prepared.probe_embeddings)} probe photos, "
-            f"below model.min_fidelity = {model_config.min_fidelity}.\n"
+            f"below model.min_fidelity = {floors}.\n"
             'Hint: use quantization = "auto" (the smallest encoding that passes) or "float16", '
             "or build with --allow-lossy to accept the loss."
         )
+
+
+def _map_floor_note(prepared: PreparedModel, model_config: object) -> str:
+    if prepared.conversion.chosen.fidelity.map_min_cosine is None:
+        return ""
+    return f" (for the feature map: {map_floor(model_config.min_fidelity):.4g})"
 
 
 def _convert_into(entry: Path, model_config: object, prebuilt: PrebuiltJs, progress: Progress) -> None:
