@@ -30,6 +30,20 @@ log = logging.getLogger(__name__)
 MIXED_MIN_ELEMENTS = 4096
 
 
+# The feature map may lose twice what the embedding may: 1 - 2 × (1 - min_fidelity), 0.98 for 0.99.
+# The embedding is the mean of the map's cells, which averages much of a quantized model's error
+# away, so the map's cosine is always the lower one (Lite0, int8 with 8 layers in float: map 0.985,
+# embedding 0.991). At 0.98 the probes' 7 × 7 class evidence (the ImageNet top-1 class's score per
+# cell) still correlates ≥ 0.98 with the float model's. Holding the map to the embedding's own floor
+# would cost LiteRT.js its int8 model (float16 weights: 5–8 times slower per frame) and TF.js 1.3 MB.
+MAP_LOSS_FACTOR = 2.0
+
+
+def map_floor(min_fidelity: float) -> float:
+    """The least cosine the flattened feature map must keep when the embedding must keep `min_fidelity`."""
+    return 1.0 - MAP_LOSS_FACTOR * (1.0 - min_fidelity)
+
+
 @dataclass(frozen=True)
 class Fidelity:
     """How closely a converted model's embeddings follow the float Keras model's on probe photos."""
@@ -38,12 +52,24 @@ class Fidelity:
     mean_cosine: float
     # Fraction of probes whose ImageNet top-1 class is unchanged; None without a classifier.
     top1_agreement: float | None
+    # The same for the feature map (models/base.py), flattened: None for a model without one.
+    map_min_cosine: float | None = None
+    map_mean_cosine: float | None = None
 
     def describe(self) -> str:
         text = f"cosine min {self.min_cosine:.4f} mean {self.mean_cosine:.4f}"
+        if self.map_min_cosine is not None:
+            text += f", feature map cosine min {self.map_min_cosine:.4f} mean {self.map_mean_cosine:.4f}"
         if self.top1_agreement is not None:
             text += f", ImageNet top-1 agreement {self.top1_agreement:.0%}"
         return text
+
+    def keeps(self, floor: float) -> bool:
+        """The embedding keeps `floor` and the map its own floor (map_floor): the page explains
+        predictions with the map, so an encoding that kept the embedding but wrecked the map would
+        show heatmaps Python does not compute."""
+        map_kept = self.map_min_cosine is None or self.map_min_cosine >= map_floor(floor)
+        return self.min_cosine >= floor and map_kept
 
 
 @dataclass(frozen=True)
@@ -65,6 +91,7 @@ class Probes:
     pixels: np.ndarray  # [n, size, size, 3] float32, 0–255
     embeddings: np.ndarray  # [n, d] float32
     classifier: tuple[np.ndarray, np.ndarray] | None
+    maps: np.ndarray | None = None  # [n, rows, cols, d] float32: the feature maps, if the model has one
 
     def top1(self, embeddings: np.ndarray) -> np.ndarray | None:
         if self.classifier is None:
@@ -73,8 +100,20 @@ class Probes:
         return np.argmax(embeddings @ kernel + bias, axis=1)
 
 
-Embedder = Callable[[Path, np.ndarray], np.ndarray]
-"""Runs a TF.js graph model directory on pixels and returns its embeddings."""
+@dataclass(frozen=True)
+class Outputs:
+    """What a runtime made of the probe photos."""
+
+    embeddings: np.ndarray  # [n, d]
+    maps: np.ndarray | None  # [n, rows × cols × d] row-major, channels last; None: no map read
+
+
+Embedder = Callable[[Path, np.ndarray], "Outputs | np.ndarray"]
+"""Runs a TF.js graph model directory on pixels and returns its outputs (a bare array: embeddings only)."""
+
+# The TF.js model's feature map is a graph node outside its signature, so that `predict` still
+# returns the embedding alone; model.json's userDefinedMetadata names it under this key.
+FEATURE_MAP_KEY = "featureMap"
 
 
 def export_saved_model(keras_model: object, directory: Path) -> None:
@@ -93,6 +132,28 @@ def convert_saved_model(saved_model_dir: Path, output_dir: Path) -> None:
             f"the TF.js converter could not convert the base model: {error}\n"
             "Hint: the model may use an operation TF.js does not support; cut it at an earlier layer."
         ) from error
+
+
+def mark_feature_map(model_dir: Path) -> dict | None:
+    """Takes a two-output model's feature map out of the signature and names it in the metadata:
+    {"node", "rows", "cols", "channels"}, or None for a model with one output.
+
+    Every consumer that calls `model.predict(x)` keeps getting the embedding tensor (the page's
+    fallback, the model download's classifier.js, host pages); `model.execute(x, [embedding node,
+    map node])` gives both from one pass."""
+    path = model_dir / "model.json"
+    model_json = json.loads(path.read_text())
+    outputs = model_json["signature"]["outputs"]
+    ranks = {key: len(value["tensorShape"]["dim"]) for key, value in outputs.items()}
+    maps = [key for key, rank in ranks.items() if rank == 4]
+    if len(outputs) != 2 or len(maps) != 1:
+        return None
+    spec = outputs.pop(maps[0])
+    _, rows, cols, channels = (int(dim["size"]) for dim in spec["tensorShape"]["dim"])
+    feature_map = {"node": spec["name"].split(":")[0], "rows": rows, "cols": cols, "channels": channels}
+    model_json.setdefault("userDefinedMetadata", {})[FEATURE_MAP_KEY] = feature_map
+    path.write_text(json.dumps(model_json))
+    return feature_map
 
 
 def read_float_weights(model_dir: Path) -> list[list[dict]]:
@@ -179,9 +240,13 @@ def measure(model_dir: Path, probes: Probes, embed: Embedder) -> Fidelity:
     return fidelity_of(embed(model_dir, probes.pixels), probes, "the converted model")
 
 
-def fidelity_of(embeddings: np.ndarray, probes: Probes, what: str) -> Fidelity:
-    """How closely `embeddings` of the probe photos (from `what`, for the message) follow the
-    Keras model's: cosines, and the ImageNet top-1 agreement where the probes have a classifier."""
+def fidelity_of(outputs: Outputs | np.ndarray, probes: Probes, what: str) -> Fidelity:
+    """How closely the outputs for the probe photos (from `what`, for the message) follow the
+    Keras model's: cosines of the embeddings and of the flattened feature maps, and the ImageNet
+    top-1 agreement where the probes have a classifier. A bare array is embeddings without maps."""
+    if not isinstance(outputs, Outputs):
+        outputs = Outputs(np.asarray(outputs), None)
+    embeddings = outputs.embeddings
     if embeddings.shape != probes.embeddings.shape:
         raise ConversionError(
             f"{what} returns embeddings of shape {embeddings.shape}; "
@@ -190,7 +255,17 @@ def fidelity_of(embeddings: np.ndarray, probes: Probes, what: str) -> Fidelity:
     cosines = [cosine(a, b) for a, b in zip(embeddings, probes.embeddings, strict=True)]
     float_top1, converted_top1 = probes.top1(probes.embeddings), probes.top1(embeddings)
     agreement = None if float_top1 is None else float(np.mean(float_top1 == converted_top1))
-    return Fidelity(min(cosines), float(np.mean(cosines)), agreement)
+    map_min = map_mean = None
+    if probes.maps is not None and outputs.maps is not None:
+        expected = probes.maps.reshape(len(probes.maps), -1)
+        if outputs.maps.shape != expected.shape:
+            raise ConversionError(
+                f"{what} returns feature maps of {outputs.maps.shape[1:]} values; "
+                f"the Keras model's have {expected.shape[1:]}"
+            )
+        map_cosines = [cosine(a, b) for a, b in zip(outputs.maps, expected, strict=True)]
+        map_min, map_mean = min(map_cosines), float(np.mean(map_cosines))
+    return Fidelity(min(cosines), float(np.mean(cosines)), agreement, map_min, map_mean)
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
@@ -253,7 +328,7 @@ class EncodingSearch:
         return self.measure(Encoding.uniform(dtype))
 
     def passes(self, measured: Measured) -> bool:
-        return measured.fidelity.min_cosine >= self.min_fidelity
+        return measured.fidelity.keeps(self.min_fidelity)
 
     def smallest_passing_mixed(self, order: list[str]) -> Measured | None:
         """Binary search for the most large tensors (of `order`, those that suffer least from 8 bits
@@ -314,6 +389,7 @@ def convert_and_quantize(
         progress.advance()
         log.debug("converting to a TF.js graph model")
         convert_saved_model(work / "saved_model", work / "float")
+        mark_feature_map(work / "float")
         progress.advance()
         search = EncodingSearch(work / "float", probes, embed, min_fidelity, progress)
         chosen = search.auto() if requested == "auto" else search.explicit(requested)
@@ -330,22 +406,33 @@ def convert_and_quantize(
 
 
 def tfjs_embedder(prebuilt: PrebuiltJs) -> Embedder:
-    """An Embedder that runs the graph model in Node.js with TF.js's WASM backend, as the page does."""
+    """An Embedder that runs the graph model in Node.js with TF.js's WASM backend, as the page does:
+    embeddings, and feature maps from the same pass if the model has them."""
     wasm_dir = prebuilt.packages.wasm_binaries()[0].parent
 
-    def embed(model_dir: Path, pixels: np.ndarray) -> np.ndarray:
+    def embed(model_dir: Path, pixels: np.ndarray) -> Outputs:
         with tempfile.TemporaryDirectory(prefix="teachkit-embed-") as tmp_text:
             tmp = Path(tmp_text)
             np.ascontiguousarray(pixels, dtype=np.float32).tofile(tmp / "in.f32")
             size = str(pixels.shape[1])
-            prebuilt.run_tool(
+            printed = prebuilt.run_tool(
                 "embed_node.mjs",
                 str(model_dir),
                 str(tmp / "in.f32"),
                 str(tmp / "out.f32"),
                 size,
                 str(wasm_dir),
+                str(tmp / "map.f32"),
             )
-            return np.fromfile(tmp / "out.f32", dtype=np.float32).reshape(len(pixels), -1)
+            return read_outputs(tmp / "out.f32", tmp / "map.f32", len(pixels), printed)
 
     return embed
+
+
+def read_outputs(embeddings: Path, maps: Path, count: int, printed: str) -> Outputs:
+    """What embed_node.mjs or embed_litert.mjs wrote; the last line it printed says whether it wrote maps."""
+    report = json.loads(printed.strip().splitlines()[-1])
+    values = np.fromfile(embeddings, dtype=np.float32).reshape(count, -1)
+    if not report.get("map"):
+        return Outputs(values, None)
+    return Outputs(values, np.fromfile(maps, dtype=np.float32).reshape(count, -1))

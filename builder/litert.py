@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .convert import Fidelity, Probes, fidelity_of
+from .convert import Fidelity, Outputs, Probes, fidelity_of, read_outputs
 from .models.preprocess import center_crop_resize
 from .prebuilt import PrebuiltJs
 from .progress import NO_PROGRESS, Progress
@@ -94,8 +94,9 @@ class LiteResult:
         return cls(load(chosen) if chosen else None, [load(item) for item in data["tried"]])
 
 
-LiteEmbedder = Callable[[Path, np.ndarray], tuple[dict[str, np.ndarray], dict[str, float]]]
-"""Runs a .tflite file on pixels with each LiteRT.js build: (build → embeddings, build → ms)."""
+LiteEmbedder = Callable[[Path, np.ndarray], tuple[dict[str, "Outputs | np.ndarray"], dict[str, float]]]
+"""Runs a .tflite file on pixels with each LiteRT.js build: (build → outputs, build → ms); a bare
+array is embeddings without maps."""
 
 
 def calibration_pixels(size: int) -> np.ndarray:
@@ -219,11 +220,15 @@ def candidates(
 def measure_tflite(path: Path, encoding: str, probes: Probes, embed: LiteEmbedder) -> LiteMeasured:
     by_build, milliseconds = embed(path, probes.pixels)
     worst: Fidelity | None = None
-    for build, embeddings in by_build.items():
-        fidelity = fidelity_of(embeddings, probes, f"the .tflite model in LiteRT.js's {build} build")
-        if worst is None or fidelity.min_cosine < worst.min_cosine:
+    for build, outputs in by_build.items():
+        fidelity = fidelity_of(outputs, probes, f"the .tflite model in LiteRT.js's {build} build")
+        if worst is None or _lowest(fidelity) < _lowest(worst):
             worst = fidelity
     return LiteMeasured(encoding, path.stat().st_size, worst, milliseconds)
+
+
+def _lowest(fidelity: Fidelity) -> float:
+    return min(fidelity.min_cosine, fidelity.map_min_cosine or fidelity.min_cosine)
 
 
 def convert_for_litert(
@@ -247,7 +252,7 @@ def convert_for_litert(
             measured = measure_tflite(path, encoding, probes, embed)
             log.debug("measured for LiteRT.js %s", measured.describe())
             tried.append(measured)
-            if measured.fidelity.min_cosine >= min_fidelity:
+            if measured.fidelity.keeps(min_fidelity):
                 output.mkdir(parents=True)
                 (output / "model.tflite").write_bytes(model)
                 return LiteResult(measured, tried)
@@ -258,17 +263,17 @@ def litert_embedder(prebuilt: PrebuiltJs) -> LiteEmbedder:
     """Runs a .tflite file in Node.js with each of LiteRT.js's single-threaded builds."""
     wasm_dir = prebuilt.packages.litert_files()[0].parent
 
-    def embed(model: Path, pixels: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    def embed(model: Path, pixels: np.ndarray) -> tuple[dict[str, Outputs], dict[str, float]]:
         embeddings, milliseconds = {}, {}
         with tempfile.TemporaryDirectory(prefix="teachkit-embed-") as tmp_text:
             tmp = Path(tmp_text)
             np.ascontiguousarray(pixels, dtype=np.float32).tofile(tmp / "in.f32")
             for build in LITERT_BUILDS:
-                out = tmp / f"{build}.f32"
+                out, maps = tmp / f"{build}.f32", tmp / f"{build}-map.f32"
                 size = str(pixels.shape[1])
-                args = (str(model), str(tmp / "in.f32"), str(out), size, build, str(wasm_dir))
+                args = (str(model), str(tmp / "in.f32"), str(out), size, build, str(wasm_dir), str(maps))
                 printed = prebuilt.run_tool("embed_litert.mjs", *args)
-                embeddings[build] = np.fromfile(out, dtype=np.float32).reshape(len(pixels), -1)
+                embeddings[build] = read_outputs(out, maps, len(pixels), printed)
                 milliseconds[build] = float(json.loads(printed.strip().splitlines()[-1])["milliseconds"])
         return embeddings, milliseconds
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .convert import ConversionResult, Probes, convert_and_quantize, tfjs_embedder
+from .convert import ConversionResult, Probes, convert_and_quantize, map_floor, tfjs_embedder
 from .errors import ConversionError
 from .imagenet import write_classifier
 from .jstools import cache_root
@@ -29,8 +29,8 @@ log = logging.getLogger(__name__)
 
 # Bump when the conversion itself changes in a way that alters the output for the same inputs.
 # 4: Lite0 with batch norms folded in Python; 5: auto orders by channel error; 6: the ImageNet classifier
-# 7: the .tflite for LiteRT.js
-CONVERSION_FORMAT = 7
+# 7: the .tflite for LiteRT.js; 8: the feature map as a second output, in the fidelity too
+CONVERSION_FORMAT = 8
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,9 @@ class PreparedModel:
     imagenet: Path | None = None  # the base model's own ImageNet classifier (builder/imagenet.py)
     # The .tflite candidates measured with LiteRT.js (builder/litert.py); None for runtime = "tfjs".
     litert: LiteResult | None = None
+    # (rows, cols, channels) of the feature map both runtimes' models give beside the embedding
+    # (models/base.py); None when the base model has none, and the page cannot explain with it.
+    feature_map: tuple[int, int, int] | None = None
 
     @property
     def tflite(self) -> Path | None:
@@ -100,6 +103,7 @@ def prepare_model(
         from_cache=from_cache,
         imagenet=entry / "imagenet" if (entry / "imagenet").is_dir() else None,
         litert=LiteResult.from_json(info["litert"]) if info.get("litert") else None,
+        feature_map=tuple(info["feature_map"]) if info.get("feature_map") else None,
     )
     _check_fidelity(prepared, model_config, allow_lossy)
     return prepared
@@ -109,14 +113,21 @@ def _check_fidelity(prepared: PreparedModel, model_config: object, allow_lossy: 
     """An explicit encoding is measured and cached either way; it ships only if faithful enough,
     or if the author accepts the loss with --allow-lossy."""
     chosen = prepared.conversion.chosen
-    if chosen.fidelity.min_cosine < model_config.min_fidelity and not allow_lossy:
+    if not chosen.fidelity.keeps(model_config.min_fidelity) and not allow_lossy:
+        floors = f"{model_config.min_fidelity}{_map_floor_note(prepared, model_config)}"
         raise ConversionError(
             f'model.quantization = "{chosen.encoding}" makes the model unfaithful: '
             f"{chosen.fidelity.describe()} on {len(prepared.probe_embeddings)} probe photos, "
-            f"below model.min_fidelity = {model_config.min_fidelity}.\n"
+            f"below model.min_fidelity = {floors}.\n"
             'Hint: use quantization = "auto" (the smallest encoding that passes) or "float16", '
             "or build with --allow-lossy to accept the loss."
         )
+
+
+def _map_floor_note(prepared: PreparedModel, model_config: object) -> str:
+    if prepared.conversion.chosen.fidelity.map_min_cosine is None:
+        return ""
+    return f" (for the feature map: {map_floor(model_config.min_fidelity):.4g})"
 
 
 def _convert_into(entry: Path, model_config: object, prebuilt: PrebuiltJs, progress: Progress) -> None:
@@ -126,14 +137,20 @@ def _convert_into(entry: Path, model_config: object, prebuilt: PrebuiltJs, progr
     embedding_model = build_embedding_model(model_config)
     progress.advance()
     names, pixels = probe_pixels(embedding_model.input_size)
-    float_embeddings = np.asarray(embedding_model.keras_model.predict(pixels, verbose=0), dtype=np.float32)
+    converted = embedding_model.converted_model
+    float_maps = None
+    if embedding_model.mapped_model is not None:
+        float_embeddings, float_maps = embedding_model.mapped_model.predict(pixels, verbose=0)
+    else:
+        float_embeddings = embedding_model.keras_model.predict(pixels, verbose=0)
+    float_embeddings = np.asarray(float_embeddings, dtype=np.float32)
     progress.advance()
-    probes = Probes(pixels, float_embeddings, embedding_model.classifier)
+    probes = Probes(pixels, float_embeddings, embedding_model.classifier, float_maps)
     entry.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".converting-", dir=entry.parent))
     try:
         result = convert_and_quantize(
-            embedding_model.keras_model,
+            converted,
             probes,
             model_config.quantization,
             model_config.min_fidelity,
@@ -144,7 +161,7 @@ def _convert_into(entry: Path, model_config: object, prebuilt: PrebuiltJs, progr
         litert = None
         if model_config.may_use_litert:
             litert = convert_for_litert(
-                embedding_model.keras_model,
+                converted,
                 probes,
                 model_config.min_fidelity,
                 staging / "litert",
@@ -159,6 +176,7 @@ def _convert_into(entry: Path, model_config: object, prebuilt: PrebuiltJs, progr
             "description": embedding_model.description,
             "conversion": result.to_json(),
             "litert": litert.to_json() if litert is not None else None,
+            "feature_map": embedding_model.feature_map_shape,
             "probe_embeddings": {
                 name: [float(f"{value:.7g}") for value in vector]
                 for name, vector in zip(names, float_embeddings, strict=True)

@@ -6,7 +6,7 @@ import difflib
 from pathlib import Path
 
 from ..errors import ModelError
-from .base import EmbeddingModel
+from .base import EmbeddingModel, is_global_average_pooling
 
 INPUT_RANGES = {"0-255": (1.0, 0.0), "0-1": (1 / 255, 0.0), "-1-1": (1 / 127.5, -1.0)}
 
@@ -54,13 +54,22 @@ def build_custom_model(path: Path, cut_layer: str, input_range: str) -> Embeddin
             "(batch, size, size, 3)."
         )
     keras = _keras_of(network)
-    cut = keras.Model(network.inputs, network.get_layer(cut_layer).output)
+    layer = network.get_layer(cut_layer)
+    cut = keras.Model(network.inputs, layer.output)
     size = int(shape[1])
     pixels = keras.Input((size, size, 3), name="pixels")
     scale, offset = INPUT_RANGES[input_range]
-    features = cut(keras.layers.Rescaling(scale, offset)(pixels))
+    scaled = keras.layers.Rescaling(scale, offset)(pixels)
+    features = cut(scaled)
+    mapped = None
     if len(features.shape) == 4:
+        feature_map = features
         features = keras.layers.GlobalAveragePooling2D()(features)
+        mapped = keras.Model(pixels, [features, feature_map], name="custom_mapped")
+    elif is_global_average_pooling(layer):
+        # Cut at the pooling itself: what it pools is the map.
+        both = keras.Model(network.inputs, [layer.output, layer.input])
+        mapped = keras.Model(pixels, both(scaled), name="custom_mapped")
     elif len(features.shape) != 2:
         features = keras.layers.Flatten()(features)
     model = keras.Model(pixels, features, name="custom_embedding")
@@ -70,4 +79,5 @@ def build_custom_model(path: Path, cut_layer: str, input_range: str) -> Embeddin
         embedding_size=int(features.shape[-1]),
         classifier=None,
         description=f"{path.name} cut at {cut_layer}",
+        mapped_model=mapped,
     )

