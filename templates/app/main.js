@@ -72,9 +72,19 @@ function canvas(size) {
   return element;
 }
 
+// The URL of the app's script the page config names under `key` (builder/prebuilt.py's BUNDLES):
+// the file beside a hosted page, or the blob of the copy a single file carries; null if the site
+// has none.
+function scriptUrl(project, embedded, key) {
+  const name = project.scripts[key];
+  if (!name) return null;
+  return embedded ? embedded.scripts[name] : new URL(name, document.baseURI).href;
+}
+
 function createContext(project) {
   const parameters = new URLSearchParams(location.search);
   const embedded = readEmbeddedAssets(document);
+  const script = (key) => scriptUrl(project, embedded, key);
   const initial = Object.assign(
     { dataset: new Dataset(project.classes.map((name) => ({ id: newId(), name }))) },
     ...FEATURES.map((feature) => feature.initialState?.(project) ?? {}),
@@ -91,10 +101,11 @@ function createContext(project) {
       wasmUrls: embedded?.wasmUrls ?? {},
       wasmBinaries: embedded?.wasmBinaries ?? {},
       model: embedded?.model ?? new URL("model/model.json", document.baseURI).href,
-      workerUrl: embedded ? embedded.workerUrl : new URL("embed-worker.js", document.baseURI).href,
+      workerUrl: script("embed_worker"),
       // LiteRT.js, when the build chose it for the base model (hosted builds; its files: litert_files.js).
-      liteRtWorkerUrl: new URL("litert-worker.js", document.baseURI).href,
-      umapWorkerUrl: embedded ? embedded.umapWorkerUrl : new URL("umap-worker.js", document.baseURI).href,
+      liteRtWorkerUrl: script("litert_worker"),
+      umapWorkerUrl: script("umap_worker"),
+      serviceWorkerUrl: script("service_worker"), // hosted sites (features/offline.js)
       storeName: storeName(),
       hosted: !embedded, // a hosted site registers its service worker (features/offline.js)
       // The base model's ImageNet classifier: the site's imagenet/ folder, or in the single file.
