@@ -8,11 +8,13 @@ sources or the lockfile change. Both are made by make_prebuilt."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +37,13 @@ APP_SOURCES = CHECKOUT / "templates" / "app"
 TOOL_SOURCES = CHECKOUT / "templates" / "tools"
 WHEEL_DIR = PACKAGE_DIR / "js"  # where a wheel carries it
 INDEX = "prebuilt.json"  # which npm packages went into each bundle
+# A source checkout keeps the prebuilt JavaScript of its last few source states (about 26 MB each):
+# enough to switch between a few branches, or for a few worktrees sharing one cache, without
+# bundling again, while the cache stops growing with every edit of the app.
+KEEP_PREBUILT = 4
+# One used more recently than this is kept anyway: a build of another checkout sharing the cache
+# may be copying from it right now.
+IN_USE_SECONDS = 3600
 
 
 # When a bundle ships: on every site, on hosted sites only, or on hosted sites whose base model
@@ -185,7 +194,10 @@ def prebuilt_js(progress: Progress = NO_PROGRESS) -> PrebuiltJs:
     if (WHEEL_DIR / INDEX).exists():
         return PrebuiltJs(WHEEL_DIR)
     made = cache_root() / "prebuilt" / _sources_digest()
-    if not (made / INDEX).exists():
+    if (made / INDEX).exists():
+        with contextlib.suppress(OSError):  # a read-only cache is used as it is
+            os.utime(made)  # its modification time says when a build last used it
+    else:
         toolchain = checkout_toolchain(progress)
         progress.start("Bundling the page", 1)
         made.parent.mkdir(parents=True, exist_ok=True)
@@ -198,5 +210,23 @@ def prebuilt_js(progress: Progress = NO_PROGRESS) -> PrebuiltJs:
                 pass
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+        prune_prebuilt(made.parent)
         progress.advance()
     return PrebuiltJs(made)
+
+
+def prune_prebuilt(folder: Path, keep: int = KEEP_PREBUILT, now: float | None = None) -> list[Path]:
+    """Deletes all but the `keep` most recently used prebuilt folders in `folder` (a checkout's
+    cache/prebuilt/), sparing any used within IN_USE_SECONDS; returns the deleted ones. Folders
+    being made (".making-…") are another build's and left alone."""
+    now = time.time() if now is None else now
+    used = {}
+    for path in folder.iterdir():
+        if path.is_dir() and not path.name.startswith("."):
+            with contextlib.suppress(OSError):  # pruned by another build meanwhile
+                used[path] = path.stat().st_mtime
+    newest_first = sorted(used, key=used.get, reverse=True)
+    stale = [path for path in newest_first[keep:] if now - used[path] > IN_USE_SECONDS]
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return stale
