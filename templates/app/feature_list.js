@@ -1,5 +1,6 @@
 // Every feature of the page, and how they are joined on one context: main.js boots the page with
 // them, and tests/js/support/page.mjs builds its page without a browser from the same list.
+import { EVENTS } from "./api/page_api.js";
 import { createActions } from "./core/actions.js";
 import { Dataset, newId } from "./learning/dataset.js";
 import * as approval from "./features/approval.js";
@@ -49,9 +50,23 @@ export function initialState(project) {
   );
 }
 
+// What the visitor reads when a feature's reaction to another's event fails (restoring the trained
+// head after an undo, say): the page may show less than this browser kept.
+export function reactionFailed(error) {
+  const reason = (typeof error === "string" ? error : error?.message) || "an unexpected error";
+  return `Part of the page did not update after the last change (${reason}). Reload the page to see what this browser kept.`;
+}
+
 // Joins the features on `context` ({project, store, events, services, notify, …}): their actions,
-// then their reactions to each other's events.
+// then their reactions to each other's events; a reaction that fails is told to the visitor. A
+// listener of the API's events (`teachkit.on`) is a host's or a script's: its failure stays its own.
 export function connectFeatures(context) {
+  context.events.onFailure((error, name) => {
+    if (EVENTS.includes(name)) return;
+    // After the notices of the action that emitted the event (undo's "Restored …"), which would
+    // otherwise replace it on the screen at once.
+    queueMicrotask(() => context.notify(reactionFailed(error), "error", { reaction: name }));
+  });
   context.actions = createActions(context);
   for (const feature of FEATURES) if (feature.actions) context.actions.register(feature.actions);
   // Features meet only here: each answers the others' events and store changes itself.
