@@ -1,6 +1,7 @@
 """Golden tests of the rendered page: a small project rendered with a fake prepared model (a
 model.json and one shard, no TensorFlow, no conversion) and fake prebuilt scripts, compared with
 the files in tests/golden/, so that any change to what the page says or loads is a reviewable diff.
+They end in .golden so that linters and the duplicates check read them as data, not as source.
 
 What may legitimately vary is replaced before comparing: teachkit's version, the self-check
 probe's PNG (its bytes depend on Pillow's encoder, not on teachkit) and, in the single file, the
@@ -119,7 +120,7 @@ def test_the_hosted_index_html_matches_the_golden_file(tmp_path, request):
     site.mkdir()
     render_hosted(fake_inputs(tmp_path, "hosted"), site)
     rendered = normalised((site / "index.html").read_text(encoding="utf-8"))
-    check_golden(rendered, "index.html", request.config.getoption("--regenerate-golden"))
+    check_golden(rendered, "index.html.golden", request.config.getoption("--regenerate-golden"))
 
 
 def test_the_single_file_matches_the_golden_file(tmp_path, request):
@@ -127,4 +128,4 @@ def test_the_single_file_matches_the_golden_file(tmp_path, request):
     site.mkdir()
     page = render_single_file(fake_inputs(tmp_path, "single_file"), site)
     rendered = normalised(page.read_text(encoding="utf-8"))
-    check_golden(rendered, "single_file.html", request.config.getoption("--regenerate-golden"))
+    check_golden(rendered, "single_file.html.golden", request.config.getoption("--regenerate-golden"))
