@@ -36,8 +36,8 @@ BUNDLE_NAMED = {bundle.name: bundle for bundle in BUNDLES}
 
 def precached(path: str, runtime: str) -> bool:
     """Whether a hosted site's service worker caches the file up front, on the first visit. The
-    others are cached when a page first uses them: the bundles the table says so of (builder/
-    prebuilt.py), what a panel loads when opened (the ImageNet classifier), the WASM builds that a
+    others are cached when a page first uses them: the bundles whose row in builder/prebuilt.py
+    says so, what a panel loads when opened (the ImageNet classifier), the WASM builds that a
     browser uses only with cross-origin isolation or without SIMD, and on LiteRT.js (`runtime`
     "litert") both of its builds (a browser runs one) and the TF.js base model, kept for Download
     model and for a browser where LiteRT.js cannot start."""
