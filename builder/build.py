@@ -17,9 +17,9 @@ from .contrast import theme_contrast_warnings
 from .errors import BuildError
 from .model_cache import PreparedModel, prepare_model
 from .notices import site_notices
-from .prebuilt import BUNDLES, PrebuiltJs, prebuilt_js
+from .prebuilt import PrebuiltJs, prebuilt_js, shipped_bundles
 from .progress import NO_PROGRESS, Progress
-from .render import HOST_SCRIPTS, SiteInputs, base_identity, render_hosted, render_single_file
+from .render import SiteInputs, base_identity, render_hosted, render_single_file
 from .runtime import Runtime, choose_runtime
 from .sizes import Transfer, first_visit
 from .trained import TrainedProject
@@ -172,22 +172,16 @@ def site_inputs(
     trained: TrainedProject | None,
     with_samples: bool,
 ) -> SiteInputs:
-    shipped = [bundle.name for bundle in BUNDLES if runtime.name == "litert" or not bundle.litert]
+    shipped = [bundle.name for bundle in shipped_bundles(runtime.name, mode)]
     return SiteInputs(
         project=project,
         model=model,
-        app_script=prebuilt.bundle("app.js"),
-        worker_script=prebuilt.bundle("embed-worker.js"),
-        umap_worker_script=prebuilt.bundle("umap-worker.js"),
-        service_worker_script=prebuilt.bundle("sw.js"),
-        host_scripts=[prebuilt.bundle(name) for name in HOST_SCRIPTS],
+        bundles=prebuilt.bundles,
         wasm_binaries=prebuilt.packages.wasm_binaries(),
         tfjs_version=prebuilt.packages.version("@tensorflow/tfjs-core"),
         mode=mode,
         runtime=runtime.name,
         litert_files=prebuilt.packages.litert_files() if runtime.name == "litert" else [],
-        litert_worker_script=prebuilt.bundle("litert-worker.js"),
-        litert_start_script=prebuilt.bundle("litert-start.js"),
         litert_version=prebuilt.packages.version("@litertjs/core"),
         baked=baked_model(trained, with_samples) if trained is not None else None,
         notices=site_notices(prebuilt.packages, prebuilt.packages_in(shipped), model),

@@ -19,6 +19,7 @@ from markupsafe import Markup
 from . import __version__
 from .imagenet import CLASSIFIER_BIN, CLASSIFIER_JSON
 from .model_cache import PreparedModel
+from .prebuilt import BUNDLES, Bundle, shipped_bundles
 from .probes import SELF_CHECK_PROBE, probe_png
 from .scaffold import templates_dir
 
@@ -28,27 +29,23 @@ PREPROCESSING = {"crop": "center square", "resize": "bilinear", "pixel_range": "
 # there; the plain build serves browsers without WASM SIMD.
 SINGLE_FILE_WASM = ("tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm.wasm")
 
-SERVICE_WORKER = "sw.js"
 LITERT_MODEL = "model/model.tflite"
 NOTICE = "NOTICE.txt"
-# Host pages' scripts: a visitor of the page itself never loads them. embed.d.ts, their types for a
-# host's editor, goes with hosted sites only (a single file's host has no editor to serve it to).
-HOST_TYPES = "embed.d.ts"
-HOST_SCRIPTS = ("embed.js", "embed-classic.js", "teachkit-classifier.js", HOST_TYPES)
+BUNDLE_NAMED = {bundle.name: bundle for bundle in BUNDLES}
 
 
 def precached(path: str, runtime: str) -> bool:
     """Whether a hosted site's service worker caches the file up front, on the first visit. The
-    others are cached when a page first uses them: host pages' scripts, what a panel loads when
-    opened (the ImageNet classifier, the UMAP worker), sw.js itself, the WASM builds that a browser
-    uses only with cross-origin isolation or without SIMD, and on LiteRT.js (`runtime` "litert")
-    both of its builds (a browser runs one) and the TF.js base model, its worker kept for Download
+    others are cached when a page first uses them: the bundles whose row in builder/prebuilt.py
+    says so, what a panel loads when opened (the ImageNet classifier), the WASM builds that a
+    browser uses only with cross-origin isolation or without SIMD, and on LiteRT.js (`runtime`
+    "litert") both of its builds (a browser runs one) and the TF.js base model, kept for Download
     model and for a browser where LiteRT.js cannot start."""
-    if path in (*HOST_SCRIPTS, SERVICE_WORKER, NOTICE, "umap-worker.js") or path.startswith("imagenet/"):
+    if path in BUNDLE_NAMED:
+        return runtime in BUNDLE_NAMED[path].precache
+    if path == NOTICE or path.startswith("imagenet/"):
         return False
-    if runtime == "litert" and (
-        path == "embed-worker.js" or (path.startswith("model/") and path != LITERT_MODEL)
-    ):
+    if runtime == "litert" and path.startswith("model/") and path != LITERT_MODEL:
         return False
     return not path.startswith("wasm/") or path == f"wasm/{SINGLE_FILE_WASM[0]}"
 
@@ -78,11 +75,7 @@ def content_security_policy(script_sources: str, connect_sources: str, cloud_ori
 class SiteInputs:
     project: object
     model: PreparedModel
-    app_script: Path
-    worker_script: Path  # runs the base model off the page's thread
-    umap_worker_script: Path  # refines the map of the examples with UMAP, off the page's thread
-    service_worker_script: Path  # keeps a hosted site on the visitor's device (sw.js)
-    host_scripts: list[Path]  # embed.js, embed-classic.js and the rest, for pages that embed this one
+    bundles: Path  # the folder of the prebuilt BUNDLES' files (builder/prebuilt.py), by name
     wasm_binaries: list[Path]
     tfjs_version: str
     mode: str  # "hosted" or "single_file"
@@ -90,9 +83,14 @@ class SiteInputs:
     notices: str = ""  # NOTICE.txt: the licences of what the site ships (builder/notices.py)
     runtime: str = "tfjs"  # what runs the base model: "litert" or "tfjs" (builder/runtime.py)
     litert_files: list[Path] = ()  # LiteRT.js's glue scripts and WebAssembly builds
-    litert_worker_script: Path | None = None  # runs the .tflite off the page's thread
-    litert_start_script: Path | None = None  # starts fetching LiteRT.js's files from the <head>
     litert_version: str | None = None
+
+    @property
+    def shipped(self) -> list[Bundle]:
+        return shipped_bundles(self.runtime, self.mode)
+
+    def bundle_text(self, bundle: Bundle) -> str:
+        return (self.bundles / bundle.name).read_text(encoding="utf-8")
 
 
 def model_fingerprint(model_dir: Path) -> str:
@@ -110,6 +108,9 @@ def page_config(inputs: SiteInputs) -> dict:
         **inputs.project.page_config(),
         "teachkit": __version__,
         "trained": inputs.baked,
+        # The app's own scripts by what they are for: files beside a hosted page, or in a single
+        # file the name of the copy it carries (templates/app/main.js).
+        "scripts": {bundle.url_key: bundle.name for bundle in inputs.shipped if bundle.url_key},
         "model": {
             "input_size": inputs.model.input_size,
             "embedding_size": inputs.model.embedding_size,
@@ -193,7 +194,7 @@ def _render_page(inputs: SiteInputs, logo: str | None, csp: str, single_file: di
         logo=logo,
         csp=csp,
         single_file=single_file,
-        litert_start=inputs.runtime == "litert" and single_file is None,
+        scripts={tag: [b.name for b in inputs.shipped if b.tag == tag] for tag in ("head", "body")},
     )
 
 
@@ -216,19 +217,14 @@ def render_hosted(inputs: SiteInputs, site: Path) -> None:
     (site / "wasm").mkdir()
     for binary in inputs.wasm_binaries:
         shutil.copyfile(binary, site / "wasm" / binary.name)
-    shutil.copyfile(inputs.app_script, site / "app.js")
-    shutil.copyfile(inputs.worker_script, site / "embed-worker.js")
+    for bundle in inputs.shipped:
+        shutil.copyfile(inputs.bundles / bundle.name, site / bundle.name)
     if inputs.runtime == "litert":
         # The TF.js graph model stays in model/: the page falls back to it and Download model ships it.
         shutil.copyfile(inputs.model.tflite, site / LITERT_MODEL)
-        shutil.copyfile(inputs.litert_worker_script, site / "litert-worker.js")
-        shutil.copyfile(inputs.litert_start_script, site / "litert-start.js")
         for path in inputs.litert_files:
             shutil.copyfile(path, site / "wasm" / path.name)
-    shutil.copyfile(inputs.umap_worker_script, site / "umap-worker.js")
-    shutil.copyfile(inputs.service_worker_script, site / SERVICE_WORKER)
     (site / NOTICE).write_text(inputs.notices, encoding="utf-8")
-    _copy_host_scripts(inputs, site, types=True)
     shutil.copyfile(page / "style.css", site / "style.css")
     logo = inputs.project.theme.logo
     logo_src = None
@@ -241,12 +237,6 @@ def render_hosted(inputs: SiteInputs, site: Path) -> None:
     )
     (site / "index.html").write_text(html, encoding="utf-8")
     (site / "manifest.json").write_text(json.dumps(manifest(inputs, site), indent=1))
-
-
-def _copy_host_scripts(inputs: SiteInputs, site: Path, *, types: bool) -> None:
-    for script in inputs.host_scripts:
-        if types or script.name != HOST_TYPES:
-            shutil.copyfile(script, site / script.name)
 
 
 def _logo_data_url(logo: Path) -> str:
@@ -262,7 +252,8 @@ def render_single_file(inputs: SiteInputs, site: Path) -> Path:
         for group in model_json["weightsManifest"]
         for shard in group["paths"]
     )
-    script = _inline_script(inputs.app_script.read_text(encoding="utf-8"))
+    (page_script,) = [bundle for bundle in inputs.shipped if bundle.inline == "script"]
+    script = _inline_script(inputs.bundle_text(page_script))
     script_hash = _base64(hashlib.sha256(script.encode("utf-8")).digest())
     wasm = {
         binary.name: _base64(binary.read_bytes())
@@ -274,9 +265,12 @@ def render_single_file(inputs: SiteInputs, site: Path) -> Path:
     single_file = {
         "css": Markup((templates_dir() / "page" / "style.css").read_text(encoding="utf-8")),
         "script": Markup(script),
-        # Not run by the page: it becomes the workers' script (a blob URL, allowed by worker-src).
-        "worker": Markup(_inline_script(inputs.worker_script.read_text(encoding="utf-8"))),
-        "umap_worker": Markup(_inline_script(inputs.umap_worker_script.read_text(encoding="utf-8"))),
+        # Not run by the page: each becomes a worker's script (a blob URL, allowed by worker-src).
+        "texts": {
+            bundle.name: Markup(_inline_script(inputs.bundle_text(bundle)))
+            for bundle in inputs.shipped
+            if bundle.inline == "text"
+        },
         # The licences travel inside the file, which is often copied alone.
         "notices": inputs.notices,
         "model": {key: value for key, value in model_json.items() if key != "weightsManifest"}
@@ -294,7 +288,9 @@ def render_single_file(inputs: SiteInputs, site: Path) -> Path:
     html = _render_page(inputs, _logo_data_url(logo) if logo else None, csp, single_file)
     path = site / single_file_name(inputs.project.title)
     path.write_text(html, encoding="utf-8")
-    _copy_host_scripts(inputs, site, types=False)
+    for bundle in inputs.shipped:
+        if not bundle.inline:
+            shutil.copyfile(inputs.bundles / bundle.name, site / bundle.name)
     (site / NOTICE).write_text(inputs.notices, encoding="utf-8")
     (site / "manifest.json").write_text(json.dumps(manifest(inputs, site), indent=1))
     return path

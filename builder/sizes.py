@@ -9,6 +9,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from .prebuilt import SERVICE_WORKER
+
 # nginx's and most CDNs' default level; GitHub Pages compresses close to it.
 GZIP_LEVEL = 6
 
@@ -43,7 +45,7 @@ def first_visit_files(site: Path) -> list[Path]:
     manifest = json.loads((site / "manifest.json").read_text(encoding="utf-8"))
     paths = [entry["path"] for entry in manifest["files"] if entry.get("precache")]
     paths += [path for path in LITERT_BUILD_FILES if manifest.get("runtime") == "litert"]
-    return [site / path for path in [*paths, "manifest.json", "sw.js"] if (site / path).is_file()]
+    return [site / path for path in [*paths, "manifest.json", SERVICE_WORKER.name] if (site / path).is_file()]
 
 
 def first_visit(site: Path) -> Transfer:

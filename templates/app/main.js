@@ -3,53 +3,17 @@
 // connection.
 import { connectHost } from "./api/embed_child.js";
 import { classCounts, createPageApi } from "./api/page_api.js";
-import { createActions } from "./core/actions.js";
 import { TeachkitError } from "./core/errors.js";
 import { createEvents } from "./core/events.js";
 import { createStore } from "./core/store.js";
 import { createVideo } from "./media/camera.js";
 import { Cropper } from "./media/crop.js";
-import { Dataset, newId } from "./learning/dataset.js";
 import { readEmbeddedAssets } from "./files/inlined.js";
-import * as approval from "./features/approval.js";
-import * as capture from "./features/capture.js";
-import * as classes from "./features/classes.js";
-import * as cloud from "./features/cloud.js";
-import * as imagenet from "./features/imagenet.js";
 import { createWriter } from "./core/dataset_writes.js";
-import * as embeddingMap from "./features/embedding_map.js";
-import * as modelExport from "./features/model_export.js";
-import * as offline from "./features/offline.js";
-import * as persistence from "./features/persistence.js";
-import * as prediction from "./features/prediction.js";
-import * as projectFile from "./features/project.js";
-import * as regression from "./features/regression.js";
-import * as samples from "./features/samples.js";
+import { FEATURES, connectFeatures, initialState } from "./feature_list.js";
 import * as session from "./features/session.js";
-import * as testSet from "./features/test_set.js";
-import * as training from "./features/training.js";
-import * as undo from "./features/undo.js";
 import { mountPage } from "./ui/page.js";
 
-const FEATURES = [
-  session,
-  classes,
-  regression,
-  samples,
-  undo,
-  capture,
-  training,
-  prediction,
-  projectFile,
-  modelExport,
-  cloud,
-  imagenet,
-  approval,
-  embeddingMap,
-  testSet,
-  offline,
-  persistence,
-];
 const THUMB_SIZE = 64;
 
 function storeName() {
@@ -72,14 +36,20 @@ function canvas(size) {
   return element;
 }
 
+// The URL of the app's script the page config names under `key` (builder/prebuilt.py's BUNDLES):
+// the file beside a hosted page, or the blob of the copy a single file carries; null if the site
+// has none.
+function scriptUrl(project, embedded, key) {
+  const name = project.scripts[key];
+  if (!name) return null;
+  return embedded ? embedded.scripts[name] : new URL(name, document.baseURI).href;
+}
+
 function createContext(project) {
   const parameters = new URLSearchParams(location.search);
   const embedded = readEmbeddedAssets(document);
-  const initial = Object.assign(
-    { dataset: new Dataset(project.classes.map((name) => ({ id: newId(), name }))) },
-    ...FEATURES.map((feature) => feature.initialState?.(project) ?? {}),
-  );
-  const store = createStore(initial);
+  const script = (key) => scriptUrl(project, embedded, key);
+  const store = createStore(initialState(project));
   const events = createEvents();
   const context = {
     project,
@@ -91,10 +61,11 @@ function createContext(project) {
       wasmUrls: embedded?.wasmUrls ?? {},
       wasmBinaries: embedded?.wasmBinaries ?? {},
       model: embedded?.model ?? new URL("model/model.json", document.baseURI).href,
-      workerUrl: embedded ? embedded.workerUrl : new URL("embed-worker.js", document.baseURI).href,
+      workerUrl: script("embed_worker"),
       // LiteRT.js, when the build chose it for the base model (hosted builds; its files: litert_files.js).
-      liteRtWorkerUrl: new URL("litert-worker.js", document.baseURI).href,
-      umapWorkerUrl: embedded ? embedded.umapWorkerUrl : new URL("umap-worker.js", document.baseURI).href,
+      liteRtWorkerUrl: script("litert_worker"),
+      umapWorkerUrl: script("umap_worker"),
+      serviceWorkerUrl: script("service_worker"), // hosted sites (features/offline.js)
       storeName: storeName(),
       hosted: !embedded, // a hosted site registers its service worker (features/offline.js)
       // The base model's ImageNet classifier: the site's imagenet/ folder, or in the single file.
@@ -114,17 +85,15 @@ function createContext(project) {
       umapRun: null, // the UMAP under way (features/embedding_map.js)
       fetched: new Map(), // URL → bytes the page fetched that the service worker may keep (features/offline.js)
     },
-    // `about` ({action, subject}) is set for an action's own messages (core/actions.js).
+    // `about` is {action, subject} for an action's own messages (core/actions.js), {reaction} for a
+    // reaction that failed (feature_list.js).
     notify(text, kind = "info", about = {}) {
       const notice = { text, kind, ...about, sequence: store.get().notice.sequence + 1 };
       store.set({ notice });
       events.emit("notice", { text, kind });
     },
   };
-  context.actions = createActions(context);
-  for (const feature of FEATURES) if (feature.actions) context.actions.register(feature.actions);
-  // Features meet only here: each answers the others' events and store changes itself.
-  for (const feature of FEATURES) feature.react?.(context);
+  connectFeatures(context);
   // Derived events: whatever changed the samples, hosts hear the new counts.
   store.subscribe((state, previous) => {
     if (state.dataset !== previous.dataset) events.emit("samples", { counts: classCounts(state.dataset) });

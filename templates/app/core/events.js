@@ -14,19 +14,30 @@
 
 export function createEvents() {
   const handlers = new Map(); // name → Set of handlers
+  let failed = () => {};
+  const fail = (error, name) => {
+    console.error(error);
+    failed(error, name);
+  };
   return {
     on(name, handler) {
       if (!handlers.has(name)) handlers.set(name, new Set());
       handlers.get(name).add(handler);
       return () => handlers.get(name)?.delete(handler);
     },
+    // `handler(error, name)` hears every listener that throws or rejects (feature_list.js tells
+    // the visitor when it was a feature's reaction).
+    onFailure(handler) {
+      failed = handler;
+    },
     emit(name, payload) {
       for (const handler of handlers.get(name) ?? []) {
         try {
-          handler(payload);
+          const result = handler(payload);
+          if (result instanceof Promise) result.catch((error) => fail(error, name));
         } catch (error) {
-          // A listener's failure is its own; the page and the other listeners go on.
-          console.error(error);
+          // A listener's failure does not stop the others.
+          fail(error, name);
         }
       }
     },

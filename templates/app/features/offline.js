@@ -34,7 +34,7 @@ async function register(context, files) {
   // itself); registering again offline would fail. Relative URLs: the site may live under a
   // sub-path (GitHub Pages serves /REPO/).
   if (!container.controller)
-    await container.register(new URL("sw.js", document.baseURI).href, {
+    await container.register(context.options.serviceWorkerUrl, {
       scope: new URL("./", document.baseURI).href,
     });
   store.set({ offline: "saving" });

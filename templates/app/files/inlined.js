@@ -37,7 +37,7 @@ export function serveFromMemory(platform, urls, files) {
 }
 
 // Returns {model: model artifacts, wasmUrls: {file name: blob URL}, wasmBinaries: {file name:
-// bytes}, workerUrl, umapWorkerUrl} or null for a hosted build. Workers get the artifacts and bytes themselves: a
+// bytes}, scripts: {bundle name: blob URL}} or null for a hosted build. Workers get the artifacts and bytes themselves: a
 // page opened from file:// has no origin, and its workers may not fetch its blob URLs.
 export function readEmbeddedAssets(page) {
   const modelElement = page.getElementById("teachkit-model");
@@ -50,10 +50,9 @@ export function readEmbeddedAssets(page) {
     wasmBinaries[element.dataset.wasm] = decodeBase64(element.textContent);
     wasmUrls[element.dataset.wasm] = blobUrl(wasmBinaries[element.dataset.wasm], "application/wasm");
   }
-  const worker = page.getElementById("teachkit-worker");
-  const workerUrl = worker ? blobUrl(worker.textContent, "text/javascript") : null;
-  // UMAP's worker runs only when the visitor asks for the refined map.
-  const umap = page.getElementById("teachkit-umap-worker");
-  const umapWorkerUrl = umap ? blobUrl(umap.textContent, "text/javascript") : null;
-  return { model, wasmUrls, wasmBinaries, workerUrl, umapWorkerUrl };
+  // The workers' scripts, by the names the page config gives them (builder/prebuilt.py's BUNDLES).
+  const scripts = {};
+  for (const element of page.querySelectorAll("script[data-bundle]"))
+    scripts[element.dataset.bundle] = blobUrl(element.textContent, "text/javascript");
+  return { model, wasmUrls, wasmBinaries, scripts };
 }

@@ -61,6 +61,24 @@ export function bilinearWeights(inSize, outSize) {
 // 256 << 22: 32-bit integer arithmetic (Math.imul, | 0) is exact and about a quarter faster than
 // V8's checked arithmetic, and no value needs clipping (Pillow's clip8 never clips for this filter).
 
+// One output pixel, packed: HALF + Σ pixel × weight over the input words `from`, `from + step`, …
+// below `end`, with the weights from `weights[tap]` on.
+function weighted(pixels, from, end, step, weights, tap) {
+  let red = HALF;
+  let green = HALF;
+  let blue = HALF;
+  for (; from < end; from += step, tap += 1) {
+    const pixel = pixels[from];
+    const weight = weights[tap];
+    red = (red + Math.imul(pixel & 255, weight)) | 0;
+    green = (green + Math.imul((pixel >>> 8) & 255, weight)) | 0;
+    blue = (blue + Math.imul((pixel >>> 16) & 255, weight)) | 0;
+  }
+  return (
+    (red >> PRECISION_BITS) | ((green >> PRECISION_BITS) << 8) | ((blue >> PRECISION_BITS) << 16) | OPAQUE
+  );
+}
+
 // The horizontal pass over `rows` rows `width` pixels wide, into rows `intoRow`… of `into`
 // (`taps.first.length` pixels wide).
 function resizeRows(pixels, width, rows, taps, into, intoRow) {
@@ -70,23 +88,8 @@ function resizeRows(pixels, width, rows, taps, into, intoRow) {
   for (let row = 0; row < rows; row += 1) {
     const rowStart = row * width;
     for (let out = 0; out < outWidth; out += 1) {
-      let red = HALF;
-      let green = HALF;
-      let blue = HALF;
-      let from = rowStart + first[out];
-      const end = from + count[out];
-      for (let tap = out * size; from < end; from += 1, tap += 1) {
-        const pixel = pixels[from];
-        const weight = weights[tap];
-        red = (red + Math.imul(pixel & 255, weight)) | 0;
-        green = (green + Math.imul((pixel >>> 8) & 255, weight)) | 0;
-        blue = (blue + Math.imul((pixel >>> 16) & 255, weight)) | 0;
-      }
-      into[at] =
-        (red >> PRECISION_BITS) |
-        ((green >> PRECISION_BITS) << 8) |
-        ((blue >> PRECISION_BITS) << 16) |
-        OPAQUE;
+      const from = rowStart + first[out];
+      into[at] = weighted(pixels, from, from + count[out], 1, weights, out * size);
       at += 1;
     }
   }
@@ -100,21 +103,7 @@ function resizeColumns(pixels, width, firstRow, taps, into) {
     const top = (first[out] - firstRow) * width;
     const end = top + count[out] * width;
     for (let x = 0; x < width; x += 1) {
-      let red = HALF;
-      let green = HALF;
-      let blue = HALF;
-      for (let from = top + x, tap = out * size; from < end; from += width, tap += 1) {
-        const pixel = pixels[from];
-        const weight = weights[tap];
-        red = (red + Math.imul(pixel & 255, weight)) | 0;
-        green = (green + Math.imul((pixel >>> 8) & 255, weight)) | 0;
-        blue = (blue + Math.imul((pixel >>> 16) & 255, weight)) | 0;
-      }
-      into[at] =
-        (red >> PRECISION_BITS) |
-        ((green >> PRECISION_BITS) << 8) |
-        ((blue >> PRECISION_BITS) << 16) |
-        OPAQUE;
+      into[at] = weighted(pixels, top + x, end, width, weights, out * size);
       at += 1;
     }
   }

@@ -1,6 +1,30 @@
 // What the page's Chart.js charts share: drawn at once (no animation: they redraw every epoch),
-// sized by their box, labelled in the theme's text colour, and a dashed red reference line.
+// sized by their box, labelled in the theme's text colour, and a dashed red reference line; and
+// Chart.js itself with the parts the learning curves and the regression plots draw with.
+import {
+  CategoryScale,
+  Chart,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  ScatterController,
+  Tooltip,
+} from "chart.js";
 import { cssColor } from "./dom.js";
+
+Chart.register(
+  ScatterController,
+  LineController,
+  LineElement,
+  PointElement,
+  LinearScale,
+  CategoryScale,
+  Legend,
+  Tooltip,
+);
+export { Chart };
 
 const REFERENCE_COLOUR = "#d1242f";
 

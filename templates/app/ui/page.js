@@ -8,6 +8,7 @@ import { mountImagenet } from "./imagenet.js";
 import { mountOffline } from "./offline.js";
 import { mountPersistence } from "./persistence.js";
 import { byTestId } from "./dom.js";
+import { showNotice } from "./messages.js";
 import { mountEmbeddingMap } from "./embedding_map.js";
 import { mountPrediction } from "./prediction.js";
 import { mountProject } from "./project.js";
@@ -37,6 +38,7 @@ function mountStatus(root) {
   const status = byTestId(root, "status");
   const backend = byTestId(root, "backend");
   const busy = byTestId(root, "busy");
+  const pageMessage = byTestId(root, "page-message");
   return (state, previous) => {
     root.dataset.state = state.status;
     status.dataset.state = state.status;
@@ -61,6 +63,8 @@ function mountStatus(root) {
       message.textContent = state.notice.text;
       message.dataset.kind = state.notice.kind;
     }
+    // A reaction that failed (feature_list.js) is no area's: it shows under the header.
+    showNotice(pageMessage, state.notice, (notice) => Boolean(notice.reaction));
   };
 }
 

@@ -1,20 +1,8 @@
 // How well a regression head does on the held-back samples: MAE, RMSE and R² with their n, the
 // predicted-versus-actual scatter and the residual plot (Chart.js).
-import {
-  Chart,
-  Legend,
-  LinearScale,
-  LineController,
-  LineElement,
-  PointElement,
-  ScatterController,
-  Tooltip,
-} from "chart.js";
 import { formatValue } from "../learning/values.js";
-import { chartColours, chartOptions, referenceLine, titledAxis } from "./charts.js";
+import { Chart, chartColours, chartOptions, referenceLine, titledAxis } from "./charts.js";
 import { byTestId, el } from "./dom.js";
-
-Chart.register(ScatterController, LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
 
 // The held-back samples as points, and a reference line (the diagonal, or zero error).
 function scatterChart(canvas, xTitle, yTitle, referenceLabel) {

@@ -1,21 +1,9 @@
 // Training: Train/Stop, progress, the learning curves (Chart.js), per-class accuracy and the
 // confusion matrix of the validation samples.
-import {
-  CategoryScale,
-  Chart,
-  Legend,
-  LinearScale,
-  LineController,
-  LineElement,
-  PointElement,
-  Tooltip,
-} from "chart.js";
 import { nextStep } from "./next_step.js";
 import { byActions, showNotice } from "./messages.js";
-import { chartColours, chartOptions, referenceLine, titledAxis } from "./charts.js";
+import { Chart, chartColours, chartOptions, referenceLine, titledAxis } from "./charts.js";
 import { byTestId, el, enable, percent } from "./dom.js";
-
-Chart.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Legend, Tooltip);
 
 const OWN = byActions("train", "stopTraining", "changeSettings");
 // The training status in a few words; the page's headline says what to do next.

@@ -5,50 +5,12 @@ import { afterEach } from "node:test";
 import "@tensorflow/tfjs-backend-cpu";
 import * as tf from "@tensorflow/tfjs-core";
 import { createPageApi } from "../../../templates/app/api/page_api.js";
-import { createActions } from "../../../templates/app/core/actions.js";
 import { createEvents } from "../../../templates/app/core/events.js";
 import { createStore } from "../../../templates/app/core/store.js";
-import { Dataset, newId } from "../../../templates/app/learning/dataset.js";
-import * as approval from "../../../templates/app/features/approval.js";
-import * as capture from "../../../templates/app/features/capture.js";
-import * as classes from "../../../templates/app/features/classes.js";
-import * as cloud from "../../../templates/app/features/cloud.js";
+import { newId } from "../../../templates/app/learning/dataset.js";
 import { createWriter } from "../../../templates/app/core/dataset_writes.js";
-import * as embeddingMap from "../../../templates/app/features/embedding_map.js";
-import * as imagenet from "../../../templates/app/features/imagenet.js";
-import * as modelExport from "../../../templates/app/features/model_export.js";
-import * as offline from "../../../templates/app/features/offline.js";
-import * as persistence from "../../../templates/app/features/persistence.js";
-import * as prediction from "../../../templates/app/features/prediction.js";
-import * as projectFile from "../../../templates/app/features/project.js";
-import * as regression from "../../../templates/app/features/regression.js";
-import * as samples from "../../../templates/app/features/samples.js";
-import * as session from "../../../templates/app/features/session.js";
-import * as testSet from "../../../templates/app/features/test_set.js";
-import * as training from "../../../templates/app/features/training.js";
-import * as undo from "../../../templates/app/features/undo.js";
+import { connectFeatures, initialState } from "../../../templates/app/feature_list.js";
 import { EMBEDDING_SIZE, pageConfig } from "./project.mjs";
-
-// main.js's FEATURES (main.js itself boots a page on import, so it cannot be imported here).
-const FEATURES = [
-  session,
-  classes,
-  regression,
-  samples,
-  undo,
-  capture,
-  training,
-  prediction,
-  projectFile,
-  modelExport,
-  cloud,
-  imagenet,
-  approval,
-  embeddingMap,
-  testSet,
-  offline,
-  persistence,
-];
 
 await tf.setBackend("cpu");
 
@@ -73,12 +35,7 @@ export function recordingStorage(refuse = null) {
 // notices, emitted, close}. `notices` are the page's messages, `emitted` the API's events, in
 // order; `close()` ends the undo offer's timer, which would keep the test's process alive.
 export function fakePage({ project = pageConfig(), storage = recordingStorage(), status = "ready" } = {}) {
-  const initial = Object.assign(
-    { dataset: new Dataset(project.classes.map((name) => ({ id: newId(), name }))) },
-    ...FEATURES.map((feature) => feature.initialState?.(project) ?? {}),
-    { status },
-  );
-  const store = createStore(initial);
+  const store = createStore({ ...initialState(project), status });
   const events = createEvents();
   const notices = [];
   const emitted = [];
@@ -96,9 +53,7 @@ export function fakePage({ project = pageConfig(), storage = recordingStorage(),
       events.emit("notice", { text, kind });
     },
   };
-  context.actions = createActions(context);
-  for (const feature of FEATURES) if (feature.actions) context.actions.register(feature.actions);
-  for (const feature of FEATURES) feature.react?.(context);
+  connectFeatures(context); // as main.js does
   const api = createPageApi({ ...context, ready: Promise.resolve() });
   const close = () => clearTimeout(context.services.undoTimer);
   return { context, store, events, actions: context.actions, api, storage, notices, emitted, close };
