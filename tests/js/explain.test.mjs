@@ -18,29 +18,16 @@ import {
   strongestRegions,
   zoneName,
 } from "../../templates/app/learning/explain.js";
+import { CLASS_IDS, DENSE, SIZE, TRAINING, axisSamples, numberSamples } from "./support/heads.mjs";
 
-const SIZE = 6;
-const CLASS_IDS = ["a", "b", "c"];
 const GRID = { rows: 7, cols: 7 };
-const DENSE = { type: "dense", hidden_units: [12], activation: "relu", dropout: 0, k: 3 };
 const LINEAR = { ...DENSE, hidden_units: [] };
-const TRAINING = { epochs: 40, batch_size: 8, learning_rate: 0.05, seed: 7 };
+// Non-negative, as the cells of a feature map are after ReLU6.
+const samples = (count, seed) => axisSamples(count, seed, (random) => random() * 0.3);
 
 before(async () => {
   await tf.setBackend("cpu");
 });
-
-// `count` samples per class, each near its own axis (non-negative, as after ReLU6).
-function samples(count, seed) {
-  const random = seededRandom(seed);
-  return CLASS_IDS.flatMap((classId, axis) =>
-    Array.from({ length: count }, (_, n) => {
-      const embedding = Float32Array.from({ length: SIZE }, () => random() * 0.3);
-      embedding[axis] += 1;
-      return { id: `${classId}${n}`, classId, embedding };
-    }),
-  );
-}
 
 async function trained(config, training = samples(10, 1), options = TRAINING, classIds = CLASS_IDS) {
   const head = createHead(config, TRAINING, SIZE, classIds);
@@ -167,13 +154,7 @@ test("the nearest-neighbour head's cells favour the class whose samples they res
 
 test("the regression head's cells decompose the predicted number; a larger feature on the left gives more on the left", async () => {
   const random = seededRandom(9);
-  const made = (count) =>
-    Array.from({ length: count }, (_, n) => {
-      const x = random();
-      const embedding = Float32Array.from({ length: SIZE }, () => random() * 0.05);
-      embedding[0] = x;
-      return { id: `s${n}`, classId: "value", value: 100 + 50 * x, embedding };
-    });
+  const made = (count) => numberSamples(count, random);
   const map = featureMap({ left: axis(0, 0.9), right: axis(0, 0.1) });
   for (const config of [
     { ...LINEAR, type: "regression" },

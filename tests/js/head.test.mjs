@@ -4,7 +4,6 @@ import "@tensorflow/tfjs-backend-cpu";
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs-core";
-import { seededRandom } from "../../templates/app/learning/dataset.js";
 import {
   argmax,
   createHead,
@@ -12,27 +11,15 @@ import {
   evaluateRegression,
   restoreHead,
 } from "../../templates/app/learning/head.js";
+import { seededRandom } from "../../templates/app/learning/dataset.js";
+import { CLASS_IDS, DENSE, SIZE, TRAINING, axisSamples, numberSamples } from "./support/heads.mjs";
 
-const SIZE = 6;
-const CLASS_IDS = ["a", "b", "c"];
-const HEAD = { type: "dense", hidden_units: [12], activation: "relu", dropout: 0, k: 3 };
-const TRAINING = { epochs: 40, batch_size: 8, learning_rate: 0.05, seed: 7 };
+const HEAD = DENSE;
+const samples = (count, seed) => axisSamples(count, seed);
 
 before(async () => {
   await tf.setBackend("cpu");
 });
-
-// `count` samples per class, each near its own axis.
-function samples(count, seed) {
-  const random = seededRandom(seed);
-  return CLASS_IDS.flatMap((classId, axis) =>
-    Array.from({ length: count }, (_, n) => {
-      const embedding = Float32Array.from({ length: SIZE }, () => (random() - 0.5) * 0.3);
-      embedding[axis] += 1;
-      return { id: `${classId}${n}`, classId, embedding };
-    }),
-  );
-}
 
 async function train(head, training, validation, options = TRAINING) {
   const epochs = [];
@@ -107,13 +94,7 @@ test("the nearest-neighbour head votes among the k most similar samples", async 
 
 test("the regression head learns a number in the author's unit", async () => {
   const random = seededRandom(9);
-  const made = (count) =>
-    Array.from({ length: count }, (_, n) => {
-      const x = random();
-      const embedding = Float32Array.from({ length: SIZE }, () => random() * 0.05);
-      embedding[0] = x;
-      return { id: `s${n}`, classId: "value", value: 100 + 50 * x, embedding };
-    });
+  const made = (count) => numberSamples(count, random);
   const head = createHead({ ...HEAD, type: "regression" }, TRAINING, SIZE, ["value"]);
   const epochs = await train(head, made(40), made(10), { ...TRAINING, epochs: 150 });
   assert.deepEqual(Object.keys(epochs[0]), ["epoch", "loss", "mae", "valLoss", "valMae"]);
