@@ -86,7 +86,7 @@ BUNDLES = (
     Bundle("app.js", "main.js", precache=RUNTIMES, tag="body", inline="script"),
     # Runs the base model off the page's thread; on LiteRT.js kept for Download model and for a
     # browser where LiteRT.js cannot start.
-    Bundle("embed-worker.js", "embed_worker.js", precache=("tfjs",), inline="text", url_key="embed_worker"),
+    Bundle("tfjs-worker.js", "tfjs_worker.js", precache=("tfjs",), inline="text", url_key="tfjs_worker"),
     # Runs when the visitor asks for the refined map of the examples.
     Bundle("umap-worker.js", "umap_worker.js", inline="text", url_key="umap_worker"),
     SERVICE_WORKER,

@@ -297,7 +297,7 @@ def test_page_embeds_on_its_own_thread_when_workers_cannot_start(
 ):
     """A host missing the workers' script (or a browser refusing workers) costs speed, not the page."""
     site = copy_tree(surfaces_site, tmp_path / "site")
-    (site / "embed-worker.js").unlink()
+    (site / "tfjs-worker.js").unlink()
     (site / "litert-worker.js").unlink(missing_ok=True)  # the site's base model runs on LiteRT.js
     session = ready_page(site)
     page = session.page

@@ -94,14 +94,14 @@ def test_the_table_names_each_file_once_and_what_needs_it(runtime, mode):
     shipped = shipped_bundles(runtime, mode)
     if mode == "single_file":
         assert [b.name for b in shipped if b.inline == "script"] == ["app.js"]
-        assert {b.name for b in shipped if b.inline == "text"} == {"embed-worker.js", "umap-worker.js"}
+        assert {b.name for b in shipped if b.inline == "text"} == {"tfjs-worker.js", "umap-worker.js"}
     assert ("litert-worker.js" in [b.name for b in shipped]) == (runtime == "litert")
     assert ("sw.js" in [b.name for b in shipped]) == (mode == "hosted")
 
 
 def test_precache_follows_the_table():
     assert precached("app.js", "tfjs") and precached("app.js", "litert")
-    assert precached("embed-worker.js", "tfjs") and not precached("embed-worker.js", "litert")
+    assert precached("tfjs-worker.js", "tfjs") and not precached("tfjs-worker.js", "litert")
     assert precached("litert-worker.js", "litert") and precached("litert-start.js", "litert")
     for name in ("sw.js", "umap-worker.js", "embed.js", "embed-classic.js", "embed.d.ts"):
         assert not precached(name, "tfjs") and not precached(name, "litert"), name

@@ -67,7 +67,7 @@ def installed(wheel, tmp_path_factory) -> Path:
 
 def test_the_wheel_carries_the_page_prebuilt_and_nothing_only_tests_use(wheel):
     names = zipfile.ZipFile(wheel).namelist()
-    for bundle in ("app.js", "embed-worker.js", "sw.js", "litert-worker.js", "embed.js"):
+    for bundle in ("app.js", "tfjs-worker.js", "sw.js", "litert-worker.js", "embed.js"):
         assert f"builder/js/bundles/{bundle}" in names
     assert "builder/js/tools/embed_node.mjs" in names and "builder/js/prebuilt.json" in names
     assert "builder/js/packages/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm" in names

@@ -61,7 +61,7 @@ function createContext(project) {
       wasmUrls: embedded?.wasmUrls ?? {},
       wasmBinaries: embedded?.wasmBinaries ?? {},
       model: embedded?.model ?? new URL("model/model.json", document.baseURI).href,
-      workerUrl: script("embed_worker"),
+      workerUrl: script("tfjs_worker"),
       // LiteRT.js, when the build chose it for the base model (hosted builds; its files: litert_files.js).
       liteRtWorkerUrl: script("litert_worker"),
       umapWorkerUrl: script("umap_worker"),

@@ -1,6 +1,6 @@
 // The base model itself: loads the converted graph and turns input-sized pixels into one
 // embedding, and on request into the feature map it pools, from the same pass. Runs wherever TF.js
-// runs, in a worker (embed_worker.js) or on the page.
+// runs, in a worker (tfjs_worker.js) or on the page.
 import * as tf from "@tensorflow/tfjs-core";
 import { loadGraphModel } from "@tensorflow/tfjs-converter";
 

@@ -48,7 +48,7 @@ export class InlineEmbedder {
 }
 
 class WorkerPool {
-  // `load` is the message that makes a worker load its model (embed_worker.js, litert_worker.js);
+  // `load` is the message that makes a worker load its model (tfjs_worker.js, litert_worker.js);
   // `warmUp` resolves to the pixels it warms up on (RGBA), sent as soon as the page has them, so
   // that the worker starts loading at once; `check` throws if the warm-up embedding is wrong.
   constructor({ workerUrl, load, warmUp, onChange, check }) {

@@ -1,4 +1,4 @@
-// What embed_worker.js and litert_worker.js share: the messages the pool in embedder.js sends a
+// What tfjs_worker.js and litert_worker.js share: the messages the pool in embedder.js sends a
 // model worker, and the answers. Each worker only says how to load its model.
 //   {type: "warm-up", pixels}           the page's probe (RGBA), sent once the page has decoded it
 //   {type: "load", inputSize, ...}      → {type: "ready", warmUp: the probe's embedding, hasMap}

@@ -1,5 +1,6 @@
-// The base model in a worker: one embedding takes 50–100 ms on a laptop CPU, which would freeze the
-// page if it ran there, and two workers embed two frames at once. Messages: runtime/model_worker.js.
+// The base model on TF.js in a worker (its sibling litert_worker.js runs it on LiteRT.js): one
+// embedding takes 50–100 ms on a laptop CPU, which would freeze the page if it ran there, and two
+// workers embed two frames at once. Messages: runtime/model_worker.js.
 import * as tf from "@tensorflow/tfjs-core";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { BaseModel } from "./runtime/base_model.js";
