@@ -126,6 +126,9 @@ async function occlude(context, image, className, source) {
 
 async function occludePatches(context, pixels, className, source) {
   const { services, store } = context;
+  // The embedders may transfer the pixels' buffer to a worker: the patches are cut from a copy.
+  const { width, height } = pixels;
+  const original = { data: new Uint8ClampedArray(pixels.data), width, height };
   // The grid of the model's feature map, so the two maps of a picture have the same cells; a base
   // model without one gets Lite0's 7 × 7.
   const {
@@ -142,7 +145,7 @@ async function occludePatches(context, pixels, className, source) {
   const base = score(embedding);
   const total = rows * cols;
   const scores = new Array(total).fill(null);
-  const size = pixels.width;
+  const size = width;
   const running = () => store.get().explain.occlusion.running;
   if (!running()) return null;
   update(context, { occlusion: { running: true, done: 0, total, patch: null } });
@@ -150,7 +153,7 @@ async function occludePatches(context, pixels, className, source) {
   const limit = Math.max(1, services.embedder.workerCount) * IN_FLIGHT_PER_WORKER;
   let failure = null;
   let done = 0;
-  for (const patch of occlusionPatches(pixels, rows, cols, { span: OCCLUSION_SPAN })) {
+  for (const patch of occlusionPatches(original, rows, cols, { span: OCCLUSION_SPAN })) {
     if (!running() || failure) break;
     const job = services.embedder
       .embed(patch.pixels)
