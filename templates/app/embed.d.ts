@@ -123,6 +123,17 @@ export interface TopKEntry {
   probability: number;
 }
 
+/** Where the evidence for `className` is: `values` row-major from the top-left of the centre crop. */
+export interface Explanation {
+  /** null on a regression page (the evidence is for a larger number). */
+  className: string | null;
+  method: "cam" | "occlusion";
+  rows: number;
+  cols: number;
+  /** rows × cols numbers, larger = more evidence; null for a cell an occlusion test did not reach. */
+  values: (number | null)[];
+}
+
 export interface EmbeddingMap {
   points: { x: number; y: number; sampleId: string; className: string; heldOut: boolean }[];
   method: "pca" | "umap";
@@ -183,6 +194,10 @@ export interface TeachkitClient {
   cloudModels(): Promise<CloudModel[] | null>;
   baseModelTopK(image: TeachkitImage, k?: number): Promise<TopKEntry[]>;
   embeddingMap(options?: { method?: "pca" | "umap" }): Promise<EmbeddingMap>;
+  explain(
+    image: TeachkitImage,
+    options?: { className?: string | null; method?: "cam" | "occlusion" },
+  ): Promise<Explanation>;
   /** Returns the function that unsubscribes. */
   on(event: TeachkitEvent, handler: (payload: any) => void): () => void;
   /** Ends the connection. */

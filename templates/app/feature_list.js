@@ -8,6 +8,7 @@ import * as capture from "./features/capture.js";
 import * as classes from "./features/classes.js";
 import * as cloud from "./features/cloud.js";
 import * as embeddingMap from "./features/embedding_map.js";
+import * as explain from "./features/explain.js";
 import * as imagenet from "./features/imagenet.js";
 import * as modelExport from "./features/model_export.js";
 import * as offline from "./features/offline.js";
@@ -31,6 +32,7 @@ export const FEATURES = [
   capture,
   training,
   prediction,
+  explain,
   projectFile,
   modelExport,
   cloud,

@@ -86,6 +86,8 @@ export const METHODS = [
   { name: "baseModelTopK", params: ["image", "k"], images: "first" },
   // Coordinates, ids and class names only: no images, so no consent is asked.
   { name: "embeddingMap", params: ["options"] },
+  // Where in the host's own image the evidence for a class is: nothing of the visitor's leaves.
+  { name: "explain", params: ["image", "options"], images: "first" },
 ];
 
 // Members of window.teachkit that are no method a host calls by name: embed.js gives each its own

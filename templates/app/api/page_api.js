@@ -6,7 +6,7 @@ import { describePublished } from "../features/cloud.js";
 import { describeEvaluation } from "../features/training.js";
 import { METHODS } from "./methods.js";
 
-export const API_VERSION = "1.3.0";
+export const API_VERSION = "1.4.0";
 export const EVENTS = ["ready", "samples", "epoch", "trained", "prediction", "error", "notice"];
 
 export function classCounts(dataset) {
@@ -111,6 +111,13 @@ export function createPageApi({ store, actions, events, ready }) {
     // What the base model itself sees: its ImageNet top k, [{synset, name, definition, path,
     // probability}] (only for base models with an ImageNet classifier).
     baseModelTopK: (image, k = 5) => call("baseModelTopK", image, k),
+    // Where in `image` the evidence for a class is (features/explain.js): {className, method, rows,
+    // cols, values}, `values` a plain array of rows × cols numbers, row-major from the top-left of
+    // the centre crop, larger = more evidence; method "cam" (default) or "occlusion".
+    async explain(image, options) {
+      const { className, method, rows, cols, values } = await call("explain", image, options ?? {});
+      return { className, method, rows, cols, values: [...values] };
+    },
   };
   const on = (name, handler) => {
     if (!EVENTS.includes(name))

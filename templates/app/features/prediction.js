@@ -7,7 +7,19 @@ import { answeringHead, answeringModel } from "../learning/answering.js";
 import { nextVideoFrame, videoReady } from "../media/camera.js";
 import { whenTrained } from "../core/guards.js";
 import { formatValue } from "../learning/values.js";
-import { embedSource } from "../learning/sampling.js";
+
+// The embedding of a picture or frame; while the heatmap is shown (features/explain.js's
+// `explain.show`) also the base model's feature map from the same pass, {map, rows, cols}, which
+// the explanation reads from the prediction. Only then: copying a 7 × 7 × 1280 map out of the
+// worker for every live frame would cost frames nobody looks at. The crop is taken before the
+// first await, as embedSource's.
+async function embedForPrediction({ services, store }, source) {
+  const pixels = services.cropper.crop(source);
+  if (!(store.get().explain?.show && services.embedder.hasMap))
+    return { embedding: await services.embedder.embed(pixels), featureMap: null };
+  const { embedding, map, rows, cols } = await services.embedder.embedWithMap(pixels);
+  return { embedding, featureMap: map ? { map, rows, cols } : null };
+}
 
 // Below this share of how alike a class's own samples are, the nearest samples are too unlike the
 // image for the answer to mean much (an image of none of the classes still gets a top class).
@@ -85,7 +97,7 @@ function answer(state, head, name, embedding) {
 }
 
 // `image` is a JPEG of what was classified (a file), or null (a camera frame: it is on screen).
-function showPrediction({ store, events }, embedding, origin, started, image = null) {
+function showPrediction({ store, events }, { embedding, featureMap }, origin, started, image = null) {
   const { head, name, dataset } = answeringModel(store.get());
   const best = answer(store.get(), head, name, embedding);
   const neighbors = dataset
@@ -104,6 +116,7 @@ function showPrediction({ store, events }, embedding, origin, started, image = n
     origin,
     image,
     embedding, // for the panels that look closer (features/imagenet.js, features/embedding_map.js)
+    featureMap, // while the heatmap is shown (features/explain.js), else null
     milliseconds: performance.now() - started,
   };
   store.set({ prediction, predictionCount: store.get().predictionCount + 1 });
@@ -129,11 +142,11 @@ async function runLive(context, video) {
     if (!going()) break;
     const frame = (taken += 1);
     const started = performance.now();
-    embedSource(context, video)
-      .then((embedding) => {
+    embedForPrediction(context, video)
+      .then((embedded) => {
         if (!store.get().live || !answeringHead(store.get()) || frame < shown) return;
         shown = frame;
-        showPrediction(context, embedding, "camera", started);
+        showPrediction(context, embedded, "camera", started);
         frames += 1;
         const elapsed = performance.now() - windowStart;
         if (elapsed >= 1000) {
@@ -155,18 +168,18 @@ export const actions = {
       const started = performance.now();
       const opened = await openImage(image);
       const name = image?.name ?? "image";
-      let embedding;
+      let embedded;
       let picture;
       try {
-        const embedded = embedSource(context, opened.source); // crops at once, onto the cropper's canvas
+        const embedding = embedForPrediction(context, opened.source); // crops at once, onto the cropper's canvas
         picture = canvasJpeg(context.services.cropper.canvas, 0.8);
-        embedding = await embedded;
+        embedded = await embedding;
       } catch (error) {
         throw new TeachkitError("bad_image", `"${name}" could not be classified: ${error.message}`);
       } finally {
         opened.close();
       }
-      return showPrediction(context, embedding, name, started, picture);
+      return showPrediction(context, embedded, name, started, picture);
     },
   },
 
