@@ -10,6 +10,7 @@ import { mountPersistence } from "./persistence.js";
 import { byTestId } from "./dom.js";
 import { showNotice } from "./messages.js";
 import { mountEmbeddingMap } from "./embedding_map.js";
+import { mountExplain, mountExplainHeatmap } from "./explain.js";
 import { mountPrediction } from "./prediction.js";
 import { mountProject } from "./project.js";
 import { mountRegressionEvaluation } from "./regression.js";
@@ -98,6 +99,8 @@ export function mountPage(root, { store, can, dispatch, cameraVideo }) {
     mounted("training", mountTraining),
     mounted("regression-evaluation", mountRegressionEvaluation),
     mounted("prediction", mountPrediction, thumbnails),
+    mounted("explain-heatmap", mountExplainHeatmap),
+    mounted("explain", mountExplain),
     mounted("embedding-map", mountEmbeddingMap, thumbnails),
     mounted("project", mountProject),
     mounted("cloud-publish", mountCloudPublish),
