@@ -1,7 +1,7 @@
 """4 and 5. the camera: what a held record button collects (frames per hold, when recording stopped,
 the JPEG encodes) on Chromium's fake webcam, then live predictions per second and each frame's
-latency, in the page's workers, with one worker (?workers=1) and on the page (?workers=0); the
-reference is the fake camera's own frame rate."""
+latency, in the page's workers, with Try it's heatmap shown too, with one worker (?workers=1) and on
+the page (?workers=0); the reference is the fake camera's own frame rate."""
 
 from __future__ import annotations
 
@@ -92,6 +92,20 @@ def live_rate(page: object, seconds: float) -> dict:
     }
 
 
+def live_with_heatmap(page: object, plan: Plan) -> dict:
+    """live_rate with Try it's heatmap shown ("Show where it looked"): each frame also has its class
+    activation map computed and drawn; `drawn` says a live map reached the canvas."""
+    toggle = page.locator('[data-testid="explain-toggle"]')
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    runs = [live_rate(page, plan.live_s) for _ in range(plan.live_repeats)]
+    heatmap = page.locator('[data-testid="explain-heatmap"]')
+    drawn = heatmap.get_attribute("data-source") == "live" and heatmap.get_attribute("data-rows") != "0"
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    return {**live_summary(runs), "runs_fps": [rounded(run["fps"], 1) for run in runs], "drawn": drawn}
+
+
 def live_summary(runs: list[dict]) -> dict:
     """The median rate and latency of several live_rate runs, and their long tasks."""
     return {
@@ -129,6 +143,7 @@ def measure_camera(playwright: object, url: str, y4m: Path, plan: Plan) -> dict:
         encodes = [d for t, d in bench_log(page)["encodes"] if t >= recordings[0].pressed]
         train(page, timeout_s=600)
         live = [live_rate(page, plan.live_s) for _ in range(plan.live_repeats)]
+        heatmap = live_with_heatmap(page, plan)
         inline = live_in_another_tab(tab, url, plan, "?workers=0")
         one_worker = live_in_another_tab(tab, url, plan, "?workers=1")
         summary = live_summary(live)
@@ -137,6 +152,7 @@ def measure_camera(playwright: object, url: str, y4m: Path, plan: Plan) -> dict:
             "live_fps": summary["fps"],
             "live_runs_fps": [rounded(run["fps"], 1) for run in live],
             "live_latency_ms": summary["latency_ms"],
+            "live_with_heatmap": heatmap,
             "live_on_the_page": inline,
             "live_one_worker": one_worker,
             "live_fps_shown": live[-1]["shown"],

@@ -97,6 +97,20 @@ BLOCKS = {
 }
 
 
+def with_heatmap(r: dict) -> dict | None:
+    """Live prediction with Try it's heatmap shown; None in results from before it was measured."""
+    return r["camera"].get("live_with_heatmap")
+
+
+def heatmap_live(r: dict) -> str:
+    live = with_heatmap(r)
+    if not live:
+        return "not measured in this run"
+    drawn = "" if live["drawn"] else "; no live map was drawn"
+    longest = under50(live["blocking"]["longest_ms"])
+    return f"{live['fps']:.1f} fps (latency {live['latency_ms']:.0f} ms; longest task {longest} ms{drawn})"
+
+
 def blocks(r: dict) -> dict[str, dict]:
     parts = {"recording": r["camera"], "upload": r["upload"], "training": r["training"], "live": r["camera"]}
     return {name: parts[name][key] for name, key in BLOCKS.items()}
@@ -223,6 +237,18 @@ ROWS = (
         lambda r: ratio(r["camera"]["live_fps"], r["camera"]["camera_fps"]),
         "≥ the camera's",
         lambda r: met(r["camera"]["live_fps"] >= 0.95 * r["camera"]["camera_fps"]),
+    ),
+    Row(
+        "   with the heatmap shown (Show where it looked), and its longest main-thread task",
+        heatmap_live,
+        lambda r: f"without: {r['camera']['live_fps']:.1f} fps",
+        lambda r: ratio((with_heatmap(r) or {}).get("fps"), r["camera"]["live_fps"]),
+        "longest task ≤ 50 ms",
+        lambda r: (
+            "–"
+            if not with_heatmap(r)
+            else met(with_heatmap(r)["drawn"] and with_heatmap(r)["blocking"]["longest_ms"] <= 50)
+        ),
     ),
     Row(
         "   one worker instead (?workers=1)",
