@@ -40,7 +40,7 @@ function range(values) {
 
 function drawMap(canvas, result, patch) {
   const { rows, cols, values } = result ?? { rows: 0, cols: 0, values: [] };
-  const size = Math.max(rows, cols, 1) * CELL;
+  const size = Math.max(rows, cols, 7) * CELL;
   if (canvas.width !== size) canvas.width = size;
   if (canvas.height !== size) canvas.height = size;
   const context = canvas.getContext("2d");
@@ -70,8 +70,11 @@ function drawMap(canvas, result, patch) {
 // The result that belongs to the picture on screen: a live frame's while live prediction runs, the
 // classified image's otherwise.
 function currentResult(state) {
-  const { result } = state.explain;
+  const { result, occlusion } = state.explain;
   if (!result) return null;
+  // While an occlusion test runs, only its own (partial) map belongs on the frozen picture; before
+  // its end there may be none, and then the moving patch is drawn alone.
+  if (occlusion.running) return result.method === "occlusion" ? result : null;
   return (result.source === "live") === Boolean(state.live) ? result : null;
 }
 
@@ -91,11 +94,12 @@ export function mountExplainHeatmap(root, { state: initial }) {
     )
       return;
     const running = explain.occlusion.running;
-    const result = running ? explain.result : currentResult(state);
+    const result = currentResult(state);
     const shown = running || Boolean(explain.show && result && state.prediction);
     root.hidden = !shown;
-    canvas.dataset.class = result?.className ?? "";
-    canvas.dataset.method = result?.method ?? "";
+    canvas.dataset.class =
+      result?.className ?? (running ? (explain.className ?? state.prediction?.label) : "") ?? "";
+    canvas.dataset.method = running ? "occlusion" : (result?.method ?? "");
     canvas.dataset.rows = String(result?.rows ?? 0);
     canvas.dataset.cols = String(result?.cols ?? 0);
     canvas.dataset.source = result?.source ?? "";
@@ -108,10 +112,11 @@ export function mountExplainHeatmap(root, { state: initial }) {
 }
 
 function sentenceOf(result) {
+  const named = result.className ?? "a larger number"; // a regression head has no class
   const lead =
     result.method === "occlusion"
-      ? `Warmer squares are the parts whose hiding lowered the score for ${result.className} most.`
-      : `Warmer squares pushed the answer towards ${result.className}.`;
+      ? `Warmer squares are the parts whose hiding lowered the score for ${named} most.`
+      : `Warmer squares pushed the answer towards ${named}.`;
   return [lead, `${result.rows} × ${result.cols} regions.`, result.sentence].filter(Boolean).join(" ");
 }
 
@@ -190,16 +195,20 @@ export function mountExplain(root, { state: initial, can, dispatch }) {
     stop.hidden = !occlusion.running;
     if (!occlusion.running) enable(occlude, can("startOcclusion"));
     enable(stop, occlusion.running ? can("stopOcclusion") : null);
-    progress.textContent = occlusion.running
-      ? `Hiding part ${Math.min(occlusion.done + 1, occlusion.total)} of ${occlusion.total}…`
-      : "";
+    // Not a live region: a part every few milliseconds would drown a screen reader; the sentence
+    // at the end is announced.
+    progress.textContent = !occlusion.running
+      ? ""
+      : occlusion.total
+        ? `Hiding part ${Math.min(occlusion.done + 1, occlusion.total)} of ${occlusion.total}…`
+        : "Getting ready to hide parts…";
     if (
       explain === previous?.explain &&
       state.live === previous?.live &&
       state.prediction === previous?.prediction
     )
       return;
-    const result = occlusion.running ? explain.result : currentResult(state);
+    const result = currentResult(state);
     const visible = Boolean((shown || occlusion.running) && result);
     legend.hidden = !visible;
     if (result)
