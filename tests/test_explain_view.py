@@ -76,30 +76,49 @@ def test_the_heatmap_covers_the_classified_image_and_follows_the_class_picker(tr
     assert violations(page) == []
 
 
+# Notes every patch the heatmap draws (its data-patch) in window.patches; with `stop`, presses Stop
+# as soon as the first patch is drawn (in the same task, before the workers answer again).
+WATCH_PATCHES = """(stop) => {
+  const heatmap = document.querySelector('[data-testid="explain-heatmap"]');
+  const patches = [];
+  window.patches = patches;
+  window.patchWatch?.disconnect();
+  window.patchWatch = new MutationObserver(() => {
+    const patch = heatmap.dataset.patch;
+    if (!patch || patch === patches.at(-1)) return;
+    patches.push(patch);
+    if (stop && patches.length === 1) document.querySelector('[data-testid="explain-stop"]').click();
+  });
+  window.patchWatch.observe(heatmap, { attributes: true, attributeFilter: ["data-patch"] });
+}"""
+
+
 def test_hiding_parts_moves_the_patch_stops_on_stop_and_ends_with_a_sentence(trained):
     page = trained.page
     shown(page)
     heatmap = page.locator(HEATMAP)
     start = page.locator('[data-testid="explain-occlusion"]')
     stop = page.locator('[data-testid="explain-stop"]')
+    sentence = page.locator('[data-testid="explain-sentence"]')
 
+    page.evaluate(WATCH_PATCHES, False)
+    start.focus()
+    page.keyboard.press("Enter")
+    expect(heatmap).to_have_attribute("data-method", "occlusion", timeout=120_000)
+    expect(heatmap).to_have_attribute("data-running", "false", timeout=120_000)
+    expect(sentence).to_contain_text("Hiding")
+    expect(sentence).to_contain_text("7 × 7 regions.")
+    patches = page.evaluate("() => window.patches")
+    assert len(set(patches)) == 49, patches  # the patch moved over every cell
+    assert violations(page) == []
+
+    page.evaluate(WATCH_PATCHES, True)
     start.click()
-    expect(heatmap).to_have_attribute("data-running", "true")
-    expect(stop).to_be_visible()
-    expect(heatmap).not_to_have_attribute("data-patch", "")
-    first = heatmap.get_attribute("data-patch")
-    expect(heatmap).not_to_have_attribute("data-patch", first, timeout=30_000)  # it moves
-    stop.click()
-    expect(heatmap).to_have_attribute("data-running", "false")
+    expect(heatmap).to_have_attribute("data-running", "false", timeout=60_000)
     expect(start).to_be_visible()
     expect(stop).to_be_hidden()
-
-    start.click()  # this time to the end
-    expect(heatmap).to_have_attribute("data-running", "true")
-    expect(heatmap).to_have_attribute("data-running", "false", timeout=120_000)
-    expect(heatmap).to_have_attribute("data-method", "occlusion")
-    expect(page.locator('[data-testid="explain-sentence"]')).to_contain_text("Hiding", timeout=10_000)
-    assert violations(page) == []
+    stopped = page.evaluate("() => window.patches")
+    assert 1 <= len(stopped) < 49, stopped  # Stop stopped it
 
 
 def test_the_heatmap_follows_the_live_camera(camera_browser, surfaces_site, serve_site, page_trained):  # noqa: F811
