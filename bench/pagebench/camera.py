@@ -92,8 +92,8 @@ def live_rate(page: object, seconds: float) -> dict:
     }
 
 
-# Counts the live maps the heatmap canvas draws (its aria-label changes with each map's words and
-# its data-source says "live"): the probe that the heatmap really followed the frames.
+# Counts the heatmap canvas's redraws while its data-source says "live" (a render that writes its
+# attributes is one redraw): the probe that the heatmap really followed the frames.
 COUNT_LIVE_MAPS = """() => {
   const heatmap = document.querySelector('[data-testid="explain-heatmap"]');
   window.__liveMaps = 0;
@@ -105,20 +105,20 @@ COUNT_LIVE_MAPS = """() => {
 
 def live_with_heatmap(page: object, plan: Plan) -> dict:
     """live_rate with Try it's heatmap shown ("Show where it looked"): each frame also has its class
-    activation map computed and drawn; `live_maps` counts the maps the canvas took."""
+    activation map computed and drawn; `live_draws` counts the canvas's live redraws."""
     toggle = page.locator('[data-testid="explain-toggle"]')
     toggle.click()
     expect(toggle).to_have_attribute("aria-pressed", "true")
     page.evaluate(COUNT_LIVE_MAPS)
     runs = [live_rate(page, plan.live_s) for _ in range(plan.live_repeats)]
-    live_maps = page.evaluate("() => window.__liveMaps")
+    live_draws = page.evaluate("() => window.__liveMaps")
     toggle.click()
     expect(toggle).to_have_attribute("aria-pressed", "false")
     return {
         **live_summary(runs),
         "runs_fps": [rounded(run["fps"], 1) for run in runs],
-        "live_maps": live_maps,
-        "drawn": live_maps > 0,
+        "live_draws": live_draws,
+        "drawn": live_draws > 0,
     }
 
 

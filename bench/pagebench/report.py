@@ -106,7 +106,7 @@ def heatmap_live(r: dict) -> str:
     live = with_heatmap(r)
     if not live:
         return "not measured in this run"
-    drawn = f"; {live['live_maps']} live maps drawn" if live["drawn"] else "; no live map was drawn"
+    drawn = f"; {live['live_draws']} live redraws" if live["drawn"] else "; no live map was drawn"
     longest = under50(live["blocking"]["longest_ms"])
     return f"{live['fps']:.1f} fps (latency {live['latency_ms']:.0f} ms; longest task {longest} ms{drawn})"
 
