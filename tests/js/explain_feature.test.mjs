@@ -159,10 +159,14 @@ test("occlusion goes patch by patch through the workers and stops mid-way", asyn
   const bitmap = picture(0, 1);
   shown.store.set({ prediction: { image: bitmap, embedding: null, featureMap: null, origin: "a.png" } });
   const seen = [];
+  const measured = [];
   shown.store.subscribe((state, previous) => {
     const { occlusion } = state.explain;
-    if (occlusion !== previous.explain.occlusion && occlusion.running && occlusion.patch)
+    if (occlusion !== previous.explain.occlusion && occlusion.running && occlusion.patch) {
       seen.push(occlusion.done);
+      // The map fills as the patches are answered: one measured drop per patch so far.
+      measured.push(occlusion.drops.filter((drop) => drop !== null).length);
+    }
     if (occlusion.done === 10 && occlusion.running) shown.actions.dispatch("stopOcclusion");
   });
   const before = calls.embed;
@@ -176,6 +180,7 @@ test("occlusion goes patch by patch through the workers and stops mid-way", asyn
     seen,
     Array.from({ length: 10 }, (_, index) => index + 1),
   ); // one update per patch
+  assert.deepEqual(measured, seen);
   assert.ok(calls.embed - before <= 10 + 4, `${calls.embed - before} patches sent after the stop`);
   assert.equal(result.values.filter((value) => value === null).length, GRID * GRID - 10);
   assert.match(result.sentence, /^Stopped after 10 of 49 parts\./);

@@ -35,7 +35,9 @@ const OCCLUSION_SPAN = 3;
 const IN_FLIGHT_PER_WORKER = 2;
 const DEFAULT_GRID = 7;
 
-const IDLE = { running: false, done: 0, total: 0, patch: null };
+// `drops`: the map as it fills (the score's drop per cell, null where not measured yet), so the
+// page can draw it under the moving patch.
+const IDLE = { running: false, done: 0, total: 0, patch: null, rows: 0, cols: 0, drops: null };
 
 export function initialState() {
   return { explain: { show: false, className: null, result: null, occlusion: IDLE, picture: null } };
@@ -148,7 +150,9 @@ async function occludePatches(context, pixels, className, source) {
   const size = width;
   const running = () => store.get().explain.occlusion.running;
   if (!running()) return null;
-  update(context, { occlusion: { running: true, done: 0, total, patch: null } });
+  const drops = () =>
+    Array.from(occlusionValues(base, scores), (value) => (Number.isNaN(value) ? null : value));
+  update(context, { occlusion: { ...IDLE, running: true, total, rows, cols, drops: drops() } });
   const inFlight = new Set();
   const limit = Math.max(1, services.embedder.workerCount) * IN_FLIGHT_PER_WORKER;
   let failure = null;
@@ -162,8 +166,9 @@ async function occludePatches(context, pixels, className, source) {
         scores[patch.index] = score(occluded);
         done += 1;
         const { row, col, left, top, width, height } = patch;
+        const moved = { row, col, left, top, width, height, size };
         update(context, {
-          occlusion: { running: true, done, total, patch: { row, col, left, top, width, height, size } },
+          occlusion: { running: true, done, total, patch: moved, rows, cols, drops: drops() },
         });
       })
       .catch((error) => (failure ??= error))

@@ -72,9 +72,8 @@ function drawMap(canvas, result, patch) {
 function currentResult(state) {
   const { result, occlusion } = state.explain;
   if (!result) return null;
-  // While an occlusion test runs, only its own (partial) map belongs on the frozen picture; before
-  // its end there may be none, and then the moving patch is drawn alone.
-  if (occlusion.running) return result.method === "occlusion" ? result : null;
+  // While an occlusion test runs, only the map it is filling belongs on the frozen picture.
+  if (occlusion.running) return null;
   return (result.source === "live") === Boolean(state.live) ? result : null;
 }
 
@@ -100,14 +99,17 @@ export function mountExplainHeatmap(root, { state: initial }) {
     canvas.dataset.class =
       result?.className ?? (running ? (explain.className ?? state.prediction?.label) : "") ?? "";
     canvas.dataset.method = running ? "occlusion" : (result?.method ?? "");
-    canvas.dataset.rows = String(result?.rows ?? 0);
-    canvas.dataset.cols = String(result?.cols ?? 0);
+    const grid = running ? explain.occlusion : result;
+    canvas.dataset.rows = String(grid?.rows ?? 0);
+    canvas.dataset.cols = String(grid?.cols ?? 0);
     canvas.dataset.source = result?.source ?? "";
     canvas.dataset.running = String(running);
     const patch = running ? explain.occlusion.patch : null;
     canvas.dataset.patch = patch ? `${patch.row},${patch.col}` : "";
     canvas.setAttribute("aria-label", result ? sentenceOf(result) : "The heatmap is being measured.");
-    if (shown) drawMap(canvas, result, patch);
+    // An occlusion test draws its drops as they come in, under the moving patch.
+    const { rows, cols, drops } = explain.occlusion;
+    if (shown) drawMap(canvas, running && drops ? { rows, cols, values: drops } : result, patch);
   };
 }
 
