@@ -52,11 +52,15 @@ function fileBytes(files, name) {
 async function modelHandler(files, folder) {
   if (files.fetchFrom) return new URL(`${folder}/model.json`, files.fetchFrom).href;
   const json = JSON.parse(await fileText(files, `${folder}/model.json`));
+  // The signature too: a base model's names its one output, the embedding (its feature map is a
+  // second graph output that `predict` must not return; metadata names it).
   return tf.io.fromMemory({
     modelTopology: json.modelTopology,
     weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
     weightData: await fileBytes(files, `${folder}/weights.bin`),
     format: json.format,
+    signature: json.signature,
+    userDefinedMetadata: json.userDefinedMetadata,
   });
 }
 
