@@ -148,3 +148,49 @@ def test_explain_refuses_an_unknown_class_and_an_unwritable_folder(shared, tmp_p
         )
     assert (code, out) == (1, "")
     assert err.startswith(f"--explain: cannot write in {locked / 'maps'} (") and err.count("\n") == 1, err
+
+
+def test_a_keras_export_explains_a_composite(python_trained, tmp_path):
+    """The Python-trained dense project exported as Keras; its predict.py --explain on two
+    composites (left half one texture, right half another, held-out photos) writes one PNG each, of
+    the model's input size, and leaves the --json answers as they were."""
+    from .test_export import teachkit
+
+    trained = python_trained("dense")
+    folder = tmp_path / "keras"
+    result = teachkit("export", trained.project_file, "--format", "keras", "-o", folder)
+    assert result.returncode == 0, result.stderr
+    photos = []
+    for name, (left, right) in {"brick-grass": ("brick", "grass"), "grass-brick": ("grass", "brick")}.items():
+        a = np.asarray(Image.open(held_out(trained, left)).convert("RGB"))
+        b = np.asarray(Image.open(held_out(trained, right)).convert("RGB"))
+        half = a.shape[1] // 2
+        photos.append(tmp_path / f"{name}.png")
+        Image.fromarray(np.concatenate([a[:, :half], b[:, half:]], axis=1)).save(photos[-1])
+
+    def predict(*args: object) -> subprocess.CompletedProcess:
+        ran = subprocess.run(
+            [sys.executable, str(folder / "predict.py"), "--json", *map(str, args), *map(str, photos)],
+            cwd=Path("/"),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert ran.returncode == 0, ran.stderr
+        return ran
+
+    plain = predict()
+    maps = tmp_path / "maps"
+    explained = predict("--explain", maps, "--explain-class", "Brick")
+    assert explained.stdout == plain.stdout
+    print("\n" + explained.stderr)
+    for photo in photos:
+        written = maps / f"{photo.stem}.explain.png"
+        assert f"{written}: where the evidence for Brick was" in explained.stderr
+        with Image.open(written) as image:
+            assert image.size == (224, 224)
+
+
+def held_out(trained, texture: str) -> Path:
+    """A held-out photo of `texture` from the trained project's predictions (never trained on)."""
+    return next(photo for photo, _, _ in trained.predictions if photo.name.startswith(f"{texture}-held-out"))
