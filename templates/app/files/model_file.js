@@ -70,6 +70,53 @@ async function baseModelFiles(source) {
   };
 }
 
+// The README's "Where the model looked": the page's class activation map ("cam",
+// learning/explain.js) in plain TF.js, from the base model's second output.
+function whereItLooked({ kind, regression, inputSize }) {
+  const intro = `## Where the model looked
+
+The base model has a second output: its last feature map, a grid of cells (7 × 7 for a 224-pixel
+input) of which the embedding is the mean. The same pass gives both, by the node that base/model.json
+names in its metadata. A heatmap like the one the page draws under "Why?" (its "cam" method, and
+\`teachkit.explain(image, {className})\`) comes from it:`;
+  if (kind === "knn")
+    return `${intro} for this k-nearest-neighbour head, each cell's cosine with the class's reference
+minus its best cosine with another class's reference, where a class's reference is the unit direction
+of the mean of its k training samples most similar to the whole image (the samples that vote). The
+embedding and the cells come from one call:
+\`const [embedding, map] = base.execute(pixels, [base.outputNodes[0], base.metadata.featureMap.node]);\`
+`;
+  const what = regression ? "the number" : "the class's logit (its score before the softmax)";
+  return `${intro} cell = α·f + (score − α·e), where e is the embedding, f a cell's vector, score ${what}
+and α its gradient with respect to e, through the head only. Without hidden layers α is the last
+layer's kernel column and the constant its bias: each cell is exactly what the head answers for that
+region alone, and the mean of the cells is the score. Larger values mean more evidence${regression ? " for a larger number" : " for the class"};
+scale the map to its own range to show it.
+
+\`\`\`js
+// canvas: the ${inputSize}-pixel centre square, as in classify() above.${regression ? "" : " index: the class's position in labels."}
+function whereItLooked(canvas${regression ? "" : ", index"}) {
+  return tf.tidy(() => {
+    const pixels = tf.browser.fromPixels(canvas).toFloat().expandDims(0);
+    const [embedding, map] = base.execute(pixels, [base.outputNodes[0], base.metadata.featureMap.node]);
+    // The score: the head's layers, the last one without its ${regression ? "(linear) activation" : "softmax"}.
+    const score = (e) => {
+      const layers = head.layers;
+      const hidden = layers.slice(0, -1).reduce((x, layer) => layer.apply(x), e);
+      const [kernel, bias] = layers[layers.length - 1].getWeights();
+      return hidden.matMul(kernel).add(bias).slice([0, ${regression ? "0" : "index"}], [1, 1]).sum();
+    };
+    const { value, grad: alpha } = tf.valueAndGrad(score)(embedding);
+    const [, rows, cols, channels] = map.shape;
+    const constant = value.sub(alpha.mul(embedding).sum());
+    const cells = map.reshape([rows * cols, channels]).matMul(alpha.reshape([channels, 1])).add(constant);
+    return { rows, cols, values: cells.dataSync() }; // row-major from the top-left of the square
+  });
+}
+\`\`\`
+`;
+}
+
 function readme({ title, labels, inputSize, kind, k, regression }) {
   const head =
     kind !== "knn"
@@ -134,6 +181,7 @@ function classify(image) {
 }
 \`\`\`
 
+${whereItLooked({ kind, regression, inputSize })}
 Or, in a page: \`import { load } from "https://…/embed.js"; const model = await load("this-file.zip");
 await model.classify(image)\`. In Python: \`teachkit export this-file.zip --format keras -o out\`.
 `;
