@@ -78,16 +78,20 @@ function whereItLooked({ kind, regression, inputSize }) {
 The base model has a second output: its last feature map, a grid of cells (7 × 7 for a 224-pixel
 input) of which the embedding is the mean. The same pass gives both, by the node that base/model.json
 names in its metadata. A heatmap like the one the page draws under "Why?" (its "cam" method, and
-\`teachkit.explain(image, {className})\`) comes from it:`;
+\`teachkit.explain(image, {className})\`) comes from it.`;
   if (kind === "knn")
-    return `${intro} for this k-nearest-neighbour head, each cell's cosine with the class's reference
-minus its best cosine with another class's reference, where a class's reference is the unit direction
-of the mean of its k training samples most similar to the whole image (the samples that vote). The
+    return `${intro}
+
+For this k-nearest-neighbour head a cell's value is its cosine with the class's reference minus its
+best cosine with another class's reference, where a class's reference is the unit direction of the
+mean of its k training samples most similar to the whole image (the samples that vote). The
 embedding and the cells come from one call:
 \`const [embedding, map] = base.execute(pixels, [base.outputNodes[0], base.metadata.featureMap.node]);\`
 `;
   const what = regression ? "the number" : "the class's logit (its score before the softmax)";
-  return `${intro} cell = α·f + (score − α·e), where e is the embedding, f a cell's vector, score ${what}
+  return `${intro}
+
+For this head, cell = α·f + (score − α·e), where e is the embedding, f a cell's vector, score ${what}
 and α its gradient with respect to e, through the head only. Without hidden layers α is the last
 layer's kernel column and the constant its bias: each cell is exactly what the head answers for that
 region alone, and the mean of the cells is the score. Larger values mean more evidence${regression ? " for a larger number" : " for the class"};
