@@ -149,10 +149,12 @@ def log_ratio_gaps(page, pictures) -> list[float]:
 
 
 def test_a_head_without_hidden_layer_decomposes_into_its_logits(float_trained, texture_files):
-    """mean(values) is the class's logit: the means of two classes differ by their log-ratio."""
+    """mean(values) is the class's logit (issue 21: within 1e-4): the means of two classes differ by
+    their log-ratio. The embedding is the mean of the map in the same graph, so only float32
+    rounding is left (measured 4.4e-7)."""
     gaps = log_ratio_gaps(float_trained, composites(texture_files)[:4])
     print(f"TF.js: largest gap {max(gaps):.2e}")
-    assert max(gaps) < 1e-3, gaps
+    assert max(gaps) < 1e-4, gaps
 
 
 def test_the_int8_model_decomposes_its_own_map(trained, texture_files):
