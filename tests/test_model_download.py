@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from .support.pagekit import PROJECT, wait_ready
+from .support.pagekit import API_BLOB_BASE64, PROJECT, wait_ready
 from .support.site import build_project
 from .support.visitor import import_project
 
@@ -72,13 +72,6 @@ window.mapsOf = async (asked) => {
 </script>
 <script src="readme-map.js"></script>"""
 
-DOWNLOAD_BYTES = """async () => {
-  const bytes = new Uint8Array(await (await window.teachkit.downloadModel()).arrayBuffer());
-  let text = "";
-  for (let i = 0; i < bytes.length; i += 0x8000)
-    text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(text);
-}"""
 
 PAGE_EXPLAIN = """async (asked) => {
   const maps = [];
@@ -260,7 +253,7 @@ def test_plain_tfjs_following_the_readme_draws_the_pages_map(
         return min(correlations), max(differences)
 
     tfjs_download = tmp_path / "tfjs.teachkit-model.zip"
-    tfjs_download.write_bytes(base64.b64decode(tfjs_trained_page.evaluate(DOWNLOAD_BYTES)))
+    tfjs_download.write_bytes(base64.b64decode(tfjs_trained_page.evaluate(API_BLOB_BASE64, "downloadModel")))
     same_graph, litert = compare(tfjs_download, tfjs_trained_page), compare(model_download, trained_page)
     print(
         f"\nREADME map vs the page's, {len(asked)} maps: TF.js page correlation ≥ {same_graph[0]:.6f}, "

@@ -73,3 +73,14 @@ def collect_and_train(page, texture_files) -> None:
     for texture, files in texture_files.items():
         upload(page, CLASS_OF[texture], files["train"], 20)
     train(page)
+
+
+# The bytes of the Blob that `window.teachkit[method]()` resolves to, as base64: a Blob cannot
+# cross to the test, a string can. `page.evaluate(API_BLOB_BASE64, "exportProject")`.
+API_BLOB_BASE64 = """async (method) => {
+  const bytes = new Uint8Array(await (await window.teachkit[method]()).arrayBuffer());
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000)
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}"""

@@ -9,7 +9,7 @@ import json
 import time
 from pathlib import Path
 
-from .pagekit import CLASS_OF
+from .pagekit import API_BLOB_BASE64, CLASS_OF
 
 # Every notice and error the page announces, kept by the page for the test (API events "notice",
 # "error"): a message is checked even if a later one replaced it on screen before the test looked.
@@ -24,14 +24,6 @@ LISTEN = """() => {
 ON_SCREEN = """() => [...document.querySelectorAll(
   '[data-testid$="message"], [data-testid="status"], [data-testid="next-step"], [data-testid="backend"]'
 )].map((element) => element.textContent.trim()).filter(Boolean)"""
-
-EXPORT_BYTES = """async () => {
-  const bytes = new Uint8Array(await (await window.teachkit.exportProject()).arrayBuffer());
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000)
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
-}"""
 
 
 def card(name: str) -> str:
@@ -203,7 +195,7 @@ def export_project(page: WebKitPage, path: Path) -> Path:
     same file's bytes are taken through window.teachkit.exportProject()."""
     page.click('[data-testid="export-project"]')
     page.wait_for('[data-testid="message"]', "Saved", contains=True)
-    path.write_bytes(base64.b64decode(page.evaluate(EXPORT_BYTES)))
+    path.write_bytes(base64.b64decode(page.evaluate(API_BLOB_BASE64, "exportProject")))
     return path
 
 
