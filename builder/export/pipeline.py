@@ -12,7 +12,8 @@ from ..trained import TrainedProject, read_trained
 from . import FORMATS, available_formats
 from .output import ExportError, check_output, staged_output, write_marker
 
-SIZE_SHOWN_FROM = 10_000  # bytes; smaller files (labels.txt, predict.py) are only named
+# Bytes; smaller files are only named: labels.txt, and predict.py (about 10 kB with --explain).
+SIZE_SHOWN_FROM = 50_000
 
 
 @dataclass(frozen=True)
