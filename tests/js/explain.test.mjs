@@ -114,6 +114,28 @@ test("without a hidden layer the cells decompose the logit exactly: their mean i
   head.dispose();
 });
 
+test("an embedding rounded apart from the map's mean (an int8 model's): the cells add up to its own logit", async () => {
+  const head = await trained(LINEAR);
+  const rounded = pooled(SPLIT).map((value, i) => value + (i % 3 === 0 ? 0.02 : -0.01));
+  for (const [index, classId] of CLASS_IDS.entries()) {
+    const explained = classActivationMap(head, SPLIT, { ...GRID, embedding: rounded }, classId);
+    const logit = logits(head, rounded)[index];
+    const total = mean(Array.from(explained.values));
+    assert.ok(Math.abs(total - logit) < 1e-4, `${classId}: mean of cells ${total}, logit ${logit}`);
+    // Still each cell alone, shifted by one constant shared by every cell.
+    const shift = logit - logits(head, pooled(SPLIT))[index];
+    for (const at of [0, 24, 48]) {
+      const alone = logits(head, cell(SPLIT, at))[index] + shift;
+      assert.ok(Math.abs(explained.values[at] - alone) < 1e-4, `${classId} cell ${at}`);
+    }
+  }
+  assert.throws(
+    () => classActivationMap(head, SPLIT, { ...GRID, embedding: rounded.subarray(1) }, "a"),
+    /embedding has \d+ numbers but the feature map's cells \d+/,
+  );
+  head.dispose();
+});
+
 test("with a hidden layer (Grad-CAM on the pooled vector) the cells' mean is still the class's logit", async () => {
   const head = await trained({ ...DENSE, hidden_units: [12, 8], activation: "tanh" });
   for (const [index, classId] of CLASS_IDS.entries()) {

@@ -7,13 +7,16 @@
 //   channels last (Lite0 at 224 px: 7 × 7 × 1280). The embedding is exactly the mean of its
 //   rows × cols cell vectors. The embedders' embedWithMap gives {embedding, map, rows, cols}: pass
 //   its `map`, and the object itself as the grid.
-// - classActivationMap(head, map, {rows, cols}, classId) → {rows, cols, values, exact}:
+// - classActivationMap(head, map, {rows, cols, embedding}, classId) → {rows, cols, values, exact}:
 //   `values` is a Float32Array(rows * cols), row-major from the top-left of the crop; larger means
 //   more evidence for the class `classId` (one of head.classIds; ignored by a regression head,
-//   whose values are evidence for a larger number). `exact` is true only when the values are an
-//   exact decomposition: a dense or regression head without a hidden layer, where the mean of the
-//   values is the class's logit (the number, for regression) and each value is what the head would
-//   answer for an image made of that region alone. Compare cells with each other: a dense head's
+//   whose values are evidence for a larger number). `embedding` is the image's embedding as the
+//   prediction saw it (the base model's own output; the map's mean when left out): the mean of a
+//   dense or regression head's values is the head's score of that embedding, so the cells add up to
+//   the prediction's logit in every runtime. `exact` is true only when the values are an exact
+//   decomposition: a head without a hidden layer, where each value is what the head would answer
+//   for an image made of that region alone (give or take one constant shared by every cell, the
+//   embedding's difference from the map's mean: 0 in TF.js, int8 rounding in an int8 .tflite). Compare cells with each other: a dense head's
 //   logits may all be negative (the softmax ignores a shift shared by every class), so a map is
 //   best shown scaled to its own range. For a kNN head (and occlusion) the sign means something
 //   too: above 0, the region looks more like this class than like any other.
@@ -87,21 +90,22 @@ function classIndex(head, classId) {
 }
 
 // Dense and regression heads, one definition for both shapes of head:
-//   value_ij = α·f_ij + (score − α·e),   α = ∂score/∂e at the image's embedding e.
-// The score is the output before the softmax (the logit): it is what adds up over the cells, the
-// probabilities do not. Without a hidden layer α = w_c and score − α·e = b_c, so the value is
-// w_c·f_ij + b_c, exactly the logit the head gives that cell alone, and the mean is the logit
-// itself. With hidden layers this is Grad-CAM on the pooled vector (the head's gradient only, no
+//   value_ij = α·(f_ij − f̄) + score,   α = ∂score/∂e and score the head's, at the embedding e,
+// f̄ the mean of the cells. The score is the output before the softmax (the logit): it is what adds
+// up over the cells, the probabilities do not. Without a hidden layer α = w_c and score = w_c·e + b_c,
+// so the value is w_c·f_ij + b_c + w_c·(e − f̄): the logit the head gives that cell alone (e = f̄ in
+// a float model; an int8 model rounds its embedding apart from its map's mean, and the shared
+// constant keeps the mean of the cells equal to the prediction's own logit). With hidden layers this is Grad-CAM on the pooled vector (the head's gradient only, no
 // gradient through the base, which the WASM backend and LiteRT.js cannot compute): the first-order
 // estimate of the score for an image made of that cell alone. The constant spreads what the
 // linearization does not explain evenly, so the mean of the cells is still exactly the score and a
 // student's check "the squares add up to the answer" holds for every dense head. Grad-CAM's usual
 // ReLU is left out: it would cut at zero, an arbitrary level for a logit, and break that check.
-function denseMap(head, map, cells, channels, index) {
-  const embedding = pooled(map, cells, channels);
+function denseMap(head, map, cells, channels, index, embedding) {
   const { score, gradient } = head.scoreGradient(embedding, index);
+  const mean = pooled(map, cells, channels);
   let along = 0;
-  for (let i = 0; i < channels; i += 1) along += gradient[i] * embedding[i];
+  for (let i = 0; i < channels; i += 1) along += gradient[i] * mean[i];
   const constant = score - along;
   const values = new Float32Array(cells);
   for (let cell = 0; cell < cells; cell += 1)
@@ -116,8 +120,8 @@ function denseMap(head, map, cells, channels, index) {
 // samples was the alternative, simpler but blind to which of a varied class's photos this image
 // resembles. The contrast matters: feature maps after ReLU6 are non-negative, so every cell has a
 // positive cosine with every class, and only the difference says which class a region favours.
-function knnMap(head, map, cells, channels, index) {
-  const references = head.classReferences(pooled(map, cells, channels));
+function knnMap(head, map, cells, channels, index, embedding) {
+  const references = head.classReferences(embedding);
   const values = new Float32Array(cells);
   for (let cell = 0; cell < cells; cell += 1) values[cell] = contrast(map, cell, channels, references, index);
   return { values, exact: false };
@@ -141,13 +145,16 @@ function contrast(map, cell, channels, references, index) {
 }
 
 // The class activation map of `head` (a DenseHead, RegressionHead or KnnHead) for `classId`.
-export function classActivationMap(head, map, { rows, cols }, classId) {
+export function classActivationMap(head, map, { rows, cols, embedding }, classId) {
   const { cells, channels } = checkedShape(head, map, rows, cols);
   const index = classIndex(head, classId);
+  const seen = embedding ?? pooled(map, cells, channels);
+  if (seen.length !== channels)
+    throw new Error(`The embedding has ${seen.length} numbers but the feature map's cells ${channels}.`);
   const { values, exact } =
     head.kind === "knn"
-      ? knnMap(head, map, cells, channels, index)
-      : denseMap(head, map, cells, channels, index);
+      ? knnMap(head, map, cells, channels, index, seen)
+      : denseMap(head, map, cells, channels, index, seen);
   return { rows, cols, values, exact };
 }
 
