@@ -22,6 +22,7 @@ from builder.config import project_from_data  # noqa: E402
 from builder.convert import (
     Encoding,
     EncodingSearch,
+    FidelityFloors,
     Probes,
     convert_saved_model,
     export_saved_model,
@@ -49,7 +50,7 @@ def main() -> None:
         export_saved_model(model.keras_model, work / "saved_model")
         convert_saved_model(work / "saved_model", work / "float")
         embed = tfjs_embedder(prebuilt_js())
-        search = EncodingSearch(work / "float", probes, embed, project.model.min_fidelity)
+        search = EncodingSearch(work / "float", probes, embed, FidelityFloors.of(project.model))
         rows = [search.measure(Encoding.uniform(dtype)) for dtype in ("none", "uint16", "float16", "uint8")]
         chosen = search.auto()
 

@@ -30,18 +30,27 @@ log = logging.getLogger(__name__)
 MIXED_MIN_ELEMENTS = 4096
 
 
-# The feature map may lose twice what the embedding may: 1 - 2 × (1 - min_fidelity), 0.98 for 0.99.
-# The embedding is the mean of the map's cells, which averages much of a quantized model's error
-# away, so the map's cosine is always the lower one (Lite0, int8 with 8 layers in float: map 0.985,
-# embedding 0.991). At 0.98 the probes' 7 × 7 class evidence (the ImageNet top-1 class's score per
-# cell) still correlates ≥ 0.98 with the float model's. Holding the map to the embedding's own floor
-# would cost LiteRT.js its int8 model (float16 weights: 5–8 times slower per frame) and TF.js 1.3 MB.
-MAP_LOSS_FACTOR = 2.0
+@dataclass(frozen=True)
+class FidelityFloors:
+    """The least cosines with the float model, on the probe photos, that an encoding must keep.
 
+    The feature map has its own floor (model.min_map_fidelity, 0.98 by default against the
+    embedding's 0.99): the embedding is the mean of the map's cells, which averages much of a
+    quantized model's error away, so the map's cosine is always the lower one (Lite0, int8 with 8
+    layers in float: map 0.985, embedding 0.991). At 0.98 the probes' 7 × 7 class evidence (the
+    ImageNet top-1 class's score per cell) still correlates ≥ 0.98 with the float model's; holding
+    the map to 0.99 costs LiteRT.js its int8 model (float16 weights: 5–8 times slower per frame)
+    and TF.js 1.3 MB."""
 
-def map_floor(min_fidelity: float) -> float:
-    """The least cosine the flattened feature map must keep when the embedding must keep `min_fidelity`."""
-    return 1.0 - MAP_LOSS_FACTOR * (1.0 - min_fidelity)
+    embedding: float
+    feature_map: float
+
+    @classmethod
+    def of(cls, model_config: object) -> FidelityFloors:
+        return cls(model_config.min_fidelity, model_config.min_map_fidelity)
+
+    def describe(self) -> str:
+        return f"model.min_fidelity = {self.embedding} (model.min_map_fidelity = {self.feature_map})"
 
 
 @dataclass(frozen=True)
@@ -64,12 +73,12 @@ class Fidelity:
             text += f", ImageNet top-1 agreement {self.top1_agreement:.0%}"
         return text
 
-    def keeps(self, floor: float) -> bool:
-        """The embedding keeps `floor` and the map its own floor (map_floor): the page explains
-        predictions with the map, so an encoding that kept the embedding but wrecked the map would
-        show heatmaps Python does not compute."""
-        map_kept = self.map_min_cosine is None or self.map_min_cosine >= map_floor(floor)
-        return self.min_cosine >= floor and map_kept
+    def keeps(self, floors: FidelityFloors) -> bool:
+        """The embedding keeps its floor and the map its own: the page explains predictions with
+        the map, so an encoding that kept the embedding but wrecked the map would show heatmaps
+        Python does not compute."""
+        map_kept = self.map_min_cosine is None or self.map_min_cosine >= floors.feature_map
+        return self.min_cosine >= floors.embedding and map_kept
 
 
 @dataclass(frozen=True)
@@ -298,14 +307,14 @@ class EncodingSearch:
         float_dir: Path,
         probes: Probes,
         embed: Embedder,
-        min_fidelity: float,
+        floors: FidelityFloors,
         progress: Progress = NO_PROGRESS,
     ) -> None:
         self.float_dir = float_dir
         self.groups = read_float_weights(float_dir)
         self.probes = probes
         self.embed = embed
-        self.min_fidelity = min_fidelity
+        self.floors = floors
         self.progress = progress
         self.tried: list[tuple[Measured, Path]] = []
 
@@ -328,7 +337,7 @@ class EncodingSearch:
         return self.measure(Encoding.uniform(dtype))
 
     def passes(self, measured: Measured) -> bool:
-        return measured.fidelity.keeps(self.min_fidelity)
+        return measured.fidelity.keeps(self.floors)
 
     def smallest_passing_mixed(self, order: list[str]) -> Measured | None:
         """Binary search for the most large tensors (of `order`, those that suffer least from 8 bits
@@ -371,7 +380,7 @@ def convert_and_quantize(
     keras_model: object,
     probes: Probes,
     requested: str,
-    min_fidelity: float,
+    floors: FidelityFloors,
     output_dir: Path,
     embed: Embedder,
     progress: Progress = NO_PROGRESS,
@@ -391,15 +400,14 @@ def convert_and_quantize(
         convert_saved_model(work / "saved_model", work / "float")
         mark_feature_map(work / "float")
         progress.advance()
-        search = EncodingSearch(work / "float", probes, embed, min_fidelity, progress)
+        search = EncodingSearch(work / "float", probes, embed, floors, progress)
         chosen = search.auto() if requested == "auto" else search.explicit(requested)
         tried = [measured for measured, _ in search.tried]
         if chosen is None:
             raise ConversionError(
                 "no weight encoding keeps the converted model faithful to the float model:\n"
                 + "\n".join(f"  {m.describe()}" for m in tried)
-                + f"\nHint: lower model.min_fidelity (now {min_fidelity}) only if you accept a less "
-                "accurate model."
+                + f"\nHint: lower {floors.describe()} only if you accept a less accurate model."
             )
         shutil.copytree(search.directory_of(chosen), output_dir)
         return ConversionResult(chosen, tried)

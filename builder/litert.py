@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .convert import Fidelity, Outputs, Probes, fidelity_of, read_outputs
+from .convert import Fidelity, FidelityFloors, Outputs, Probes, fidelity_of, read_outputs
 from .models.preprocess import center_crop_resize
 from .prebuilt import PrebuiltJs
 from .progress import NO_PROGRESS, Progress
@@ -234,14 +234,14 @@ def _lowest(fidelity: Fidelity) -> float:
 def convert_for_litert(
     keras_model: object,
     probes: Probes,
-    min_fidelity: float,
+    floors: FidelityFloors,
     output: Path,
     embed: LiteEmbedder,
     progress: Progress = NO_PROGRESS,
 ) -> LiteResult:
     """Writes and measures the candidates in order and stops at the first that keeps
-    `min_fidelity`, written to `output` (model.tflite). None is written if none passes: an
-    encoding below min_fidelity is never shipped."""
+    `floors`, written to `output` (model.tflite). None is written if none passes: an encoding
+    below them is never shipped."""
     size = probes.pixels.shape[1]
     progress.start("Converting the base model for LiteRT.js and measuring it", 3 + len(FLOAT_LAYER_COUNTS))
     tried: list[LiteMeasured] = []
@@ -252,7 +252,7 @@ def convert_for_litert(
             measured = measure_tflite(path, encoding, probes, embed)
             log.debug("measured for LiteRT.js %s", measured.describe())
             tried.append(measured)
-            if measured.fidelity.keeps(min_fidelity):
+            if measured.fidelity.keeps(floors):
                 output.mkdir(parents=True)
                 (output / "model.tflite").write_bytes(model)
                 return LiteResult(measured, tried)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .convert import ConversionResult, Probes, convert_and_quantize, map_floor, tfjs_embedder
+from .convert import ConversionResult, FidelityFloors, Probes, convert_and_quantize, tfjs_embedder
 from .errors import ConversionError
 from .imagenet import write_classifier
 from .jstools import cache_root
@@ -62,12 +62,13 @@ class PreparedModel:
 
 
 def cache_key(
-    identity: dict, quantization: str, min_fidelity: float, tfjs_version: str, litert_version: str | None
+    identity: dict, quantization: str, floors: FidelityFloors, tfjs_version: str, litert_version: str | None
 ) -> str:
     material = {
         "identity": identity,
         "quantization": quantization,
-        "min_fidelity": min_fidelity,
+        "min_fidelity": floors.embedding,
+        "min_map_fidelity": floors.feature_map,
         "tfjs": tfjs_version,
         "litert": litert_version,  # None: no .tflite made (runtime = "tfjs")
         "probes": PROBE_PHOTOS,
@@ -82,8 +83,9 @@ def prepare_model(
     identity = model_identity(model_config)
     tfjs_version = prebuilt.packages.version("@tensorflow/tfjs-core")
     litert_version = prebuilt.packages.version("@litertjs/core") if model_config.may_use_litert else None
-    quantization, min_fidelity = model_config.quantization, model_config.min_fidelity
-    key = cache_key(identity, quantization, min_fidelity, tfjs_version, litert_version)
+    key = cache_key(
+        identity, model_config.quantization, FidelityFloors.of(model_config), tfjs_version, litert_version
+    )
     entry = cache_root() / "models" / key
     if not (entry / "info.json").exists():
         _convert_into(entry, model_config, prebuilt, progress)
@@ -113,21 +115,20 @@ def _check_fidelity(prepared: PreparedModel, model_config: object, allow_lossy: 
     """An explicit encoding is measured and cached either way; it ships only if faithful enough,
     or if the author accepts the loss with --allow-lossy."""
     chosen = prepared.conversion.chosen
-    if not chosen.fidelity.keeps(model_config.min_fidelity) and not allow_lossy:
-        floors = f"{model_config.min_fidelity}{_map_floor_note(prepared, model_config)}"
+    floors = FidelityFloors.of(model_config)
+    if not chosen.fidelity.keeps(floors) and not allow_lossy:
+        below = (
+            floors.describe()
+            if chosen.fidelity.map_min_cosine is not None
+            else f"model.min_fidelity = {floors.embedding}"
+        )
         raise ConversionError(
             f'model.quantization = "{chosen.encoding}" makes the model unfaithful: '
             f"{chosen.fidelity.describe()} on {len(prepared.probe_embeddings)} probe photos, "
-            f"below model.min_fidelity = {floors}.\n"
+            f"below {below}.\n"
             'Hint: use quantization = "auto" (the smallest encoding that passes) or "float16", '
             "or build with --allow-lossy to accept the loss."
         )
-
-
-def _map_floor_note(prepared: PreparedModel, model_config: object) -> str:
-    if prepared.conversion.chosen.fidelity.map_min_cosine is None:
-        return ""
-    return f" (for the feature map: {map_floor(model_config.min_fidelity):.4g})"
 
 
 def _convert_into(entry: Path, model_config: object, prebuilt: PrebuiltJs, progress: Progress) -> None:
@@ -153,7 +154,7 @@ def _convert_into(entry: Path, model_config: object, prebuilt: PrebuiltJs, progr
             converted,
             probes,
             model_config.quantization,
-            model_config.min_fidelity,
+            FidelityFloors.of(model_config),
             staging / "model",
             tfjs_embedder(prebuilt),
             progress,
@@ -163,7 +164,7 @@ def _convert_into(entry: Path, model_config: object, prebuilt: PrebuiltJs, progr
             litert = convert_for_litert(
                 converted,
                 probes,
-                model_config.min_fidelity,
+                FidelityFloors.of(model_config),
                 staging / "litert",
                 litert_embedder(prebuilt),
                 progress,

@@ -40,7 +40,7 @@ def tiny_keras_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import keras
 
     keras.utils.set_random_seed(0)
-    inputs = keras.Input((32, 32, 3))
+    inputs = keras.Input((32, 32, 3), name="input_layer")  # named: Keras numbers unnamed layers per process
     x = keras.layers.Conv2D(8, 3, strides=2, name="conv")(inputs)
     x = keras.layers.BatchNormalization(name="bn")(x)
     x = keras.layers.ReLU(name="relu")(x)

@@ -65,6 +65,7 @@ def test_minimal_file_loads_with_defaults(tmp_path):
             "input_range": "0-1",
             "quantization": "auto",
             "min_fidelity": 0.99,
+            "min_map_fidelity": 0.98,
             "runtime": "auto",
         },
         "head": {"type": "dense", "hidden_units": [100], "activation": "relu", "dropout": 0.0, "k": 3},

@@ -139,6 +139,11 @@ CASES = {
             "training.validation_fraction: must be from 0 to 0.5 (got 0.7; expected a number like 0.15)"
         ),
     ),
+    "min_map_fidelity above 1": (
+        TWO + "[model]\nmin_map_fidelity = 1.5\n",
+        {},
+        problems("model.min_map_fidelity: must be more than 0 and at most 1 (got 1.5; expected a number like 0.98)"),
+    ),
     "unknown top-level key": (
         TWO + 'titel = "Leaves"\n',
         {},

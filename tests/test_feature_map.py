@@ -1,7 +1,7 @@
 """The base model's last feature map, a second output beside the embedding (issue 21): every base model
 of the catalogue has one whose mean over the cells is the embedding; the TF.js graph model and the
 .tflite carry it without moving the embedding; the build measures it with the real Node.js tools
-and never ships an encoding whose map falls below its floor (builder/convert.py map_floor)."""
+and never ships an encoding whose map falls below its floor (model.min_map_fidelity)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ import pytest
 
 from builder.convert import (
     FEATURE_MAP_KEY,
+    FidelityFloors,
     Outputs,
     Probes,
     convert_and_quantize,
     cosine,
-    map_floor,
     tfjs_embedder,
 )
 from builder.litert import convert_for_litert, litert_embedder
@@ -33,6 +33,7 @@ pytestmark = pytest.mark.convert
 # Lite0 (values ≤ 6), relative to the values' size for random weights fed 0–255 pixels.
 POOLED_TOLERANCE = 1e-5
 SIZE = 32
+DEFAULT_FLOORS = FidelityFloors(0.99, 0.98)  # model.min_fidelity, model.min_map_fidelity
 
 
 def assert_map_pools_to_embedding(model: object, pixels: np.ndarray) -> np.ndarray:
@@ -132,7 +133,7 @@ def tiny() -> tuple[object, Probes]:
 def test_tfjs_model_keeps_predict_and_names_its_map(tiny, tmp_path):
     model, probes = tiny
     result = convert_and_quantize(
-        model, probes, "float16", 0.99, tmp_path / "model", tfjs_embedder(prebuilt_js())
+        model, probes, "float16", DEFAULT_FLOORS, tmp_path / "model", tfjs_embedder(prebuilt_js())
     )
 
     model_json = json.loads((tmp_path / "model" / "model.json").read_text())
@@ -148,12 +149,12 @@ def test_tfjs_model_keeps_predict_and_names_its_map(tiny, tmp_path):
 def test_tflite_has_both_outputs_and_the_map_takes_part_in_the_choice(tiny, tmp_path):
     model, probes = tiny
     embed = litert_embedder(prebuilt_js())
-    result = convert_for_litert(model, probes, 0.99, tmp_path / "out", embed)
+    result = convert_for_litert(model, probes, DEFAULT_FLOORS, tmp_path / "out", embed)
 
     assert result.chosen is not None
     for measured in result.tried:
         assert measured.fidelity.map_min_cosine is not None, measured.describe()
-    assert result.chosen.fidelity.keeps(0.99)
+    assert result.chosen.fidelity.keeps(DEFAULT_FLOORS)
     by_build, _ = embed(tmp_path / "out" / "model.tflite", probes.pixels)
     for build, outputs in by_build.items():
         assert outputs.maps.shape == (len(probes.pixels), 7 * 7 * 16), build
@@ -163,32 +164,59 @@ def test_tflite_has_both_outputs_and_the_map_takes_part_in_the_choice(tiny, tmp_
             assert cosine(mean, embedding) >= 0.999, build
 
 
+def stand_in_runtime(probes, maps):
+    """A LiteRT embedder whose embeddings are exact and whose maps are `maps`."""
+
+    def embed(path: Path, pixels: np.ndarray) -> tuple[dict, dict]:
+        answer = Outputs(probes.embeddings, maps)
+        return {"relaxed": answer, "compat": answer}, {"relaxed": 1.0, "compat": 1.0}
+
+    return embed
+
+
 def test_an_encoding_that_keeps_the_embedding_but_not_the_map_is_not_shipped(tiny, tmp_path):
-    """Stand-in runtimes: the embeddings exact, the maps noise."""
     model, probes = tiny
     noise = np.random.default_rng(1).normal(size=(len(probes.pixels), 7 * 7 * 16)).astype(np.float32)
 
-    def embed(path: Path, pixels: np.ndarray) -> tuple[dict, dict]:
-        answer = Outputs(probes.embeddings, noise)
-        return {"relaxed": answer, "compat": answer}, {"relaxed": 1.0, "compat": 1.0}
-
-    result = convert_for_litert(model, probes, 0.99, tmp_path / "out", embed)
+    result = convert_for_litert(
+        model, probes, DEFAULT_FLOORS, tmp_path / "out", stand_in_runtime(probes, noise)
+    )
 
     assert result.chosen is None
     for measured in result.tried:
-        assert measured.fidelity.min_cosine > 0.9999 > map_floor(0.99) > measured.fidelity.map_min_cosine
+        assert measured.fidelity.min_cosine > 0.9999 > 0.98 > measured.fidelity.map_min_cosine
     assert not (tmp_path / "out").exists()
+
+
+def test_the_maps_floor_is_the_authors_min_map_fidelity(tiny, tmp_path):
+    """A map at cosine ≈ 0.985 (what Lite0's int8 .tflite keeps) ships under the default 0.98 and
+    not when the author holds the map to the embedding's 0.99."""
+    model, probes = tiny
+    maps = probes.maps.reshape(len(probes.pixels), -1)
+    rng = np.random.default_rng(2)
+    noise = rng.normal(size=maps.shape).astype(np.float32)
+    noise *= (
+        np.linalg.norm(maps, axis=1, keepdims=True) / np.linalg.norm(noise, axis=1, keepdims=True)
+    ) * 0.175
+    close = maps + noise  # cosine ≈ 1 / sqrt(1 + 0.175²) ≈ 0.985
+    runtime = stand_in_runtime(probes, close)
+
+    kept = convert_for_litert(model, probes, FidelityFloors(0.99, 0.98), tmp_path / "a", runtime)
+    held = convert_for_litert(model, probes, FidelityFloors(0.99, 0.99), tmp_path / "b", runtime)
+
+    assert kept.chosen is not None and 0.98 <= kept.chosen.fidelity.map_min_cosine < 0.99
+    assert held.chosen is None and not (tmp_path / "b").exists()
 
 
 def test_lite0_build_maps_match_python_in_each_runtime(lite0_sites):
     """The shipped TF.js model and .tflite, run again by the real Node.js tools on the probe photos,
-    give maps that follow the float Keras model's within the map's floor (0.98 for the build's 0.99);
+    give maps that follow the float Keras model's within the map's floor (model.min_map_fidelity);
     the build's manifest reports the map for every candidate it measured."""
     from builder.models.efficientnet_lite0 import build_efficientnet_lite0
 
     site = lite0_sites("auto")
     manifest = json.loads((site / "manifest.json").read_text())
-    floor = map_floor(0.99)  # model.min_fidelity's default, which the test project keeps
+    floor = DEFAULT_FLOORS.feature_map  # the test project keeps the defaults
     model = build_efficientnet_lite0()
     _, pixels = probe_pixels(model.input_size)
     _, maps = model.mapped_model.predict(pixels, verbose=0)

@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from builder.convert import Probes
+from builder.convert import FidelityFloors, Probes
 from builder.errors import TeachkitError
 from builder.litert import LiteResult, convert_for_litert
 from builder.runtime import choose_runtime
 
 SIZE = 32
+FLOORS = FidelityFloors(0.99, 0.98)  # model.min_fidelity, model.min_map_fidelity
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,7 @@ def fake_litert(probes: Probes, faithful: set[int]) -> object:
 
 def test_the_first_faithful_candidate_ships_and_every_one_is_reported(tiny, tmp_path):
     model, probes = tiny
-    result = convert_for_litert(model, probes, 0.99, tmp_path / "out", fake_litert(probes, {1}))
+    result = convert_for_litert(model, probes, FLOORS, tmp_path / "out", fake_litert(probes, {1}))
 
     assert [m.encoding for m in result.tried] == ["int8", "float16 weights"]
     assert result.tried[0].fidelity.min_cosine < 0.99
@@ -63,7 +64,7 @@ def test_the_first_faithful_candidate_ships_and_every_one_is_reported(tiny, tmp_
 
 def test_no_candidate_below_min_fidelity_is_ever_written(tiny, tmp_path):
     model, probes = tiny
-    result = convert_for_litert(model, probes, 0.99, tmp_path / "out", fake_litert(probes, set()))
+    result = convert_for_litert(model, probes, FLOORS, tmp_path / "out", fake_litert(probes, set()))
 
     assert result.chosen is None
     assert len(result.tried) == 2
@@ -77,8 +78,8 @@ class _Prepared:
 
 def test_runtime_choice(tiny, tmp_path):
     model, probes = tiny
-    passing = _Prepared(convert_for_litert(model, probes, 0.99, tmp_path / "a", fake_litert(probes, {0})))
-    failing = _Prepared(convert_for_litert(model, probes, 0.99, tmp_path / "b", fake_litert(probes, set())))
+    passing = _Prepared(convert_for_litert(model, probes, FLOORS, tmp_path / "a", fake_litert(probes, {0})))
+    failing = _Prepared(convert_for_litert(model, probes, FLOORS, tmp_path / "b", fake_litert(probes, set())))
 
     assert choose_runtime("auto", "hosted", passing).name == "litert"
     assert choose_runtime("auto", "single_file", passing).name == "tfjs"

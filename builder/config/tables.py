@@ -89,6 +89,14 @@ class ModelSection(Table):
         le=1,
         description="Lowest cosine similarity allowed between quantized and full-precision embeddings.",
     )
+    min_map_fidelity: Annotated[float, Expect("a number like 0.98")] = Field(
+        0.98,
+        gt=0,
+        le=1,
+        description="Lowest cosine similarity allowed between quantized and full-precision feature maps "
+        "(the 7 × 7 grid Where the model looked draws). A map is not averaged like the embedding, so "
+        "it keeps less; 0.99 costs LiteRT.js its int8 model (float16 weights, about 5 times slower).",
+    )
     runtime: Annotated[Literal["auto", "litert", "tfjs"], Expect(one_of(["auto", "litert", "tfjs"]))] = Field(
         "auto",
         description="What runs the base model in the page: litert (LiteRT.js, an int8 .tflite, faster, "
