@@ -5,7 +5,7 @@
 // disposed here).
 import { TeachkitError, refusal } from "../core/errors.js";
 import { cloudClient } from "../files/cloud_client.js";
-import { restoreHead } from "../learning/head.js";
+import { describeBase, openedHead } from "../files/published_head.js";
 import { classifierOnly, whenReady } from "../core/guards.js";
 import { projectFile, trainedModelPackage } from "../files/session_files.js";
 
@@ -67,54 +67,6 @@ function modelId(base, linkOrId) {
     "bad_argument",
     `That link is not a model on this page's cloud (${base}); this page opens only models kept there.`,
   );
-}
-
-function describeBase(identity) {
-  if (!identity) return "an unknown base model";
-  const name = identity.base ?? (identity.custom ? "a custom base model" : "an unknown base model");
-  const size = identity.input_size ? `, ${identity.input_size}×${identity.input_size}` : "";
-  const digest = identity.model_json_sha256 ? `, model ${identity.model_json_sha256.slice(0, 12)}` : "";
-  return `${name}${size}${digest}`;
-}
-
-// The dense head's kernels and biases, in order, from its TF.js layers model files.
-function layersWeights(modelJson, bytes) {
-  const specs = modelJson.weightsManifest.flatMap((group) => group.weights);
-  const weights = [];
-  let offset = 0;
-  for (const spec of specs) {
-    const count = spec.shape.reduce((product, size) => product * size, 1);
-    if ((spec.dtype ?? "float32") !== "float32" || offset + count * 4 > bytes.byteLength)
-      throw new Error(`its weight ${spec.name} does not fit its file`);
-    weights.push(
-      new Float32Array(bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + offset + count * 4)),
-    );
-    offset += count * 4;
-  }
-  return weights;
-}
-
-// The published model's head, made for this page's embeddings: {head, names}.
-async function openedHead(client, id, metadata, embeddingSize) {
-  const classIds = metadata.labels.map((_, index) => `cloud-${index}`);
-  const names = new Map(classIds.map((classId, index) => [classId, metadata.labels[index]]));
-  const { kind, config } = metadata.head;
-  if (kind === "dense") {
-    const modelJson = JSON.parse(await client.text(id, "head/model.json"));
-    const weights = layersWeights(modelJson, await client.bytes(id, "head/weights.bin"));
-    return { head: restoreHead({ kind, config, classIds, weights }, embeddingSize, []), names };
-  }
-  if (kind === "knn") {
-    const matrix = await client.bytes(id, "knn/embeddings.f32");
-    const embeddings = new Float32Array(matrix.buffer, matrix.byteOffset, matrix.byteLength / 4);
-    const labels = JSON.parse(await client.text(id, "knn/labels.json"));
-    const samples = labels.map((label, index) => ({
-      classId: classIds[label],
-      embedding: embeddings.subarray(index * embeddingSize, (index + 1) * embeddingSize),
-    }));
-    return { head: restoreHead({ kind, config, classIds }, embeddingSize, samples), names };
-  }
-  throw new Error(`its head is of a kind this page does not know (${kind})`);
 }
 
 function closeOpened({ store }) {
