@@ -74,6 +74,7 @@ function field(value) {
   const text = typeof value === "string" && /^[=+\-@\t\r]/.test(value) ? `'${value}` : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
+export { field as csvField };
 
 // `file,actual,predicted,p_<class>…` and one row per image, in the order tested.
 export function csvText(classes, items) {
