@@ -19,6 +19,7 @@ import * as regression from "./features/regression.js";
 import * as samples from "./features/samples.js";
 import * as session from "./features/session.js";
 import * as testSet from "./features/test_set.js";
+import * as teacher from "./features/teacher.js";
 import * as training from "./features/training.js";
 import * as undo from "./features/undo.js";
 
@@ -40,6 +41,7 @@ export const FEATURES = [
   approval,
   embeddingMap,
   testSet,
+  teacher,
   offline,
   persistence,
 ];

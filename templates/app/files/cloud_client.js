@@ -88,5 +88,10 @@ export function cloudClient(base) {
     publish: (form, onProgress) => json("POST", "models", { body: form, onProgress }),
     remove: (id, token) =>
       json("DELETE", `models/${encodeURIComponent(id)}`, { headers: { Authorization: `Bearer ${token}` } }),
+    // A class's hand-ins, for its teacher: {code, title, closed, created, submissions}.
+    submissions: (code, token) =>
+      json("GET", `classes/${encodeURIComponent(code)}/submissions`, {
+        headers: { Authorization: `Bearer ${token}` },
+      }),
   };
 }
