@@ -121,6 +121,8 @@ function main() {
     can: context.actions.can,
     dispatch: (name, args = []) => context.actions.dispatch(name, args, { source: "ui" }),
     cameraVideo: context.services.video,
+    // The teacher's view of a class (features/teacher.js), in a page that has a cloud.
+    teacher: new URLSearchParams(location.search).has("teacher"),
   });
   const api = createPageApi({ ...context, ready });
   window.teachkit = api;

@@ -16,6 +16,7 @@ import { mountProject } from "./project.js";
 import { mountRegressionEvaluation } from "./regression.js";
 import { mountSettings } from "./settings.js";
 import { mountTestSet } from "./test_set.js";
+import { mountTeacher, teacherMode } from "./teacher.js";
 import { ThumbnailUrls } from "./thumbs.js";
 import { mountTraining } from "./training.js";
 import { mountUndo } from "./undo.js";
@@ -80,10 +81,12 @@ function mountCameraFrames(root, video) {
   root.append(video);
 }
 
-// `app` is {store, can, dispatch, cameraVideo}; `root` holds the page's sections ([data-view=…]).
-export function mountPage(root, { store, can, dispatch, cameraVideo }) {
+// `app` is {store, can, dispatch, cameraVideo, teacher}; `root` holds the page's sections
+// ([data-view=…]). With `teacher` (?teacher) the teacher's view replaces the teaching columns.
+export function mountPage(root, { store, can, dispatch, cameraVideo, teacher = false }) {
   mountCameraFrames(root, cameraVideo);
   const view = (name) => root.querySelector(`[data-view="${name}"]`);
+  const teaching = teacherMode(root, teacher);
   const thumbnails = new ThumbnailUrls();
   const seam = { state: store.get(), can, dispatch };
   // A view whose section the page leaves out (predict mode has no classes or training) is not mounted.
@@ -109,6 +112,7 @@ export function mountPage(root, { store, can, dispatch, cameraVideo }) {
     mounted("approval", mountApproval),
     mounted("undo", mountUndo),
     mounted("test-set", mountTestSet),
+    teaching ? mounted("teacher", mountTeacher) : () => {},
     mounted("offline", mountOffline),
     mounted("persistence", mountPersistence),
   ];

@@ -24,7 +24,7 @@ function readEntries(reader) {
 }
 
 // Every file and folder under the dropped entries: {files: [{path, file}], folders: [path]}.
-async function readDropped(entries) {
+export async function readDropped(entries) {
   const files = [];
   const folders = [];
   async function walk(entry, path) {

@@ -1,0 +1,546 @@
+// The teacher's view (?teacher): the class's code and token (kept in this browser only if ticked),
+// the submissions, a folder of test images (dropped or chosen, like the test panel's), Compare with
+// progress and Stop, then the spread line above a sortable table of every comparable model
+// (accuracy with its n and 95 % interval, recall per class, a confusion matrix per row), McNemar's
+// sentence for the two rows picked, the ensemble of the rows ticked, one image through every
+// model, the CSV, and the models that could not be compared with the reason.
+import { compareCsv, mcnemarSentence, sortTestFolder, spreadSentence } from "../learning/class_compare.js";
+import { byActions, showNotice } from "./messages.js";
+import { byTestId, chooseFiles, el, enable, percent } from "./dom.js";
+import { readDropped } from "./test_set.js";
+
+const OWN = byActions(
+  "classSubmissions",
+  "compareSubmissions",
+  "stopComparison",
+  "chooseEnsemble",
+  "runImageThroughAll",
+);
+
+// Whether the page shows the teacher's view: asked for (?teacher) and built with a cloud. Asked
+// for without one, the page says so above the normal page.
+export function teacherMode(root, requested) {
+  if (!requested) return false;
+  const section = root.querySelector('[data-view="teacher"]');
+  if (section) {
+    root.dataset.teacher = "";
+    section.hidden = false;
+    return true;
+  }
+  const note = el(
+    "p",
+    { class: "area-message", dataset: { testid: "teacher-unavailable", kind: "error" } },
+    "This page has no class features (its project has no [cloud] url), so there is no teacher's view here: this is the normal page.",
+  );
+  root.querySelector(".site-header")?.after(note);
+  return false;
+}
+
+function hook(value) {
+  return value === null || value === undefined ? "" : String(value);
+}
+
+function download(root, text, name) {
+  const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+  const link = el("a", { href: url, download: name, hidden: true });
+  root.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+function intervalText([low, high]) {
+  return low === null ? "–" : `${percent(low)} to ${percent(high)}`;
+}
+
+function accuracyText(item) {
+  return `${percent(item.accuracy)} (${item.correct} of ${item.count})`;
+}
+
+function plural(count, noun) {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
+// The sort keys of the table's columns: a row's value for each.
+function sortValue(item, key) {
+  if (key === "name") return item.name.toLocaleLowerCase();
+  if (key === "accuracy") return item.accuracy ?? -1;
+  if (key === "low") return item.interval[0] ?? -1;
+  return item.perClass[key.slice("recall:".length)]?.recall ?? -1;
+}
+
+function confusionTable(name, { labels, matrix }) {
+  return el(
+    "table",
+    { dataset: { testid: "teacher-confusion" } },
+    el("caption", {}, `${name}: each row is the actual class, each column what the model answered.`),
+    el(
+      "tr",
+      {},
+      el("th", { scope: "col" }, "actual \\ answered"),
+      ...labels.map((label) => el("th", { scope: "col" }, label)),
+    ),
+    ...matrix.map((row, i) =>
+      el(
+        "tr",
+        {},
+        el("th", { scope: "row" }, labels[i]),
+        ...row.map((value, j) =>
+          el(
+            "td",
+            { dataset: { actual: labels[i], predicted: labels[j], count: String(value) } },
+            String(value),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+export function mountTeacher(root, { can, dispatch }) {
+  const form = byTestId(root, "teacher-form");
+  const code = byTestId(root, "teacher-code");
+  const token = byTestId(root, "teacher-token");
+  const rememberBox = byTestId(root, "teacher-remember");
+  const load = byTestId(root, "teacher-load");
+  const message = byTestId(root, "teacher-message");
+  const classBox = byTestId(root, "teacher-class");
+  const title = byTestId(root, "teacher-title");
+  const list = byTestId(root, "teacher-submissions");
+  const drop = byTestId(root, "teacher-drop");
+  const folderButton = byTestId(root, "teacher-choose-folder");
+  const folderInput = byTestId(root, "teacher-folder");
+  const imagesText = byTestId(root, "teacher-images");
+  const compare = byTestId(root, "teacher-compare");
+  const progress = byTestId(root, "teacher-progress");
+  const stop = byTestId(root, "teacher-stop");
+  const runText = byTestId(root, "teacher-run");
+  const results = byTestId(root, "teacher-results");
+
+  // What only this view holds: the chosen test images, the table's order, the rows picked for
+  // McNemar's test (two at most) and the rows whose confusion matrix is open.
+  let test = null; // {items, classes, leftOut}
+  let sort = { key: "accuracy", descending: true };
+  let pair = [];
+  const open = new Set();
+  let shown = null; // the comparison on screen
+  let lastState = null;
+
+  const auth = () => ({ code: code.value, token: token.value });
+  const refresh = () => lastState && render(lastState, lastState, true);
+
+  dispatch("rememberedTeacher").then((saved) => {
+    if (!saved) return;
+    if (!code.value) code.value = saved.code;
+    if (!token.value) token.value = saved.token;
+    rememberBox.checked = true;
+  });
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    dispatch("classSubmissions", [{ ...auth(), remember: rememberBox.checked }]);
+  });
+
+  function chosen(files) {
+    test = sortTestFolder(files);
+    const { items, classes, leftOut } = test;
+    const counts = classes.map((name) => `${name} ${items.filter((item) => item.className === name).length}`);
+    const left = [
+      leftOut.loose ? `${plural(leftOut.loose, "image")} outside the class folders` : "",
+      leftOut.ignored ? `${plural(leftOut.ignored, "file")} that are not images` : "",
+    ].filter(Boolean);
+    imagesText.dataset.count = String(items.length);
+    imagesText.dataset.classes = String(classes.length);
+    imagesText.textContent = items.length
+      ? `${plural(items.length, "test image")} in ${classes.length} ${classes.length === 1 ? "class" : "classes"}: ${counts.join(", ")}.` +
+        (left.length ? ` Left out ${left.join(" and ")}.` : "")
+      : "No test images here: put them in sub-folders named like the classes.";
+    refresh();
+  }
+
+  chooseFiles(folderButton, folderInput, (files) =>
+    chosen(files.map((file) => ({ path: file.webkitRelativePath || file.name, file }))),
+  );
+  drop.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    drop.classList.add("dragging");
+  });
+  drop.addEventListener("dragleave", () => drop.classList.remove("dragging"));
+  drop.addEventListener("drop", async (event) => {
+    event.preventDefault();
+    drop.classList.remove("dragging");
+    const entries = Array.from(event.dataTransfer?.items ?? [], (item) => item.webkitGetAsEntry?.()).filter(
+      Boolean,
+    );
+    const dropped = entries.length
+      ? await readDropped(entries)
+      : { files: Array.from(event.dataTransfer?.files ?? [], (file) => ({ path: file.name, file })) };
+    chosen(dropped.files);
+  });
+
+  compare.addEventListener("click", () => {
+    if (!test?.items.length) return;
+    dispatch("compareSubmissions", [auth(), test.items, { ensemble: true }]);
+  });
+  stop.addEventListener("click", () => dispatch("stopComparison"));
+
+  function showListing(listing) {
+    classBox.hidden = !listing;
+    if (!listing) return;
+    title.textContent =
+      `${listing.title} (class ${listing.code}${listing.closed ? ", closed" : ""}): ` +
+      `${plural(listing.submissions.length, "submission")}`;
+    list.replaceChildren(
+      ...listing.submissions.map((item) =>
+        el(
+          "li",
+          { dataset: { testid: "teacher-submission", id: item.id, name: item.name } },
+          `${item.name}: ${(item.labels ?? []).join(", ")}` +
+            (item.created ? ` (${new Date(item.created).toLocaleString()})` : ""),
+        ),
+      ),
+    );
+  }
+
+  // Focus follows a rebuilt control: the new one with the same key takes it.
+  function keepFocus(rebuild) {
+    const key = results.contains(document.activeElement) ? document.activeElement.dataset.key : null;
+    rebuild();
+    if (key) results.querySelector(`[data-key="${CSS.escape(key)}"]`)?.focus();
+  }
+
+  function header(label, key) {
+    const active = sort.key === key;
+    return el(
+      "th",
+      { scope: "col", "aria-sort": active ? (sort.descending ? "descending" : "ascending") : "none" },
+      el(
+        "button",
+        {
+          type: "button",
+          dataset: { key: `sort:${key}`, testid: "teacher-sort", sort: key },
+          onclick: () => {
+            sort = { key, descending: active ? !sort.descending : key !== "name" };
+            refresh();
+          },
+        },
+        label,
+      ),
+    );
+  }
+
+  function checkbox(key, label, checked, onchange) {
+    return el("input", {
+      type: "checkbox",
+      checked,
+      "aria-label": label,
+      dataset: { key },
+      onchange,
+    });
+  }
+
+  function row(item, classes, ensembleIds, comparison) {
+    const [low, high] = item.interval;
+    const cells = el(
+      "tr",
+      {
+        dataset: {
+          testid: "teacher-row",
+          id: item.id,
+          name: item.name,
+          correct: String(item.correct),
+          count: String(item.count),
+          accuracy: hook(item.accuracy),
+          low: hook(low),
+          high: hook(high),
+        },
+      },
+      el(
+        "td",
+        {},
+        checkbox(
+          `pair:${item.id}`,
+          `Compare ${item.name} with another model`,
+          pair.includes(item.id),
+          (event) => {
+            pair = event.target.checked ? [...pair, item.id].slice(-2) : pair.filter((id) => id !== item.id);
+            refresh();
+          },
+        ),
+      ),
+      el(
+        "td",
+        {},
+        checkbox(
+          `ensemble:${item.id}`,
+          `${item.name} in the ensemble`,
+          ensembleIds.includes(item.id),
+          (event) => {
+            const ids = comparison.members
+              .map((member) => member.id)
+              .filter((id) => (id === item.id ? event.target.checked : ensembleIds.includes(id)));
+            dispatch("chooseEnsemble", [ids]);
+          },
+        ),
+      ),
+      el("td", { class: "name" }, item.name),
+      el("td", {}, accuracyText(item)),
+      el("td", {}, intervalText(item.interval)),
+      ...classes.map((name) =>
+        el(
+          "td",
+          { dataset: { className: name, recall: hook(item.perClass[name]?.recall) } },
+          percent(item.perClass[name]?.recall),
+        ),
+      ),
+      el(
+        "td",
+        {},
+        el(
+          "button",
+          {
+            type: "button",
+            class: "secondary",
+            "aria-expanded": String(open.has(item.id)),
+            dataset: { key: `details:${item.id}`, testid: "teacher-details" },
+            onclick: () => {
+              if (open.has(item.id)) open.delete(item.id);
+              else open.add(item.id);
+              refresh();
+            },
+          },
+          open.has(item.id) ? "Hide" : "Confusion",
+        ),
+      ),
+    );
+    if (!open.has(item.id)) return [cells];
+    return [
+      cells,
+      el(
+        "tr",
+        { dataset: { testid: "teacher-details-row", id: item.id } },
+        el("td", { colspan: String(6 + classes.length) }, confusionTable(item.name, item.confusion)),
+      ),
+    ];
+  }
+
+  function table(comparison) {
+    const { result, classes } = comparison;
+    const ensembleIds = result.ensemble?.ids ?? [];
+    const direction = sort.descending ? -1 : 1;
+    const items = [...result.items].sort((a, b) => {
+      const [x, y] = [sortValue(a, sort.key), sortValue(b, sort.key)];
+      return x < y ? -direction : x > y ? direction : 0;
+    });
+    const foot = result.ensemble
+      ? el(
+          "tfoot",
+          {},
+          el(
+            "tr",
+            {
+              dataset: {
+                testid: "teacher-ensemble-row",
+                ids: result.ensemble.ids.join(" "),
+                correct: String(result.ensemble.correct),
+                count: String(result.ensemble.count),
+                accuracy: hook(result.ensemble.accuracy),
+              },
+            },
+            el("td", {}),
+            el("td", {}),
+            el(
+              "th",
+              { scope: "row", class: "name" },
+              `Ensemble of ${plural(result.ensemble.ids.length, "model")}`,
+            ),
+            el("td", {}, accuracyText(result.ensemble)),
+            el("td", {}, intervalText(result.ensemble.interval)),
+            ...classes.map((name) => el("td", {}, percent(result.ensemble.perClass[name]?.recall))),
+            el("td", {}),
+          ),
+        )
+      : null;
+    return el(
+      "table",
+      { dataset: { testid: "teacher-table", rows: String(items.length) } },
+      el(
+        "caption",
+        {},
+        "Each model on the same test images: accuracy with its number right, the 95 % Wilson interval, " +
+          "and the recall of each class (of its images, the share the model found).",
+      ),
+      el(
+        "thead",
+        {},
+        el(
+          "tr",
+          {},
+          el("th", { scope: "col" }, "Pair"),
+          el("th", { scope: "col" }, "Ensemble"),
+          header("Name", "name"),
+          header("Accuracy", "accuracy"),
+          header("95 % interval", "low"),
+          ...classes.map((name) => header(`Recall ${name}`, `recall:${name}`)),
+          el("th", { scope: "col" }, "Details"),
+        ),
+      ),
+      el("tbody", {}, ...items.flatMap((item) => row(item, classes, ensembleIds, comparison))),
+      foot,
+    );
+  }
+
+  function pairSentence(comparison) {
+    const { result } = comparison;
+    const names = new Map(result.items.map((item) => [item.id, item.name]));
+    pair = pair.filter((id) => names.has(id));
+    if (pair.length < 2) return "Tick two models under Pair to compare them with McNemar's exact test.";
+    const [a, b] = pair;
+    const found = result.comparisons.find((c) => (c.a === a && c.b === b) || (c.a === b && c.b === a));
+    const flipped = found.a !== a;
+    const oriented = flipped ? { ...found, onlyA: found.onlyB, onlyB: found.onlyA } : found;
+    return mcnemarSentence(oriented, names.get(a), names.get(b));
+  }
+
+  function oneImage(comparison, state) {
+    const input = el("input", {
+      type: "file",
+      accept: "image/*",
+      class: "visually-hidden",
+      tabindex: "-1",
+      "aria-hidden": "true",
+      dataset: { testid: "teacher-one-upload" },
+    });
+    const button = el(
+      "button",
+      { type: "button", class: "secondary", dataset: { testid: "teacher-one-choose", key: "one" } },
+      "Run one image through every model…",
+    );
+    enable(button, can("runImageThroughAll"));
+    chooseFiles(button, input, ([file]) => dispatch("runImageThroughAll", [file]));
+    const single = state.teacher.single;
+    return el(
+      "div",
+      {},
+      el("div", { class: "predict-controls" }, button, input),
+      single
+        ? el(
+            "ul",
+            { class: "cloud-list", dataset: { testid: "teacher-one-result", image: single.name } },
+            ...single.answers.map((answer) =>
+              el(
+                "li",
+                { dataset: { id: answer.id, label: answer.label, confidence: String(answer.confidence) } },
+                `${answer.name}: ${answer.label} (${percent(answer.confidence)} sure)`,
+              ),
+            ),
+          )
+        : null,
+    );
+  }
+
+  function showResults(comparison, state) {
+    results.hidden = !comparison;
+    if (!comparison) return results.replaceChildren();
+    const { result, truths, classes, notComparable, auth: used } = comparison;
+    keepFocus(() =>
+      results.replaceChildren(
+        el(
+          "p",
+          { class: "spread", dataset: { testid: "teacher-spread", ...mapHooks(result.spread) } },
+          spreadSentence(result.spread, truths.length),
+        ),
+        el("div", { class: "scroll-box" }, table(comparison)),
+        el(
+          "p",
+          { class: "mcnemar", dataset: { testid: "teacher-mcnemar", pair: pair.join(" ") } },
+          pairSentence(comparison),
+        ),
+        el(
+          "p",
+          { class: "hint" },
+          "Tick models under Ensemble: the ensemble answers each image with the class whose probability, " +
+            "averaged over those models, is the highest.",
+        ),
+        oneImage(comparison, state),
+        el(
+          "button",
+          {
+            type: "button",
+            class: "secondary",
+            dataset: { testid: "teacher-csv", key: "csv" },
+            onclick: () =>
+              download(
+                root,
+                compareCsv(
+                  classes,
+                  result,
+                  `Ensemble of ${plural(result.ensemble?.ids.length ?? 0, "model")}`,
+                ),
+                `class-${used.code}-comparison.csv`,
+              ),
+          },
+          "Download the table (CSV)",
+        ),
+        notComparable.length
+          ? el(
+              "div",
+              {},
+              el("h3", {}, `Not comparable on these test images (${notComparable.length})`),
+              el(
+                "ul",
+                { class: "cloud-list not-comparable", dataset: { testid: "teacher-not-comparable" } },
+                ...notComparable.map((item) =>
+                  el("li", { dataset: { id: item.id, name: item.name } }, `${item.name}: ${item.reason}.`),
+                ),
+              ),
+            )
+          : null,
+      ),
+    );
+  }
+
+  function render(state, previous, force = false) {
+    lastState = state;
+    const { teacher } = state;
+    if (state.notice !== previous?.notice) showNotice(message, state.notice, OWN);
+    enable(load, can("classSubmissions"));
+    const running = teacher.run?.state === "running";
+    root.dataset.state = teacher.run?.state ?? (teacher.comparison ? "done" : "idle");
+    enable(
+      compare,
+      can("compareSubmissions") ??
+        (test?.items.length ? null : { message: "Choose a folder of test images first." }),
+    );
+    enable(folderButton, running ? { message: "Wait for the comparison, or stop it." } : null);
+    stop.hidden = !running;
+    progress.hidden = !running;
+    if (teacher.run) {
+      progress.max = Math.max(1, teacher.run.total);
+      progress.value = teacher.run.done;
+    }
+    runText.dataset.state = teacher.run?.state ?? "idle";
+    runText.dataset.done = String(teacher.run?.done ?? 0);
+    runText.textContent = teacher.run?.text ?? "";
+    if (force || teacher.listing !== previous?.teacher.listing) showListing(teacher.listing);
+    if (
+      force ||
+      teacher.comparison !== previous?.teacher.comparison ||
+      teacher.single !== previous?.teacher.single ||
+      teacher.run !== previous?.teacher.run
+    ) {
+      if (teacher.comparison !== shown) {
+        open.clear();
+        pair = [];
+        shown = teacher.comparison;
+      }
+      showResults(teacher.run?.state === "done" ? teacher.comparison : null, state);
+    }
+  }
+
+  return render;
+}
+
+function mapHooks({ median, min, max, count }) {
+  return { median: hook(median), min: hook(min), max: hook(max), count: String(count) };
+}
