@@ -33,6 +33,9 @@ export type TeachkitErrorCode =
   | "cloud_refused"
   | "other_base_model"
   | "not_supported"
+  | "unknown_class_code"
+  | "no_token"
+  | "wrong_token"
   | "failed";
 
 /** How every call rejects. */
@@ -198,10 +201,56 @@ export interface TeachkitClient {
     image: TeachkitImage,
     options?: { className?: string | null; method?: "cam" | "occlusion" },
   ): Promise<Explanation>;
+  /** Only on a page whose project has `[cloud] url`: the receiver's answer for the class. */
+  classSubmissions(auth: { code: string; token: string; remember?: boolean }): Promise<ClassListing>;
+  /** Every comparable submission tested on the caller's own images, which never leave the page. */
+  compareSubmissions(
+    auth: { code: string; token: string },
+    images: { image: TeachkitImage; className: string; name?: string }[],
+    options?: { ensemble?: boolean; ids?: string[] },
+  ): Promise<ClassComparison>;
   /** Returns the function that unsubscribes. */
   on(event: TeachkitEvent, handler: (payload: any) => void): () => void;
   /** Ends the connection. */
   close(): void;
+}
+
+/** A class on the receiver, as its teacher sees it. */
+export interface ClassListing {
+  code: string;
+  title: string;
+  closed: boolean;
+  created: string;
+  submissions: {
+    id: string;
+    name: string;
+    created: string;
+    labels: string[];
+    url: string;
+    metrics: Record<string, unknown>;
+  }[];
+}
+
+/** How a model (or the ensemble) did on the teacher's test images; `interval` is Wilson's 95 %. */
+export interface ComparedModel {
+  accuracy: number | null;
+  interval: [number | null, number | null];
+  correct: number;
+  count: number;
+  perClass: Record<string, { recall: number | null; correct: number; count: number }>;
+  confusion: { labels: string[]; matrix: number[][] };
+  /** The class answered for each test image, in the order given. */
+  predictions: string[];
+}
+
+export interface ClassComparison {
+  items: (ComparedModel & { id: string; name: string; comparable: true })[];
+  notComparable: { id: string; name: string; reason: string }[];
+  /** The mean of its members' probabilities per image, by class name; null with `ensemble: false`. */
+  ensemble: (ComparedModel & { ids: string[] }) | null;
+  /** McNemar's exact test for every pair: `onlyA` images only `a` got right, `onlyB` the other way. */
+  comparisons: { a: string; b: string; onlyA: number; onlyB: number; p: number }[];
+  spread: { median: number | null; min: number | null; max: number | null; count: number };
 }
 
 /** Resolves once the page in `iframe` answers; rejects with code `no_connection` after `timeout` ms. */

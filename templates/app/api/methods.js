@@ -88,6 +88,15 @@ export const METHODS = [
   { name: "embeddingMap", params: ["options"] },
   // Where in the host's own image the evidence for a class is: nothing of the visitor's leaves.
   { name: "explain", params: ["image", "options"], images: "first" },
+  // The teacher's view of a class (features/teacher.js); only with [cloud] url. The test images are
+  // the caller's own and never leave the page: no consent is asked.
+  { name: "classSubmissions", params: ["auth"], action: "classSubmissions" },
+  {
+    name: "compareSubmissions",
+    params: ["auth", "images", "options"],
+    action: "compareSubmissions",
+    images: "second",
+  },
 ];
 
 // Members of window.teachkit that are no method a host calls by name: embed.js gives each its own
