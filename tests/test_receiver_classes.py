@@ -332,3 +332,17 @@ def test_hand_ins_are_rate_limited_like_publishing(tmp_path):
         assert hand_in(receiver.url, klass["code"], make_package(), "Ada").status == 201
         reply = hand_in(receiver.url, klass["code"], make_package(), "Grace")
         assert (reply.status, reply.error_code) == (429, "too_many_requests") and reply.headers["retry-after"]
+
+
+def test_a_hand_in_whose_index_entry_cannot_be_written_leaves_no_model(tmp_path):
+    store = tmp_path / "store"
+    klass = make_class("7b", store=str(store))
+    # A file where the class's index folder goes: the model is saved, then its entry fails.
+    (store / "classes" / klass["code"] / "submissions").write_bytes(b"")
+    with start_receiver(str(store), [ALLOWED]) as receiver:
+        before = sorted(p.relative_to(store).as_posix() for p in store.rglob("*") if p.is_file())
+        reply = hand_in(receiver.url, klass["code"], make_package(), "Ada")
+        assert (reply.status, reply.error_code) == (500, "internal"), reply.body
+        after = sorted(p.relative_to(store).as_posix() for p in store.rglob("*") if p.is_file())
+        assert after == before
+        assert "Traceback" in receiver.log_text() and "put_entry" in receiver.log_text()
