@@ -225,6 +225,8 @@ export function mountTeacher(root, { can, dispatch }) {
           },
         },
         label,
+        // The order seen; aria-sort says it to screen readers.
+        el("span", { "aria-hidden": "true" }, active ? (sort.descending ? " ▼" : " ▲") : ""),
       ),
     );
   }
@@ -402,7 +404,8 @@ export function mountTeacher(root, { can, dispatch }) {
     return mcnemarSentence(oriented, names.get(a), names.get(b));
   }
 
-  function oneImage(comparison, state) {
+  // "Run one image through every model" and its answers, beside the CSV's button.
+  function oneImage(state, csvButton) {
     const input = el("input", {
       type: "file",
       accept: "image/*",
@@ -422,7 +425,7 @@ export function mountTeacher(root, { can, dispatch }) {
     return el(
       "div",
       {},
-      el("div", { class: "predict-controls" }, button, input),
+      el("div", { class: "teacher-actions" }, button, input, csvButton),
       single
         ? el(
             "ul",
@@ -443,6 +446,21 @@ export function mountTeacher(root, { can, dispatch }) {
     results.hidden = !comparison;
     if (!comparison) return results.replaceChildren();
     const { result, truths, classes, notComparable, auth: used } = comparison;
+    const csvButton = el(
+      "button",
+      {
+        type: "button",
+        class: "secondary",
+        dataset: { testid: "teacher-csv", key: "csv" },
+        onclick: () =>
+          download(
+            root,
+            compareCsv(classes, result, `Ensemble of ${plural(result.ensemble?.ids.length ?? 0, "model")}`),
+            `class-${used.code}-comparison.csv`,
+          ),
+      },
+      "Download the table (CSV)",
+    );
     keepFocus(() =>
       results.replaceChildren(
         el(
@@ -462,26 +480,7 @@ export function mountTeacher(root, { can, dispatch }) {
           "Tick models under Ensemble: the ensemble answers each image with the class whose probability, " +
             "averaged over those models, is the highest.",
         ),
-        oneImage(comparison, state),
-        el(
-          "button",
-          {
-            type: "button",
-            class: "secondary",
-            dataset: { testid: "teacher-csv", key: "csv" },
-            onclick: () =>
-              download(
-                root,
-                compareCsv(
-                  classes,
-                  result,
-                  `Ensemble of ${plural(result.ensemble?.ids.length ?? 0, "model")}`,
-                ),
-                `class-${used.code}-comparison.csv`,
-              ),
-          },
-          "Download the table (CSV)",
-        ),
+        oneImage(state, csvButton),
         notComparable.length
           ? el(
               "div",
