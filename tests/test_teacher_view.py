@@ -26,10 +26,15 @@ from .support.receivers import hand_in, make_class, make_package, start_receiver
 from .support.site import build_project
 from .test_layout import violations
 
-# (name, crops of each texture it trains on, their size in pixels, the seed of its crops): three
-# students, three different sets of photos (from the top halves of the textures, never the test
-# images' bottom halves), some of them few or small, so that the models differ.
-STUDENTS = [("Ada", 10, 128, 1), ("Bo", 4, 48, 2), ("Cy", 1, 24, 3)]
+# (name, crops of each texture it trains on, their size in pixels, the seed of its crops, a mix-up:
+# texture → the texture of photos wrongly added to its class): three students, three different sets
+# of photos (from the top halves of the textures, never the test images' bottom halves), some few,
+# small or mixed up, so that the models differ.
+STUDENTS = [
+    ("Ada", 10, 128, 1, {}),
+    ("Bo", 4, 48, 2, {}),
+    ("Cy", 2, 32, 3, {"gravel": "grass", "brick": "gravel"}),
+]
 # The test images: crops of many sizes.
 TEST_SIZES = (24, 40, 64, 96, 128, 160)
 CLASSES = sorted(CLASS_OF.values())
@@ -128,7 +133,7 @@ def classroom(tmp_path_factory, browser, lite0_sites, serve_site_module):
         klass = make_class("7b surfaces", store=store)
         ids = {}
         packages = {}
-        for name, count, size, seed in STUDENTS:
+        for name, count, size, seed, mixups in STUDENTS:
             context = browser.new_context()
             try:
                 page = context.new_page()
@@ -138,7 +143,11 @@ def classroom(tmp_path_factory, browser, lite0_sites, serve_site_module):
                     crops = texture_crops(
                         work / name, texture, count, "train", seed=seed * 10 + index, size=size
                     )
-                    upload(page, CLASS_OF[texture], crops, count)
+                    if texture in mixups:
+                        crops += texture_crops(
+                            work / name / "mixed", mixups[texture], count, "train", seed=seed, size=size
+                        )
+                    upload(page, CLASS_OF[texture], crops, len(crops))
                 train(page)
                 packages[name] = base64.b64decode(page.evaluate(API_BLOB_BASE64, "downloadModel"))
             finally:
@@ -338,6 +347,16 @@ def test_the_teacher_compares_the_class_and_every_number_is_the_models_own(brows
                 )
         assert int(table[3]["correct"]) == correct
 
+        # Each submission's files were read once by the teacher's view, whatever it did since (the
+        # page's openPublished above reads them once more for itself); the head of a model that is
+        # not comparable is never read.
+        def reads(name: str, file: str) -> int:
+            url = f"{classroom.receiver_url}models/{classroom.ids[name]}/{file}"
+            return sum(1 for _, sent, _ in bodies if sent == url)
+
+        assert reads("Eve", "metadata.json") == reads("Dee", "metadata.json") == 1
+        assert reads("Dee", "head/model.json") == 0
+
         # One image through every model: each one's answer, as predict gives it.
         path, _ = classroom.tests[0]
         page.set_input_files('[data-testid="teacher-one-upload"]', str(path))
@@ -347,6 +366,8 @@ def test_the_teacher_compares_the_class_and_every_number_is_the_models_own(brows
             expect(one.filter(has_text=f"{name}:")).to_have_attribute(
                 "data-label", answers[urls[name]][0]["label"]
             )
+
+        assert all(reads(name, "head/weights.bin") == 2 for name in by_name)
 
         # A confusion matrix per row.
         page.locator('[data-testid="teacher-row"][data-name="Ada"] [data-testid="teacher-details"]').click()

@@ -84,6 +84,7 @@ function createContext(project) {
       imagenet: null, // the ImageNet classifier, once the panel has opened (features/imagenet.js)
       umapRun: null, // the UMAP under way (features/embedding_map.js)
       fetched: new Map(), // URL → bytes the page fetched that the service worker may keep (features/offline.js)
+      submissionFiles: null, // a class's models' files, read once (features/teacher.js)
     },
     // `about` is {action, subject} for an action's own messages (core/actions.js), {reaction} for a
     // reaction that failed (feature_list.js).

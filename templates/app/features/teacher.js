@@ -150,11 +150,33 @@ function checkImages(images) {
       throw new TeachkitError("bad_argument", "Each test image needs its class's name.");
 }
 
+// The receiver's client, with each submission's files read from it once per page: a model under
+// an id never changes (a hand-in again gets a new id), and the receiver counts every request
+// against its per-address rate (`teachkit receive --rate`), which thirty students' models read
+// again for every comparison would soon use up. Kept until the page closes.
+function filesOnce(context) {
+  const client = cloudClient(context.store.get().cloud.url);
+  const kept = (context.services.submissionFiles ??= new Map());
+  const once = (kind) => (id, name) => {
+    const key = `${kind} ${id}/${name}`;
+    if (!kept.has(key))
+      kept.set(
+        key,
+        client[kind](id, name).catch((error) => {
+          kept.delete(key); // a failure is not kept: the next comparison asks again
+          throw error;
+        }),
+      );
+    return kept.get(key);
+  };
+  return { ...client, text: once("text"), bytes: once("bytes") };
+}
+
 // Opens the head of every comparable submission; the others get their reason. Resolves to
 // {members: [{id, name, head, index: Map(classId → position in classes)}], notComparable}.
 async function openSubmissions(context, submissions, classes) {
   const { store, project } = context;
-  const client = cloudClient(store.get().cloud.url);
+  const client = filesOnce(context);
   const members = [];
   const notComparable = [];
   try {
@@ -402,9 +424,7 @@ export const actions = {
       (state.teacher.comparison ? null : refusal("bad_argument", "Compare the class's models first.")),
     async run(context, image) {
       const { comparison } = context.store.get().teacher;
-      const listing = await fetchListing(context, comparison.auth);
-      const ids = new Set(comparison.members.map((member) => member.id));
-      const submissions = listing.submissions.filter((item) => ids.has(item.id));
+      const submissions = comparison.members.map(({ id, name }) => ({ id, name }));
       const source = await openImage(image);
       let embedding;
       try {
