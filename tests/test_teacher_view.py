@@ -105,6 +105,7 @@ class Classroom:
     code: str
     token: str
     ids: dict[str, str]  # name → submission id
+    packages: dict[str, bytes]  # name → the model download handed in
     test_folder: Path
     tests: list[tuple[Path, str]]  # (file, class), in the order the view sorts them
 
@@ -128,7 +129,9 @@ def classroom(tmp_path_factory, browser, lite0_sites, serve_site_module):
             )
             tests.append((crop.rename(target / f"{size}-{crop.name}"), CLASS_OF[texture]))
     tests.sort(key=lambda pair: f"{pair[1]}/{pair[0].name}")
-    with start_receiver(store, [origin(site.url)], extra_args=["--port", str(port)]) as receiver:
+    # A class's rate (docs/teachers.md): every test here reads from one address.
+    options = ["--port", str(port), "--rate", "600"]
+    with start_receiver(store, [origin(site.url)], extra_args=options) as receiver:
         assert receiver.url == f"http://127.0.0.1:{port}/"
         klass = make_class("7b surfaces", store=store)
         ids = {}
@@ -165,7 +168,14 @@ def classroom(tmp_path_factory, browser, lite0_sites, serve_site_module):
             assert reply.status == 201, reply.body
             ids[name] = reply.json()["id"]
         yield Classroom(
-            site.url, receiver.url, klass["code"], klass["teacher_token"], ids, folder.parent, tests
+            site.url,
+            receiver.url,
+            klass["code"],
+            klass["teacher_token"],
+            ids,
+            {**packages, **others},
+            folder.parent,
+            tests,
         )
 
 
