@@ -8,6 +8,7 @@ import { compareCsv, mcnemarSentence, sortTestFolder, spreadSentence } from "../
 import { byActions, showNotice } from "./messages.js";
 import { byTestId, chooseFiles, el, enable, percent } from "./dom.js";
 import { readDropped } from "./test_set.js";
+import { comparisonTable, hook, plural } from "./teacher_table.js";
 
 const OWN = byActions(
   "classSubmissions",
@@ -36,10 +37,6 @@ export function teacherMode(root, requested) {
   return false;
 }
 
-function hook(value) {
-  return value === null || value === undefined ? "" : String(value);
-}
-
 function download(root, text, name) {
   const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
   const link = el("a", { href: url, download: name, hidden: true });
@@ -47,54 +44,6 @@ function download(root, text, name) {
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
-}
-
-function intervalText([low, high]) {
-  return low === null ? "–" : `${percent(low)} to ${percent(high)}`;
-}
-
-function accuracyText(item) {
-  return `${percent(item.accuracy)} (${item.correct} of ${item.count})`;
-}
-
-function plural(count, noun) {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
-}
-
-// The sort keys of the table's columns: a row's value for each.
-function sortValue(item, key) {
-  if (key === "name") return item.name.toLocaleLowerCase();
-  if (key === "accuracy") return item.accuracy ?? -1;
-  if (key === "low") return item.interval[0] ?? -1;
-  return item.perClass[key.slice("recall:".length)]?.recall ?? -1;
-}
-
-function confusionTable(name, { labels, matrix }) {
-  return el(
-    "table",
-    { dataset: { testid: "teacher-confusion" } },
-    el("caption", {}, `${name}: each row is the actual class, each column what the model answered.`),
-    el(
-      "tr",
-      {},
-      el("th", { scope: "col" }, "actual \\ answered"),
-      ...labels.map((label) => el("th", { scope: "col" }, label)),
-    ),
-    ...matrix.map((row, i) =>
-      el(
-        "tr",
-        {},
-        el("th", { scope: "row" }, labels[i]),
-        ...row.map((value, j) =>
-          el(
-            "td",
-            { dataset: { actual: labels[i], predicted: labels[j], count: String(value) } },
-            String(value),
-          ),
-        ),
-      ),
-    ),
-  );
 }
 
 export function mountTeacher(root, { can, dispatch }) {
@@ -209,189 +158,6 @@ export function mountTeacher(root, { can, dispatch }) {
     if (key) results.querySelector(`[data-key="${CSS.escape(key)}"]`)?.focus();
   }
 
-  function header(label, key) {
-    const active = sort.key === key;
-    return el(
-      "th",
-      { scope: "col", "aria-sort": active ? (sort.descending ? "descending" : "ascending") : "none" },
-      el(
-        "button",
-        {
-          type: "button",
-          dataset: { key: `sort:${key}`, testid: "teacher-sort", sort: key },
-          onclick: () => {
-            sort = { key, descending: active ? !sort.descending : key !== "name" };
-            refresh();
-          },
-        },
-        label,
-        // The order seen; aria-sort says it to screen readers.
-        el("span", { "aria-hidden": "true" }, active ? (sort.descending ? " ▼" : " ▲") : ""),
-      ),
-    );
-  }
-
-  function checkbox(key, label, checked, onchange) {
-    return el("input", {
-      type: "checkbox",
-      checked,
-      "aria-label": label,
-      dataset: { key },
-      onchange,
-    });
-  }
-
-  function row(item, classes, ensembleIds, comparison) {
-    const [low, high] = item.interval;
-    const cells = el(
-      "tr",
-      {
-        dataset: {
-          testid: "teacher-row",
-          id: item.id,
-          name: item.name,
-          correct: String(item.correct),
-          count: String(item.count),
-          accuracy: hook(item.accuracy),
-          low: hook(low),
-          high: hook(high),
-        },
-      },
-      el(
-        "td",
-        {},
-        checkbox(
-          `pair:${item.id}`,
-          `Compare ${item.name} with another model`,
-          pair.includes(item.id),
-          (event) => {
-            pair = event.target.checked ? [...pair, item.id].slice(-2) : pair.filter((id) => id !== item.id);
-            refresh();
-          },
-        ),
-      ),
-      el(
-        "td",
-        {},
-        checkbox(
-          `ensemble:${item.id}`,
-          `${item.name} in the ensemble`,
-          ensembleIds.includes(item.id),
-          (event) => {
-            const ids = comparison.members
-              .map((member) => member.id)
-              .filter((id) => (id === item.id ? event.target.checked : ensembleIds.includes(id)));
-            dispatch("chooseEnsemble", [ids]);
-          },
-        ),
-      ),
-      el("td", { class: "name" }, item.name),
-      el("td", {}, accuracyText(item)),
-      el("td", {}, intervalText(item.interval)),
-      ...classes.map((name) =>
-        el(
-          "td",
-          { dataset: { className: name, recall: hook(item.perClass[name]?.recall) } },
-          percent(item.perClass[name]?.recall),
-        ),
-      ),
-      el(
-        "td",
-        {},
-        el(
-          "button",
-          {
-            type: "button",
-            class: "secondary",
-            "aria-expanded": String(open.has(item.id)),
-            dataset: { key: `details:${item.id}`, testid: "teacher-details" },
-            onclick: () => {
-              if (open.has(item.id)) open.delete(item.id);
-              else open.add(item.id);
-              refresh();
-            },
-          },
-          open.has(item.id) ? "Hide" : "Confusion",
-        ),
-      ),
-    );
-    if (!open.has(item.id)) return [cells];
-    return [
-      cells,
-      el(
-        "tr",
-        { dataset: { testid: "teacher-details-row", id: item.id } },
-        el("td", { colspan: String(6 + classes.length) }, confusionTable(item.name, item.confusion)),
-      ),
-    ];
-  }
-
-  function table(comparison) {
-    const { result, classes } = comparison;
-    const ensembleIds = result.ensemble?.ids ?? [];
-    const direction = sort.descending ? -1 : 1;
-    const items = [...result.items].sort((a, b) => {
-      const [x, y] = [sortValue(a, sort.key), sortValue(b, sort.key)];
-      return x < y ? -direction : x > y ? direction : 0;
-    });
-    const foot = result.ensemble
-      ? el(
-          "tfoot",
-          {},
-          el(
-            "tr",
-            {
-              dataset: {
-                testid: "teacher-ensemble-row",
-                ids: result.ensemble.ids.join(" "),
-                correct: String(result.ensemble.correct),
-                count: String(result.ensemble.count),
-                accuracy: hook(result.ensemble.accuracy),
-              },
-            },
-            el("td", {}),
-            el("td", {}),
-            el(
-              "th",
-              { scope: "row", class: "name" },
-              `Ensemble of ${plural(result.ensemble.ids.length, "model")}`,
-            ),
-            el("td", {}, accuracyText(result.ensemble)),
-            el("td", {}, intervalText(result.ensemble.interval)),
-            ...classes.map((name) => el("td", {}, percent(result.ensemble.perClass[name]?.recall))),
-            el("td", {}),
-          ),
-        )
-      : null;
-    return el(
-      "table",
-      { dataset: { testid: "teacher-table", rows: String(items.length) } },
-      el(
-        "caption",
-        {},
-        "Each model on the same test images: accuracy with its number right, the 95 % Wilson interval, " +
-          "and the recall of each class (of its images, the share the model found).",
-      ),
-      el(
-        "thead",
-        {},
-        el(
-          "tr",
-          {},
-          el("th", { scope: "col" }, "Pair"),
-          el("th", { scope: "col" }, "Ensemble"),
-          header("Name", "name"),
-          header("Accuracy", "accuracy"),
-          header("95 % interval", "low"),
-          ...classes.map((name) => header(`Recall ${name}`, `recall:${name}`)),
-          el("th", { scope: "col" }, "Details"),
-        ),
-      ),
-      el("tbody", {}, ...items.flatMap((item) => row(item, classes, ensembleIds, comparison))),
-      foot,
-    );
-  }
-
   function pairSentence(comparison) {
     const { result } = comparison;
     const names = new Map(result.items.map((item) => [item.id, item.name]));
@@ -468,7 +234,29 @@ export function mountTeacher(root, { can, dispatch }) {
           { class: "spread", dataset: { testid: "teacher-spread", ...mapHooks(result.spread) } },
           spreadSentence(result.spread, truths.length),
         ),
-        el("div", { class: "scroll-box" }, table(comparison)),
+        el(
+          "div",
+          { class: "scroll-box" },
+          comparisonTable(comparison, {
+            sort,
+            pair,
+            open,
+            onSort: (next) => {
+              sort = next;
+              refresh();
+            },
+            onPair: (id, ticked) => {
+              pair = ticked ? [...pair, id].slice(-2) : pair.filter((other) => other !== id);
+              refresh();
+            },
+            onEnsemble: (ids) => dispatch("chooseEnsemble", [ids]),
+            onDetails: (id) => {
+              if (open.has(id)) open.delete(id);
+              else open.add(id);
+              refresh();
+            },
+          }),
+        ),
         el(
           "p",
           { class: "mcnemar", dataset: { testid: "teacher-mcnemar", pair: pair.join(" ") } },
