@@ -106,6 +106,7 @@ class Classroom:
     token: str
     ids: dict[str, str]  # name → submission id
     packages: dict[str, bytes]  # name → the model download handed in
+    store: str  # the receiver's --store
     test_folder: Path
     tests: list[tuple[Path, str]]  # (file, class), in the order the view sorts them
 
@@ -174,6 +175,7 @@ def classroom(tmp_path_factory, browser, lite0_sites, serve_site_module):
             klass["teacher_token"],
             ids,
             {**packages, **others},
+            store,
             folder.parent,
             tests,
         )
@@ -427,6 +429,11 @@ def test_a_wrong_token_is_told_and_a_stopped_run_shows_no_table(browser, classro
         expect(run).to_contain_text(re.compile(r"Stopped after \d+ of 180 images: nothing was compared"))
         expect(page.locator('[data-testid="teacher-results"]')).to_be_hidden()
         expect(page.locator('[data-testid="teacher-stop"]')).to_be_hidden()
+        # A token refused after a list was shown: the list goes.
+        expect(page.locator('[data-testid="teacher-class"]')).to_be_visible()
+        enter(page, classroom, token="not-the-token")
+        expect(message).to_contain_text("That teacher token is not the one of class")
+        expect(page.locator('[data-testid="teacher-class"]')).to_be_hidden()
         assert_only_site_and_receiver_gets(bodies, classroom)
     finally:
         context.close()
@@ -475,3 +482,29 @@ def test_teacher_without_a_cloud_is_the_normal_page_with_a_sentence(browser, sur
         assert page.locator('[data-testid="teacher"]').count() == 0
     finally:
         context.close()
+
+
+def test_the_single_file_has_the_teachers_view_too(browser, classroom, tmp_path):
+    port = free_port()
+    cloud = f'\n[cloud]\nurl = "http://127.0.0.1:{port}/"\n'
+    page_file = next(build_project(tmp_path / "single", PROJECT + cloud, "--single-file").glob("*.html"))
+    # A page opened from a file has the origin "null"; a second receiver serves the same store.
+    options = ["--port", str(port), "--rate", "600"]
+    with start_receiver(classroom.store, ["null"], extra_args=options):
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            page.goto(page_file.as_uri() + "?teacher")
+            wait_ready(page)
+            enter(page, classroom)
+            expect(page.locator('[data-testid="teacher-submission"]')).to_have_count(5, timeout=30_000)
+            compare_on_screen(page, classroom)
+            expect(page.locator('[data-testid="teacher-row"]')).to_have_count(3)
+            expect(page.locator('[data-testid="teacher-not-comparable"] li')).to_have_count(2)
+            auth = {"code": classroom.code, "token": classroom.token}
+            result = page.evaluate(COMPARE, [auth, items_arg(classroom.tests), {"ensemble": True}])
+            for item in result["items"]:
+                row = page.locator(f'[data-testid="teacher-row"][data-id="{item["id"]}"]')
+                expect(row).to_have_attribute("data-correct", str(item["correct"]))
+        finally:
+            context.close()

@@ -363,7 +363,13 @@ export const actions = {
       const checked = checkAuth(auth);
       setTeacher(context, { loading: true });
       try {
-        const listing = await fetchListing(context, checked);
+        let listing;
+        try {
+          listing = await fetchListing(context, checked);
+        } catch (error) {
+          setTeacher(context, { listing: null }); // no list shown under a code or token refused
+          throw error;
+        }
         setTeacher(context, { listing, code: checked.code });
         if (typeof auth.remember === "boolean") {
           remember(context, checked, auth.remember);
