@@ -287,6 +287,28 @@ def test_two_hand_ins_at_once_are_both_listed(served, klass):
     assert [item["name"] for item in listed(served, klass)["submissions"]] == ["Ada", "Grace"]
 
 
+def test_of_first_hand_ins_under_one_name_at_once_one_is_kept_and_no_model_is_left_over(served, klass):
+    statuses: list[tuple[int, str | None]] = []
+
+    def send(seed: int) -> None:
+        reply = hand_in(served.url, klass["code"], make_package(seed=seed), "Ada")
+        statuses.append((reply.status, reply.error_code))
+
+    threads = [threading.Thread(target=send, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(statuses, key=str) == sorted([(201, None)] + [(409, "name_taken")] * 3, key=str)
+    [item] = listed(served, klass)["submissions"]
+    records = [
+        json.loads(served.store.read(key))
+        for key in served.store.keys()
+        if key.startswith("models/") and key.endswith(".json")
+    ]
+    assert [record["id"] for record in records if record.get("class") == klass["code"]] == [item["id"]]
+
+
 def test_close_list_and_delete_on_the_command_line(served, klass):
     store, env = served.store.spec, served.store.env
     kept = make_class("8a", store=store, env=env)
@@ -348,4 +370,4 @@ def test_a_hand_in_whose_index_entry_cannot_be_written_leaves_no_model(tmp_path)
         assert (reply.status, reply.error_code) == (500, "internal"), reply.body
         after = sorted(p.relative_to(store).as_posix() for p in store.rglob("*") if p.is_file())
         assert after == before
-        assert "Traceback" in receiver.log_text() and "put_entry" in receiver.log_text()
+        assert "Traceback" in receiver.log_text() and "put_new_entry" in receiver.log_text()

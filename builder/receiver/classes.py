@@ -7,9 +7,10 @@ Layout, in the same store as the models (see store.py):
     classes/<CODE>/submissions/<KEY>.json      {id, name, created}: the index entry of one name
 
 KEY is the sha256 of the normalised name, so each name is its own object: two students handing in
-at once write two objects and never overwrite each other's entry. The submission itself is a model
-(`models/<ID>.json` and its blobs) whose record also holds "class", "name" and "metrics"; GET models
-never lists it.
+at once write two objects and never overwrite each other's entry. A name's first entry is written
+only where none is (Backend.put_new): of two first hand-ins under one name, one is refused. The
+submission itself is a model (`models/<ID>.json` and its blobs) whose record also holds "class",
+"name" and "metrics"; GET models never lists it.
 
 The teacher token is `secrets.token_urlsafe(32)`, shown once; only its sha256 is stored.
 """
@@ -215,6 +216,12 @@ class ClassStore:
 
     def put_entry(self, code: str, key: str, entry: dict[str, Any]) -> None:
         self._write(f"{_entries_prefix(code)}{key}.json", entry)
+
+    def put_new_entry(self, code: str, key: str, entry: dict[str, Any]) -> bool:
+        """The entry of a name nobody has handed in under; False if someone just did."""
+        return self.backend.put_new(
+            f"{_entries_prefix(code)}{key}.json", json.dumps(entry, indent=1).encode()
+        )
 
     def delete_entry(self, code: str, key: str) -> None:
         self.backend.delete(f"{_entries_prefix(code)}{key}.json")
