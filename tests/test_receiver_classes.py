@@ -182,7 +182,14 @@ def refusal_cases(klass: dict, closed: dict, taken: dict) -> dict[str, tuple]:
         "a line break": ({"name": "Ada\nLovelace"}, 400, "bad_upload", "control characters"),
         "a bidi override": ({"name": "Ada\u202eecalevol"}, 400, "bad_upload", "control characters"),
         "metrics not JSON": ({"metrics": "{accuracy: 1"}, 400, "bad_upload", "the field metrics is not JSON"),
-        "metrics a list": ({"metrics": "[0.9]"}, 400, "bad_upload", "must be a JSON object"),
+        "metrics a list": (
+            {"metrics": "[0.9]"},
+            400,
+            "bad_upload",
+            "must be a JSON object ({...}), not an array",
+        ),
+        "metrics with NaN": ({"metrics": '{"accuracy": NaN}'}, 400, "bad_upload", "NaN and Infinity are not"),
+        "metrics nested deep": ({"metrics": "[" * 30000}, 400, "bad_upload", "the field metrics is not JSON"),
         "no package": ({"package": None}, 400, "bad_upload", "the hand-in holds no model"),
         "not a package": ({"package": b"PK\x03\x04 not a zip"}, 400, "bad_upload", "the uploaded package"),
         "a TF.js model": (

@@ -35,6 +35,7 @@ CODE_LENGTH = 7
 NAME_MAX = 60
 TITLE_MAX = 200
 METRICS_MAX = 64 * 1024
+JSON_TYPES = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "true or false"}
 # Besides the Cc controls: the line and paragraph separators and the bidirectional overrides,
 # which make a name read differently from what it is in the teacher's list.
 INVISIBLE = frozenset("\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -83,20 +84,28 @@ def check_name(text: str | None) -> str:
     return name
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def check_metrics(text: str | None) -> dict[str, Any]:
-    """The training metrics the page sends, a JSON object (empty when not sent)."""
+    """The training metrics the page sends, a JSON object (empty when not sent). NaN and Infinity
+    are refused: the teacher's list must be JSON that browsers read."""
     if text is None:
         return {}
     if len(text.encode()) > METRICS_MAX:
         raise bad_upload(f"the field metrics is over {METRICS_MAX // 1024} KB; send the page's numbers only.")
     try:
-        metrics = json.loads(text)
-    except ValueError:
+        metrics = json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
         raise bad_upload(
-            "the field metrics is not JSON; send the page's training numbers as a JSON object."
+            "the field metrics is not JSON (NaN and Infinity are not either); send the page's training "
+            "numbers as a JSON object."
         ) from None
     if not isinstance(metrics, dict):
-        raise bad_upload(f"the field metrics must be a JSON object ({{...}}), not {type(metrics).__name__}.")
+        raise bad_upload(
+            f"the field metrics must be a JSON object ({{...}}), not {JSON_TYPES.get(type(metrics), 'that')}."
+        )
     return metrics
 
 
