@@ -177,6 +177,7 @@ def refusal_cases(klass: dict, closed: dict, taken: dict) -> dict[str, tuple]:
             "a hand-in carries the trained model only, never example images",
         ),
         "empty name": ({"name": "   "}, 400, "bad_upload", "the name is empty"),
+        "an invisible name": ({"name": " \u200b\u2060 "}, 400, "bad_upload", "the name is empty"),
         "no name": ({"name": None}, 400, "bad_upload", "the hand-in has no name"),
         "61 characters": ({"name": "a" * 61}, 400, "bad_upload", "the name has 61 characters; at most 60"),
         "a line break": ({"name": "Ada\nLovelace"}, 400, "bad_upload", "control characters"),
