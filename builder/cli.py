@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from . import __version__
+from .class_cli import class_group
 from .errors import TeachkitError
 from .export import FORMATS, available_formats
 from .terminal import Verbosity, command_output, configure_logging, make_console, progress_for
@@ -354,6 +355,9 @@ def schema(output: Path | None) -> None:
         click.echo(f"Wrote {output}")
     else:
         click.echo(text)
+
+
+main.add_command(class_group(reports_errors, verbosity_options))
 
 
 if __name__ == "__main__":

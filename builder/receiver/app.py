@@ -6,6 +6,10 @@
     GET    B models/ID/             a model's record: kind, title, note, created, labels, files
     GET    B models/ID/NAME         one of its files (and model.zip, the package re-assembled)
     DELETE B models/ID              with Authorization: Bearer <delete_token>
+    POST   B classes/CODE/submissions   a student's hand-in (multipart/form-data: package, name,
+                                    metrics): 201 {id, url, delete_token, replaced}
+    GET    B classes/CODE/submissions   with Authorization: Bearer <teacher token>: the class and
+                                    its submissions, sorted by name
 
 Every refusal is JSON {"error": {"code", "message"}}; see docs/receiver.md.
 """
@@ -13,7 +17,6 @@ Every refusal is JSON {"error": {"code", "message"}}; see docs/receiver.md.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import io
 import secrets
 import zipfile
@@ -29,9 +32,19 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 
 from .. import __version__
+from .classes import (
+    ClassStore,
+    check_metrics,
+    check_name,
+    class_closed,
+    name_key,
+    normalize_code,
+    token_matches,
+    unknown_class,
+)
 from .errors import ApiError, bad_upload, not_found
 from .limits import RateLimiter, read_body
-from .middleware import AccessLog, JsonErrors, Origins, RateLimit, error_response, now_iso
+from .middleware import AccessLog, JsonErrors, Origins, RateLimit, error_response, log, now_iso
 from .settings import ReceiverSettings
 from .store import ModelStore
 from .uploads import PROJECT_NAME, Part, Upload, upload_from_parts
@@ -60,6 +73,10 @@ CONTENT_TYPES = {
     ".zip": "application/zip",
 }
 PRIVATE = ("token_sha256",)  # kept in the record, never answered
+HAND_IN_FIELDS = ("package", "name", "metrics", "title", "note")
+NO_IMAGES = (
+    "a hand-in carries the trained model only, never example images: send it without the field project."
+)
 
 
 def _sha256(data: bytes) -> str:
@@ -119,6 +136,7 @@ class Api:
     def __init__(self, settings: ReceiverSettings, store: ModelStore):
         self.settings = settings
         self.store = store
+        self.classes = ClassStore(store)
 
     def base_url(self, request: Request) -> str:
         return self.settings.public_url or str(request.base_url)
@@ -165,20 +183,141 @@ class Api:
         finally:
             await form.close()
 
-    async def publish(self, request: Request) -> Response:
+    async def _read_form(self, request: Request) -> list[Part]:
+        """The request's multipart fields, the body refused (413) over --max-mb."""
         body = await read_body(request, self.settings.max_bytes, self.settings.max_mb)
-        parts = await self._form_parts(request, body)
-        del body
-        upload = await run_in_threadpool(upload_from_parts, parts, UNPACKED_FACTOR * self.settings.max_bytes)
+        return await self._form_parts(request, body)
+
+    async def _judge(self, parts: list[Part]) -> Upload:
+        return await run_in_threadpool(upload_from_parts, parts, UNPACKED_FACTOR * self.settings.max_bytes)
+
+    async def _save(self, upload: Upload, extra: dict[str, Any] | None = None) -> tuple[dict[str, Any], str]:
+        """Stores a judged upload as a new model (its record with `extra`'s keys too); returns the
+        record and the model's delete token, which only its sha256 is kept of."""
         model_id = await run_in_threadpool(self.store.new_id)
         token = secrets.token_urlsafe(32)
-        record = make_record(model_id, upload, token)
+        record = make_record(model_id, upload, token) | (extra or {})
         await run_in_threadpool(self.store.save, model_id, record, upload.files)
-        url = f"{self.base_url(request)}models/{model_id}/"
+        return record, token
+
+    def _model_url(self, request: Request, model_id: str) -> str:
+        return f"{self.base_url(request)}models/{model_id}/"
+
+    async def publish(self, request: Request) -> Response:
+        upload = await self._judge(await self._read_form(request))
+        record, token = await self._save(upload)
+        url = self._model_url(request, record["id"])
         return JSONResponse(
-            {"id": model_id, "url": url, "delete_token": token},
+            {"id": record["id"], "url": url, "delete_token": token},
             status_code=201,
             headers={"Location": url, "Cache-Control": "no-store"},
+        )
+
+    async def _class(self, request: Request) -> dict[str, Any]:
+        """The class the path names, or 404 unknown_class_code."""
+        given = request.path_params["code"]
+        code = normalize_code(given)
+        record = await run_in_threadpool(self.classes.get, code) if code else None
+        if record is None:
+            raise unknown_class(code or " ".join(given.split())[:20].upper())
+        return record
+
+    async def hand_in(self, request: Request) -> Response:
+        """A student's model handed in to a class. Everything is checked before anything is stored;
+        a hand-in under a name already in the class replaces that submission only with its delete
+        token (the new model saved, the index entry rewritten, then the old model deleted)."""
+        parts = await self._read_form(request)
+        klass = await self._class(request)
+        if klass["closed"]:
+            raise class_closed(klass["code"])
+        fields: dict[str, Part] = {}
+        for part in parts:
+            if part.name == "project":
+                raise bad_upload(NO_IMAGES)
+            if part.name not in HAND_IN_FIELDS:
+                raise bad_upload(
+                    f'unexpected field "{part.name}" in the hand-in; send the page\'s model download as the '
+                    "file field package, and the text fields name and metrics."
+                )
+            if part.name in fields:
+                raise bad_upload(f"the field {part.name} is sent twice; send it once.")
+            fields[part.name] = part
+        if "package" not in fields:
+            raise bad_upload(
+                "the hand-in holds no model; send the page's model download as the file field package."
+            )
+        name = check_name(_text_field(fields.get("name"), "name"))
+        metrics = check_metrics(_text_field(fields.get("metrics"), "metrics"))
+        code, key = klass["code"], name_key(name)
+        earlier = await self._earlier_submission(code, key, _bearer(request))
+        # Only package, title and note are left: a teachkit model, never a bare TF.js one.
+        upload = await self._judge([part for part in parts if part.name not in ("name", "metrics")])
+        record, token = await self._save(upload, {"class": code, "name": name, "metrics": metrics})
+        entry = {"id": record["id"], "name": name, "created": record["created"]}
+        try:
+            await run_in_threadpool(self.classes.put_entry, code, key, entry)
+        except BaseException:
+            await run_in_threadpool(self.store.delete, record["id"], record)
+            raise
+        if earlier is not None:
+            try:
+                await run_in_threadpool(self.store.delete, earlier["id"], earlier)
+            except Exception as error:  # the new one is handed in; the old one is only no longer listed
+                log.warning(
+                    "class %s: could not delete the replaced model %s: %s", code, earlier["id"], error
+                )
+        url = self._model_url(request, record["id"])
+        return JSONResponse(
+            {"id": record["id"], "url": url, "delete_token": token, "replaced": earlier is not None},
+            status_code=201,
+            headers={"Location": url, "Cache-Control": "no-store"},
+        )
+
+    async def _earlier_submission(self, code: str, key: str, token: str | None) -> dict[str, Any] | None:
+        """The model handed in earlier under this name, if its delete token came with this one;
+        None if the name is free; 409 name_taken otherwise."""
+        entry = await run_in_threadpool(self.classes.entry, code, key)
+        earlier = await run_in_threadpool(self.store.record, entry["id"]) if entry else None
+        if earlier is None:
+            return None
+        if token is None or not token_matches(token, earlier["token_sha256"]):
+            raise ApiError(
+                409,
+                "name_taken",
+                f"someone in the class {code} has already handed in as {entry['name']}; choose another "
+                "name, or hand in again from the browser that handed in under this name (it keeps the "
+                "submission's delete token).",
+            )
+        return earlier
+
+    async def submissions(self, request: Request) -> Response:
+        klass = await self._class(request)
+        token = _bearer(request)
+        if token is None:
+            raise ApiError(
+                401,
+                "no_token",
+                "listing a class's submissions needs the teacher token that teachkit class create printed, "
+                "sent as the header Authorization: Bearer <token>.",
+                {"WWW-Authenticate": "Bearer"},
+            )
+        if not token_matches(token, klass["token_sha256"]):
+            raise ApiError(403, "wrong_token", f"this is not the teacher token of the class {klass['code']}.")
+        found = await run_in_threadpool(self.classes.submissions, klass["code"])
+        listed = [
+            {
+                "id": item["entry"]["id"],
+                "name": item["entry"]["name"],
+                "created": item["entry"]["created"],
+                "labels": item["model"].get("labels"),
+                "url": self._model_url(request, item["entry"]["id"]),
+                "metrics": item["model"].get("metrics", {}),
+            }
+            for item in found
+        ]
+        return JSONResponse(
+            {key: klass[key] for key in ("code", "title", "closed", "created")} | {"submissions": listed},
+            headers={"Cache-Control": "no-store"},
         )
 
     async def _record(self, request: Request) -> dict[str, Any]:
@@ -225,9 +364,8 @@ class Api:
         return Response(data, media_type=_content_type(name), headers=headers)
 
     async def delete(self, request: Request) -> Response:
-        authorization = request.headers.get("authorization", "")
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = _bearer(request)
+        if token is None:
             raise ApiError(
                 401,
                 "no_token",
@@ -236,8 +374,13 @@ class Api:
                 {"WWW-Authenticate": "Bearer"},
             )
         record = await self._record(request)
-        if not hmac.compare_digest(_sha256(token.strip().encode()), record["token_sha256"]):
+        if not token_matches(token, record["token_sha256"]):
             raise ApiError(403, "wrong_token", "this is not the delete token of this model.")
+        if "class" in record:  # a submission: its class no longer lists it
+            key = name_key(record["name"])
+            entry = await run_in_threadpool(self.classes.entry, record["class"], key)
+            if entry is not None and entry["id"] == record["id"]:
+                await run_in_threadpool(self.classes.delete_entry, record["class"], key)
         await run_in_threadpool(self.store.delete, record["id"], record)
         return JSONResponse({"deleted": record["id"]})
 
@@ -249,7 +392,7 @@ class Api:
                 "this receiver does not list its models (its operator can allow it with teachkit receive "
                 "--list); open a model by its link.",
             )
-        records = await run_in_threadpool(self.store.records)
+        records = [record for record in await run_in_threadpool(self.store.records) if "class" not in record]
         records.sort(key=lambda record: record["created"], reverse=True)
         base = self.base_url(request)
         listed = [
@@ -261,6 +404,23 @@ class Api:
             for record in records
         ]
         return JSONResponse({"models": listed}, headers={"Cache-Control": "no-cache"})
+
+
+def _bearer(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, or None."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _text_field(part: Part | None, name: str) -> str | None:
+    if part is None:
+        return None
+    if part.filename is not None:
+        raise bad_upload(f"the field {name} must be text, not a file.")
+    try:
+        return part.data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise bad_upload(f"the field {name} is not UTF-8 text.") from None
 
 
 async def _api_error(request: Request, error: Exception) -> Response:
@@ -283,7 +443,7 @@ async def _http_error(request: Request, error: Exception) -> Response:
         return error_response(
             not_found(
                 f"there is nothing at {request.url.path}; this receiver answers GET /, POST /models, "
-                "GET /models/ID/ and its files, DELETE /models/ID."
+                "GET /models/ID/ and its files, DELETE /models/ID, POST and GET /classes/CODE/submissions."
             )
         )
     if error.status_code == 405:
@@ -310,6 +470,8 @@ def make_app(settings: ReceiverSettings, store: ModelStore) -> Starlette:
         Route("/models/{model_id}", api.delete, methods=["DELETE"]),
         Route("/models/{model_id}/", api.delete, methods=["DELETE"]),
         Route("/models/{model_id}/{name:path}", api.file, methods=["GET"]),
+        Route("/classes/{code}/submissions", api.hand_in, methods=["POST"]),
+        Route("/classes/{code}/submissions", api.submissions, methods=["GET"]),
     ]
     middleware = [
         Middleware(AccessLog),

@@ -4,7 +4,9 @@
   port) and returns a `Receiver` once `GET /` answers; use it as a context manager.
 - `moto_s3()` runs moto's S3 server on 127.0.0.1 and yields a `MotoS3`: its endpoint, the
   environment a receiver needs to use it, and ways to make a bucket and list its keys.
-- `request`, `multipart` and `publish` speak HTTP to a receiver with the standard library only.
+- `request`, `multipart` and `publish` speak HTTP to a receiver with the standard library only;
+  `hand_in` and `class_submissions` are a student's and a teacher's requests to a class, and
+  `teachkit_class` runs `teachkit class …` (with `make_class` for a new class's code and token).
 - `make_package` and `make_project` build a small but structurally real model download (dense or
   kNN head) and project file, as the page writes them; `project_zip` writes any project file's zip
   (tests/support/trained_project.py writes a trained one with it).
@@ -120,6 +122,67 @@ def publish(
     body, content_type = multipart(fields)
     headers = {"Content-Type": content_type, **({"Origin": origin} if origin else {})}
     return request("POST", base_url + "models", body=body, headers=headers)
+
+
+def hand_in(
+    base_url: str,
+    code: str,
+    package: bytes | None,
+    name: str | None,
+    *,
+    metrics: str | None = None,
+    token: str | None = None,
+    origin: str | None = None,
+    extra: Sequence[tuple[str, str | tuple[str, bytes]]] = (),
+) -> Reply:
+    """POST base_url + "classes/CODE/submissions" as the page does: the package, the name and the
+    metrics (JSON text); `token` is sent as Authorization: Bearer, `origin` as the Origin header,
+    `extra` as more fields."""
+    fields: list[tuple[str, str | tuple[str, bytes]]] = []
+    if package is not None:
+        fields.append(("package", ("model.teachkit-model.zip", package)))
+    if name is not None:
+        fields.append(("name", name))
+    if metrics is not None:
+        fields.append(("metrics", metrics))
+    body, content_type = multipart([*fields, *extra])
+    headers = {"Content-Type": content_type}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    if origin is not None:
+        headers["Origin"] = origin
+    return request("POST", f"{base_url}classes/{code}/submissions", body=body, headers=headers)
+
+
+def class_submissions(base_url: str, code: str, token: str | None, *, origin: str | None = None) -> Reply:
+    """GET base_url + "classes/CODE/submissions" as the teacher's view does (`token` as Bearer)."""
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    if origin is not None:
+        headers["Origin"] = origin
+    return request("GET", f"{base_url}classes/{code}/submissions", headers=headers)
+
+
+def teachkit_class(
+    *args: str, store: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess:
+    """`teachkit class ARGS… --store STORE`, run by this Python with `env` added to the environment;
+    its output as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "builder.cli", "class", *args, "--store", store],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        input=stdin if stdin is not None else "",
+        env={**os.environ, **(env or {})},
+        timeout=60,
+    )
+
+
+def make_class(title: str, *, store: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """A new class (`teachkit class create TITLE --json`): {code, title, created, teacher_token}."""
+    result = teachkit_class("create", title, "--json", store=store, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout)
 
 
 @dataclass
