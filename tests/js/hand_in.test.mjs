@@ -227,7 +227,7 @@ test("the receiver's refusals reach the caller under the page's codes, with the 
       { code: "class_closed", message: "The class ABC2345 no longer takes hand-ins; ask your teacher." },
     ],
     [
-      refused(409, "name_taken", "Someone in this class handed in as Ann; choose another name."),
+      refused(409, "name_taken", "someone in this class handed in as Ann; choose another name."),
       { code: "name_taken", message: "Someone in this class handed in as Ann; choose another name." },
     ],
     [

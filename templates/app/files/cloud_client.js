@@ -109,8 +109,9 @@ export function cloudClient(base) {
         return await json("POST", path, { body: form, headers, onProgress });
       } catch (error) {
         const answer = error.answer;
+        // The receiver's sentence, said as the page's own (its messages start in lower case).
         if (HAND_IN_REFUSALS.includes(answer?.code) && answer.message)
-          throw new TeachkitError(answer.code, answer.message);
+          throw new TeachkitError(answer.code, answer.message[0].toUpperCase() + answer.message.slice(1));
         // A receiver that knows no classes (one older than hand-ins) says only "not found".
         if (answer?.status === 404 && !answer.code)
           throw new TeachkitError(
