@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 STORE_HELP = (
-    "The store `teachkit receive --store` serves: a folder or s3://BUCKET/PREFIX (credentials, "
+    "The store teachkit receive --store serves: a folder or s3://BUCKET/PREFIX (credentials, "
     "AWS_ENDPOINT_URL and region the standard AWS way)."
 )
 Decorator = Callable[[Any], Any]

@@ -142,6 +142,7 @@ def test_the_same_name_again_replaces_only_with_the_earlier_delete_token(served,
     assert again["replaced"] is True and again["id"] != first["id"]
     names = [(item["id"], item["name"]) for item in listed(served, klass)["submissions"]]
     assert names == [(again["id"], "ada   LOVELACE"), (other["id"], "Grace")]
+    assert len([key for key in served.store.keys() if key.startswith(f"classes/{code}/submissions/")]) == 2
     assert request("GET", first["url"]).error_code == "not_found"
     assert f"models/{first['id']}.json" not in served.store.keys()
     assert not [key for key in served.store.keys() if key.endswith(f"/{first['id']}")]  # its refs
@@ -318,6 +319,8 @@ def test_close_list_and_delete_on_the_command_line(served, klass):
     reply = hand_in(served.url, klass["code"], make_package(), "Ada")
     assert (reply.status, reply.error_code) == (404, "unknown_class_code")
 
+    untitled = teachkit_class("create", "  ", store=store, env=env)
+    assert untitled.returncode == 1 and "error: the class needs a title of 1 to 200" in untitled.stderr
     missing = teachkit_class("close", "ABC2345", store=store, env=env)
     assert missing.returncode == 1 and missing.stderr.startswith("error: there is no class ABC2345 in "), (
         missing
@@ -332,3 +335,17 @@ def test_hand_ins_are_rate_limited_like_publishing(tmp_path):
         assert hand_in(receiver.url, klass["code"], make_package(), "Ada").status == 201
         reply = hand_in(receiver.url, klass["code"], make_package(), "Grace")
         assert (reply.status, reply.error_code) == (429, "too_many_requests") and reply.headers["retry-after"]
+
+
+def test_a_hand_in_whose_index_entry_cannot_be_written_leaves_no_model(tmp_path):
+    store = tmp_path / "store"
+    klass = make_class("7b", store=str(store))
+    # A file where the class's index folder goes: the model is saved, then its entry fails.
+    (store / "classes" / klass["code"] / "submissions").write_bytes(b"")
+    with start_receiver(str(store), [ALLOWED]) as receiver:
+        before = sorted(p.relative_to(store).as_posix() for p in store.rglob("*") if p.is_file())
+        reply = hand_in(receiver.url, klass["code"], make_package(), "Ada")
+        assert (reply.status, reply.error_code) == (500, "internal"), reply.body
+        after = sorted(p.relative_to(store).as_posix() for p in store.rglob("*") if p.is_file())
+        assert after == before
+        assert "Traceback" in receiver.log_text() and "put_entry" in receiver.log_text()

@@ -32,6 +32,7 @@ from .store import ModelStore
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud and copied from a board
 CODE_LENGTH = 7
 NAME_MAX = 60
+TITLE_MAX = 200
 METRICS_MAX = 64 * 1024
 # Besides the Cc controls: the line and paragraph separators and the bidirectional overrides,
 # which make a name read differently from what it is in the teacher's list.
@@ -144,9 +145,10 @@ class ClassStore:
 
     def create(self, title: str) -> Created:
         title = title.strip()
-        if not title:
+        if not title or len(title) > TITLE_MAX:
             raise ClassError(
-                "the class needs a title (what students will see), e.g. teachkit class create '7b'."
+                f"the class needs a title of 1 to {TITLE_MAX} characters (got {len(title)}), e.g. "
+                "teachkit class create '7b biology'."
             )
         while True:
             code = new_code()

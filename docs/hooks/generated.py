@@ -114,6 +114,13 @@ def cli_reference() -> str:
         command = group.get_command(group_ctx, name)
         ctx = click.Context(command, info_name=name, parent=group_ctx)
         parts.append(_command_section(command, ctx, f"teachkit {name}", with_help_option=False))
+        if isinstance(command, click.Group):  # teachkit class: each of its commands too
+            for sub_name in command.list_commands(ctx):
+                sub = command.get_command(ctx, sub_name)
+                sub_ctx = click.Context(sub, info_name=sub_name, parent=ctx)
+                parts.append(
+                    _command_section(sub, sub_ctx, f"teachkit {name} {sub_name}", with_help_option=False)
+                )
     return "\n\n".join(parts)
 
 
