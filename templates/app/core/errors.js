@@ -21,6 +21,9 @@ export const ERROR_CODES = [
   "other_base_model", // a model made with another base model than this page runs
   "not_supported", // what this page's kind of model does not do (e.g. a test set by class on a regression page)
   "failed", // anything else, with the reason in the message
+  "unknown_class_code", // a hand-in to a class code the receiver does not know
+  "class_closed", // a hand-in to a class that no longer takes them
+  "name_taken", // a hand-in under a name another student in the class handed in under
 ];
 
 export class TeachkitError extends Error {
