@@ -142,7 +142,9 @@ CASES = {
     "min_map_fidelity above 1": (
         TWO + "[model]\nmin_map_fidelity = 1.5\n",
         {},
-        problems("model.min_map_fidelity: must be more than 0 and at most 1 (got 1.5; expected a number like 0.98)"),
+        problems(
+            "model.min_map_fidelity: must be more than 0 and at most 1 (got 1.5; expected a number like 0.98)"
+        ),
     ),
     "unknown top-level key": (
         TWO + 'titel = "Leaves"\n',

@@ -142,6 +142,7 @@ def test_the_same_name_again_replaces_only_with_the_earlier_delete_token(served,
     assert again["replaced"] is True and again["id"] != first["id"]
     names = [(item["id"], item["name"]) for item in listed(served, klass)["submissions"]]
     assert names == [(again["id"], "ada   LOVELACE"), (other["id"], "Grace")]
+    assert len([key for key in served.store.keys() if key.startswith(f"classes/{code}/submissions/")]) == 2
     assert request("GET", first["url"]).error_code == "not_found"
     assert f"models/{first['id']}.json" not in served.store.keys()
     assert not [key for key in served.store.keys() if key.endswith(f"/{first['id']}")]  # its refs
@@ -176,12 +177,20 @@ def refusal_cases(klass: dict, closed: dict, taken: dict) -> dict[str, tuple]:
             "a hand-in carries the trained model only, never example images",
         ),
         "empty name": ({"name": "   "}, 400, "bad_upload", "the name is empty"),
+        "an invisible name": ({"name": " \u200b\u2060 "}, 400, "bad_upload", "the name is empty"),
         "no name": ({"name": None}, 400, "bad_upload", "the hand-in has no name"),
         "61 characters": ({"name": "a" * 61}, 400, "bad_upload", "the name has 61 characters; at most 60"),
         "a line break": ({"name": "Ada\nLovelace"}, 400, "bad_upload", "control characters"),
         "a bidi override": ({"name": "Ada\u202eecalevol"}, 400, "bad_upload", "control characters"),
         "metrics not JSON": ({"metrics": "{accuracy: 1"}, 400, "bad_upload", "the field metrics is not JSON"),
-        "metrics a list": ({"metrics": "[0.9]"}, 400, "bad_upload", "must be a JSON object"),
+        "metrics a list": (
+            {"metrics": "[0.9]"},
+            400,
+            "bad_upload",
+            "must be a JSON object ({...}), not an array",
+        ),
+        "metrics with NaN": ({"metrics": '{"accuracy": NaN}'}, 400, "bad_upload", "NaN and Infinity are not"),
+        "metrics nested deep": ({"metrics": "[" * 30000}, 400, "bad_upload", "the field metrics is not JSON"),
         "no package": ({"package": None}, 400, "bad_upload", "the hand-in holds no model"),
         "not a package": ({"package": b"PK\x03\x04 not a zip"}, 400, "bad_upload", "the uploaded package"),
         "a TF.js model": (
@@ -286,6 +295,28 @@ def test_two_hand_ins_at_once_are_both_listed(served, klass):
     assert [item["name"] for item in listed(served, klass)["submissions"]] == ["Ada", "Grace"]
 
 
+def test_of_first_hand_ins_under_one_name_at_once_one_is_kept_and_no_model_is_left_over(served, klass):
+    statuses: list[tuple[int, str | None]] = []
+
+    def send(seed: int) -> None:
+        reply = hand_in(served.url, klass["code"], make_package(seed=seed), "Ada")
+        statuses.append((reply.status, reply.error_code))
+
+    threads = [threading.Thread(target=send, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(statuses, key=str) == sorted([(201, None)] + [(409, "name_taken")] * 3, key=str)
+    [item] = listed(served, klass)["submissions"]
+    records = [
+        json.loads(served.store.read(key))
+        for key in served.store.keys()
+        if key.startswith("models/") and key.endswith(".json")
+    ]
+    assert [record["id"] for record in records if record.get("class") == klass["code"]] == [item["id"]]
+
+
 def test_close_list_and_delete_on_the_command_line(served, klass):
     store, env = served.store.spec, served.store.env
     kept = make_class("8a", store=store, env=env)
@@ -318,6 +349,8 @@ def test_close_list_and_delete_on_the_command_line(served, klass):
     reply = hand_in(served.url, klass["code"], make_package(), "Ada")
     assert (reply.status, reply.error_code) == (404, "unknown_class_code")
 
+    untitled = teachkit_class("create", "  ", store=store, env=env)
+    assert untitled.returncode == 1 and "error: the class needs a title of 1 to 200" in untitled.stderr
     missing = teachkit_class("close", "ABC2345", store=store, env=env)
     assert missing.returncode == 1 and missing.stderr.startswith("error: there is no class ABC2345 in "), (
         missing
@@ -345,4 +378,4 @@ def test_a_hand_in_whose_index_entry_cannot_be_written_leaves_no_model(tmp_path)
         assert (reply.status, reply.error_code) == (500, "internal"), reply.body
         after = sorted(p.relative_to(store).as_posix() for p in store.rglob("*") if p.is_file())
         assert after == before
-        assert "Traceback" in receiver.log_text() and "put_entry" in receiver.log_text()
+        assert "Traceback" in receiver.log_text() and "put_new_entry" in receiver.log_text()

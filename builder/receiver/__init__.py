@@ -5,6 +5,7 @@ that anyone can open. Nothing of TensorFlow is imported here.
     settings.py    the command's options, checked
     store.py       the folder and S3 stores, content-addressed (blobs, refs, records)
     uploads.py     what an upload may be, judged whole before anything is stored
+    classes.py     classes: their codes and tokens, hand-ins' names, the index of submissions
     tfjs.py        a TF.js model.json against its weights file
     limits.py      requests per minute per client, the body's size
     middleware.py  one log line per request, origins and CORS, JSON errors, the rate limit

@@ -249,16 +249,23 @@ class Api:
         name = check_name(_text_field(fields.get("name"), "name"))
         metrics = check_metrics(_text_field(fields.get("metrics"), "metrics"))
         code, key = klass["code"], name_key(name)
-        earlier = await self._earlier_submission(code, key, _bearer(request))
+        entry, earlier = await self._earlier_submission(code, key, _bearer(request))
         # Only package, title and note are left: a teachkit model, never a bare TF.js one.
         upload = await self._judge([part for part in parts if part.name not in ("name", "metrics")])
         record, token = await self._save(upload, {"class": code, "name": name, "metrics": metrics})
-        entry = {"id": record["id"], "name": name, "created": record["created"]}
+        entry_now = {"id": record["id"], "name": name, "created": record["created"]}
         try:
-            await run_in_threadpool(self.classes.put_entry, code, key, entry)
+            if entry is None:
+                written = await run_in_threadpool(self.classes.put_new_entry, code, key, entry_now)
+            else:  # replacing, or an entry whose model is gone
+                await run_in_threadpool(self.classes.put_entry, code, key, entry_now)
+                written = True
         except BaseException:
             await run_in_threadpool(self.store.delete, record["id"], record)
             raise
+        if not written:  # someone handed in under this name since the check above
+            await run_in_threadpool(self.store.delete, record["id"], record)
+            raise name_taken(code, name)
         if earlier is not None:
             try:
                 await run_in_threadpool(self.store.delete, earlier["id"], earlier)
@@ -273,22 +280,19 @@ class Api:
             headers={"Location": url, "Cache-Control": "no-store"},
         )
 
-    async def _earlier_submission(self, code: str, key: str, token: str | None) -> dict[str, Any] | None:
-        """The model handed in earlier under this name, if its delete token came with this one;
-        None if the name is free; 409 name_taken otherwise."""
+    async def _earlier_submission(
+        self, code: str, key: str, token: str | None
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """This name's index entry and the model handed in under it, if its delete token came with
+        this hand-in; no model if the name is free (no entry, or one whose model is gone); 409
+        name_taken otherwise."""
         entry = await run_in_threadpool(self.classes.entry, code, key)
         earlier = await run_in_threadpool(self.store.record, entry["id"]) if entry else None
         if earlier is None:
-            return None
+            return entry, None
         if token is None or not token_matches(token, earlier["token_sha256"]):
-            raise ApiError(
-                409,
-                "name_taken",
-                f"someone in the class {code} has already handed in as {entry['name']}; choose another "
-                "name, or hand in again from the browser that handed in under this name (it keeps the "
-                "submission's delete token).",
-            )
-        return earlier
+            raise name_taken(code, entry["name"])
+        return entry, earlier
 
     async def submissions(self, request: Request) -> Response:
         klass = await self._class(request)
@@ -404,6 +408,15 @@ class Api:
             for record in records
         ]
         return JSONResponse({"models": listed}, headers={"Cache-Control": "no-cache"})
+
+
+def name_taken(code: str, name: str) -> ApiError:
+    return ApiError(
+        409,
+        "name_taken",
+        f"someone in the class {code} has already handed in as {name}; choose another name, or hand in "
+        "again from the browser that handed in under this name (it keeps the submission's delete token).",
+    )
 
 
 def _bearer(request: Request) -> str | None:

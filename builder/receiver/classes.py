@@ -7,9 +7,10 @@ Layout, in the same store as the models (see store.py):
     classes/<CODE>/submissions/<KEY>.json      {id, name, created}: the index entry of one name
 
 KEY is the sha256 of the normalised name, so each name is its own object: two students handing in
-at once write two objects and never overwrite each other's entry. The submission itself is a model
-(`models/<ID>.json` and its blobs) whose record also holds "class", "name" and "metrics"; GET models
-never lists it.
+at once write two objects and never overwrite each other's entry. A name's first entry is written
+only where none is (Backend.put_new): of two first hand-ins under one name, one is refused. The
+submission itself is a model (`models/<ID>.json` and its blobs) whose record also holds "class",
+"name" and "metrics"; GET models never lists it.
 
 The teacher token is `secrets.token_urlsafe(32)`, shown once; only its sha256 is stored.
 """
@@ -21,6 +22,7 @@ import hmac
 import json
 import secrets
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +34,10 @@ from .store import ModelStore
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud and copied from a board
 CODE_LENGTH = 7
 NAME_MAX = 60
+TITLE_MAX = 200
 METRICS_MAX = 64 * 1024
+READERS = 8  # store reads at once when listing a class
+JSON_TYPES = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "true or false"}
 # Besides the Cc controls: the line and paragraph separators and the bidirectional overrides,
 # which make a name read differently from what it is in the teacher's list.
 INVISIBLE = frozenset("\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -70,7 +75,7 @@ def check_name(text: str | None) -> str:
     if text is None:
         raise bad_upload("the hand-in has no name; send the text field name (the name your teacher knows).")
     name = text.strip()
-    if not name:
+    if not any(unicodedata.category(char)[0] not in "ZC" for char in name):  # nothing visible
         raise bad_upload("the name is empty; type the name your teacher knows you by.")
     if len(name) > NAME_MAX:
         raise bad_upload(f"the name has {len(name)} characters; at most {NAME_MAX} are kept. Shorten it.")
@@ -81,20 +86,28 @@ def check_name(text: str | None) -> str:
     return name
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def check_metrics(text: str | None) -> dict[str, Any]:
-    """The training metrics the page sends, a JSON object (empty when not sent)."""
+    """The training metrics the page sends, a JSON object (empty when not sent). NaN and Infinity
+    are refused: the teacher's list must be JSON that browsers read."""
     if text is None:
         return {}
     if len(text.encode()) > METRICS_MAX:
         raise bad_upload(f"the field metrics is over {METRICS_MAX // 1024} KB; send the page's numbers only.")
     try:
-        metrics = json.loads(text)
-    except ValueError:
+        metrics = json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
         raise bad_upload(
-            "the field metrics is not JSON; send the page's training numbers as a JSON object."
+            "the field metrics is not JSON (NaN and Infinity are not either); send the page's training "
+            "numbers as a JSON object."
         ) from None
     if not isinstance(metrics, dict):
-        raise bad_upload(f"the field metrics must be a JSON object ({{...}}), not {type(metrics).__name__}.")
+        raise bad_upload(
+            f"the field metrics must be a JSON object ({{...}}), not {JSON_TYPES.get(type(metrics), 'that')}."
+        )
     return metrics
 
 
@@ -144,9 +157,10 @@ class ClassStore:
 
     def create(self, title: str) -> Created:
         title = title.strip()
-        if not title:
+        if not title or len(title) > TITLE_MAX:
             raise ClassError(
-                "the class needs a title (what students will see), e.g. teachkit class create '7b'."
+                f"the class needs a title of 1 to {TITLE_MAX} characters (got {len(title)}), e.g. "
+                "teachkit class create '7b biology'."
             )
         while True:
             code = new_code()
@@ -214,6 +228,12 @@ class ClassStore:
     def put_entry(self, code: str, key: str, entry: dict[str, Any]) -> None:
         self._write(f"{_entries_prefix(code)}{key}.json", entry)
 
+    def put_new_entry(self, code: str, key: str, entry: dict[str, Any]) -> bool:
+        """The entry of a name nobody has handed in under; False if someone just did."""
+        return self.backend.put_new(
+            f"{_entries_prefix(code)}{key}.json", json.dumps(entry, indent=1).encode()
+        )
+
     def delete_entry(self, code: str, key: str) -> None:
         self.backend.delete(f"{_entries_prefix(code)}{key}.json")
 
@@ -227,10 +247,15 @@ class ClassStore:
 
     def submissions(self, code: str) -> list[dict[str, Any]]:
         """Each listed submission's entry with its model's record (an entry whose model is gone is
-        left out), sorted by name."""
-        found = []
-        for entry in self.entries(code):
-            model = self.store.record(entry["id"])
-            if model is not None:
-                found.append({"entry": entry, "model": model})
+        left out), sorted by name. The reads run a few at a time: a bucket answers each in tens of
+        milliseconds, and a class has thirty names."""
+
+        def read(key: str) -> dict[str, Any] | None:
+            entry = self._read(key)
+            model = self.store.record(entry["id"]) if entry is not None else None
+            return {"entry": entry, "model": model} if model is not None else None
+
+        keys = [item.key for item in self.backend.list(_entries_prefix(code))]
+        with ThreadPoolExecutor(max_workers=READERS) as pool:
+            found = [item for item in pool.map(read, keys) if item is not None]
         return sorted(found, key=lambda item: (item["entry"]["name"].casefold(), item["entry"]["created"]))

@@ -33,10 +33,12 @@ export type TeachkitErrorCode =
   | "cloud_refused"
   | "other_base_model"
   | "not_supported"
+  | "failed"
   | "unknown_class_code"
+  | "class_closed"
+  | "name_taken"
   | "no_token"
-  | "wrong_token"
-  | "failed";
+  | "wrong_token";
 
 /** How every call rejects. */
 export interface TeachkitError extends Error {
@@ -189,6 +191,8 @@ export interface TeachkitClient {
     url: string;
     link: string;
   }>;
+  /** Asks the visitor first; only on a page whose project has `[cloud] url`. */
+  handIn(options: { code: string; name: string }): Promise<{ id: string }>;
   openPublished(linkOrId: string): Promise<{ id: string; title: string; labels: string[] }>;
   closePublished(): Promise<unknown>;
   published(): Promise<Published[]>;

@@ -9,6 +9,7 @@ import * as classes from "./features/classes.js";
 import * as cloud from "./features/cloud.js";
 import * as embeddingMap from "./features/embedding_map.js";
 import * as explain from "./features/explain.js";
+import * as handIn from "./features/hand_in.js";
 import * as imagenet from "./features/imagenet.js";
 import * as modelExport from "./features/model_export.js";
 import * as offline from "./features/offline.js";
@@ -37,6 +38,7 @@ export const FEATURES = [
   projectFile,
   modelExport,
   cloud,
+  handIn,
   imagenet,
   approval,
   embeddingMap,

@@ -68,6 +68,7 @@ test("host pages are asked for consent exactly where the table says", () => {
     "deletePublished",
     "downloadModel",
     "exportProject",
+    "handIn",
     "importProject",
     "publish",
     "samples",

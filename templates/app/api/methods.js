@@ -73,6 +73,17 @@ export const METHODS = [
           ? "send your trained model, which holds your examples' embeddings, to the cloud"
           : "send your trained model to the cloud",
   },
+  // A hand-in sends the model, the name and the training numbers to the class's teacher; never
+  // images, but a k-nearest-neighbour model is its examples' embeddings.
+  {
+    name: "handIn",
+    params: ["options"],
+    action: "handIn",
+    consent: (state) =>
+      isKnn(state)
+        ? "hand in your trained model, which holds your examples' embeddings, to a class in the cloud"
+        : "hand in your trained model to a class in the cloud",
+  },
   { name: "openPublished", params: ["linkOrId"], action: "openPublished" },
   { name: "closePublished", params: [], action: "closePublished" },
   { name: "published", params: [] },

@@ -6,7 +6,7 @@ import { describePublished } from "../features/cloud.js";
 import { describeEvaluation } from "../features/training.js";
 import { METHODS } from "./methods.js";
 
-export const API_VERSION = "1.4.0";
+export const API_VERSION = "1.5.0";
 export const EVENTS = ["ready", "samples", "epoch", "trained", "prediction", "error", "notice"];
 
 export function classCounts(dataset) {

@@ -20,10 +20,12 @@ export const ERROR_CODES = [
   "cloud_refused", // the cloud receiver answered with an error (its message says why)
   "other_base_model", // a model made with another base model than this page runs
   "not_supported", // what this page's kind of model does not do (e.g. a test set by class on a regression page)
-  "unknown_class_code", // no class on the receiver has that code
-  "no_token", // a class's submissions need its teacher token
-  "wrong_token", // the teacher token is not the class's
   "failed", // anything else, with the reason in the message
+  "unknown_class_code", // a hand-in, or the teacher's list, for a class code the receiver does not know
+  "class_closed", // a hand-in to a class that no longer takes them
+  "name_taken", // a hand-in under a name another student in the class handed in under
+  "no_token", // the teacher's list of a class needs its teacher token
+  "wrong_token", // the teacher token is not the class's
 ];
 
 export class TeachkitError extends Error {

@@ -105,24 +105,30 @@ function checkAuth(auth) {
   return { code, token };
 }
 
-// The receiver's refusals of a class read, in the teacher's words (cloud_client says only the
-// status and the receiver's message; the status tells which).
+// The receiver's refusals of a class read, in the teacher's words (cloud_client keeps what the
+// receiver answered as `error.answer`: {status, code, message}).
 function classError(error, code) {
-  const status = error?.code === "cloud_refused" ? /\(error (\d{3})\)/.exec(error.message)?.[1] : null;
-  if (status === "404")
+  const { status, code: answered } = error?.answer ?? {};
+  if (answered === "unknown_class_code")
     return new TeachkitError(
       "unknown_class_code",
       `There is no class with the code ${code} on this page's cloud; check the code (\`teachkit class list\` shows your classes).`,
     );
-  if (status === "403")
+  if (answered === "wrong_token" || status === 403)
     return new TeachkitError(
       "wrong_token",
       `That teacher token is not the one of class ${code} (error 403): copy the token \`teachkit class create\` printed for it.`,
     );
-  if (status === "401")
+  if (answered === "no_token" || status === 401)
     return new TeachkitError(
       "no_token",
       "The cloud asked for the class's teacher token (error 401): enter the token `teachkit class create` printed.",
+    );
+  // A receiver that knows no classes (one older than them) says only "not found".
+  if (status === 404)
+    return new TeachkitError(
+      "cloud_refused",
+      "The cloud of this page keeps no classes (error 404): run a newer `teachkit receive`.",
     );
   return error;
 }

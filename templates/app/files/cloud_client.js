@@ -32,7 +32,18 @@ function refused(status, body) {
         ? "The cloud has no such model (error 404)"
         : `The cloud refused this (error ${status})`;
   const tail = status >= 500 ? " Nothing here was lost: try again later." : "";
-  return new TeachkitError("cloud_refused", `${what}${message ? `: ${message}` : "."}${tail}`);
+  const error = new TeachkitError("cloud_refused", `${what}${message ? `: ${message}` : "."}${tail}`);
+  // What the receiver said, for a caller that turns its codes into the page's own.
+  error.answer = { status, code: answerCode(body), message };
+  return error;
+}
+
+function answerCode(body) {
+  try {
+    return JSON.parse(body)?.error?.code ?? null;
+  } catch {
+    return null;
+  }
 }
 
 // One request by XMLHttpRequest (fetch cannot report upload progress). Resolves to the response
@@ -88,6 +99,29 @@ export function cloudClient(base) {
     publish: (form, onProgress) => json("POST", "models", { body: form, onProgress }),
     remove: (id, token) =>
       json("DELETE", `models/${encodeURIComponent(id)}`, { headers: { Authorization: `Bearer ${token}` } }),
+    // Hands a model in to the class `code` (features/hand_in.js); `token`, the delete token of this
+    // name's earlier hand-in, lets the receiver replace it. Resolves to {id, url, delete_token,
+    // replaced}; the receiver's refusals of a class keep their codes and sentences.
+    handIn: async (code, form, token, onProgress) => {
+      const headers = token ? { Authorization: `Bearer ${token}` } : {};
+      const path = `classes/${encodeURIComponent(code)}/submissions`;
+      try {
+        return await json("POST", path, { body: form, headers, onProgress });
+      } catch (error) {
+        const answer = error.answer;
+        // The receiver's sentence, said as the page's own (its messages start in lower case).
+        if (HAND_IN_REFUSALS.includes(answer?.code) && answer.message)
+          throw new TeachkitError(answer.code, answer.message[0].toUpperCase() + answer.message.slice(1));
+        // A receiver that knows no classes (one older than hand-ins) says only "not found".
+        if (answer?.status === 404 && !answer.code)
+          throw new TeachkitError(
+            "cloud_refused",
+            `The cloud (${base}) takes no hand-ins for classes (error 404): ask your teacher to run a ` +
+              "newer teachkit receive.",
+          );
+        throw error;
+      }
+    },
     // A class's hand-ins, for its teacher: {code, title, closed, created, submissions}.
     submissions: (code, token) =>
       json("GET", `classes/${encodeURIComponent(code)}/submissions`, {
@@ -95,3 +129,6 @@ export function cloudClient(base) {
       }),
   };
 }
+
+// The receiver's refusals of a hand-in that the page passes on under the same code.
+const HAND_IN_REFUSALS = ["unknown_class_code", "class_closed", "name_taken"];

@@ -177,6 +177,17 @@ export class Storage {
     return (await promised(transaction.objectStore("meta").get("published"))) ?? [];
   }
 
+  // What this browser handed in to classes (features/hand_in.js), with each hand-in's delete
+  // token: kept apart from the session like the published copies.
+  saveHandIns(handedIn) {
+    return this.write(["meta"], (stores) => stores.meta.put(handedIn, "handIns"));
+  }
+
+  async loadHandIns() {
+    const transaction = this.database.transaction(["meta"], "readonly");
+    return (await promised(transaction.objectStore("meta").get("handIns"))) ?? [];
+  }
+
   // Small facts about this browser that outlive any session (features/persistence.js).
   remember(key, value) {
     return this.write(["meta"], (stores) => stores.meta.put(value, `browser:${key}`));

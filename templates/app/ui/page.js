@@ -4,6 +4,7 @@ import { mountApproval } from "./approval.js";
 import { mountCamera } from "./camera.js";
 import { mountClasses } from "./classes.js";
 import { mountCloudOpen, mountCloudPublish } from "./cloud.js";
+import { mountHandIn } from "./hand_in.js";
 import { mountImagenet } from "./imagenet.js";
 import { mountOffline } from "./offline.js";
 import { mountPersistence } from "./persistence.js";
@@ -108,6 +109,7 @@ export function mountPage(root, { store, can, dispatch, cameraVideo, teacher = f
     mounted("project", mountProject),
     mounted("cloud-publish", mountCloudPublish),
     mounted("cloud-open", mountCloudOpen),
+    mounted("hand-in", mountHandIn),
     mounted("imagenet", mountImagenet),
     mounted("approval", mountApproval),
     mounted("undo", mountUndo),
