@@ -71,7 +71,7 @@ def open_trained(browser, site_url: str, project_file: Path):
 def publish(page, title: str, note: str = "", include_samples: bool = False) -> None:
     panel = page.locator('[data-testid="cloud-publish-panel"]')
     if not panel.evaluate("(element) => element.open"):
-        panel.locator("summary").click()
+        panel.locator(":scope > summary").click()
     page.fill('[data-testid="cloud-title"]', title)
     page.fill('[data-testid="cloud-note"]', note)
     box = page.locator('[data-testid="cloud-include-samples"]')
@@ -243,7 +243,7 @@ def test_published_model_opens_by_its_link_in_a_fresh_profile_and_is_deleted_wit
             student.page.reload()
             wait_ready(student.page)
             panel = student.page.locator('[data-testid="cloud-publish-panel"]')
-            panel.locator("summary").click()
+            panel.locator(":scope > summary").click()
             panel.locator('[data-testid="cloud-delete"]').click()
             expect(student.page.locator('[data-testid="cloud-message"]')).to_contain_text("Deleted")
             expect(panel.locator('[data-testid="cloud-published"] li')).to_have_count(0)
@@ -411,7 +411,7 @@ def test_a_model_made_with_another_base_model_is_refused_naming_both(
                     target.writestr(name, data)
             model_id = post_package(receiver.url, changed.getvalue())
             panel = page.locator('[data-testid="cloud-open-panel"]')
-            panel.locator("summary").click()
+            panel.locator(":scope > summary").click()
             page.fill('[data-testid="cloud-open-link"]', model_id)
             page.click('[data-testid="cloud-open"]')
             said = page.locator('[data-testid="cloud-open-message"]')

@@ -32,13 +32,15 @@ const SENDABLE = {
     await Promise.all(Array.from(images, sendable)),
     ...rest,
   ],
-  items: async ([items, ...rest]) => [
-    Array.isArray(items)
-      ? await Promise.all(items.map(async (item) => ({ ...item, image: await sendable(item?.image) })))
-      : items,
-    ...rest,
-  ],
+  items: async ([items, ...rest]) => [await sendableItems(items), ...rest],
+  secondItems: async ([first, items, ...rest]) => [first, await sendableItems(items), ...rest],
 };
+
+// Test items [{image, className}] (evaluate, compareSubmissions) with their images made sendable.
+async function sendableItems(items) {
+  if (!Array.isArray(items)) return items;
+  return Promise.all(items.map(async (item) => ({ ...item, image: await sendable(item?.image) })));
+}
 
 function unwrap(reply) {
   if (reply?.error) throw new TeachkitError(reply.error.code, reply.error.message);

@@ -5,7 +5,8 @@
 // A row: `name`; `params`, the arguments' names (what a host's call forwards); `action`, the
 // action a plain method dispatches (page_api.js writes the others); `byClass`, whose first argument
 // is a class's name that the page turns into its id; `images`, which argument carries images that
-// a host page sends as ImageBitmaps ("first", "second" or "items", a test set's `image`s);
+// a host page sends as ImageBitmaps ("first", "second", or a test set's `image`s: "items" in the
+// first argument, "secondItems" in the second);
 // `consent`, what a host page asks the visitor before the call, as `(state, args) => what | null`
 // (the sentence ends "The visitor did not allow <origin> to <what>."): a call that would hand the
 // visitor's images, embeddings or model to the host, or change what they keep.
@@ -106,7 +107,7 @@ export const METHODS = [
     name: "compareSubmissions",
     params: ["auth", "images", "options"],
     action: "compareSubmissions",
-    images: "second",
+    images: "secondItems",
   },
 ];
 
