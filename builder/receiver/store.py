@@ -98,8 +98,8 @@ class FolderBackend:
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*key.split("/"))
 
-    def put(self, key: str, data: bytes) -> None:
-        path = self._path(key)
+    def _written_aside(self, data: bytes) -> str:
+        """`data` in a new file of the temporary folder, on disk (synced): its path."""
         temporary_dir = self.root / self.TEMPORARY
         temporary_dir.mkdir(exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=temporary_dir, suffix=".part")
@@ -108,6 +108,16 @@ class FolderBackend:
                 file.write(data)
                 file.flush()
                 os.fsync(file.fileno())
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+        return temporary
+
+    def put(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        temporary = self._written_aside(data)
+        try:
             for attempt in range(3):
                 path.parent.mkdir(parents=True, exist_ok=True)
                 try:
@@ -125,14 +135,8 @@ class FolderBackend:
         """Writes `key` only if nothing is there (a hard link is made or refused at once); False
         if something is."""
         path = self._path(key)
-        temporary_dir = self.root / self.TEMPORARY
-        temporary_dir.mkdir(exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=temporary_dir, suffix=".part")
+        temporary = self._written_aside(data)
         try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
             path.parent.mkdir(parents=True, exist_ok=True)
             try:
                 os.link(temporary, path)

@@ -6,12 +6,10 @@
 // replaces the earlier model only for the holder of its token).
 import { TeachkitError, refusal } from "../core/errors.js";
 import { classifierOnly, whenReady } from "../core/guards.js";
+import { CODE_LENGTH, readClassCode } from "../files/class_code.js";
 import { cloudClient } from "../files/cloud_client.js";
 import { trainedModelPackage } from "../files/session_files.js";
 
-// The class code's alphabet: no 0/O, 1/I/L, which a student would mistype from the board.
-export const CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-const CODE_LENGTH = 7;
 export const NAME_MAX = 60;
 
 export function initialState() {
@@ -31,13 +29,11 @@ function setHandIn({ store }, change) {
 
 // The code as the teacher wrote it, however typed: spaces and dashes dropped, upper-cased.
 export function classCode(text) {
-  const code = String(text ?? "")
-    .replace(/[\s-]+/g, "")
-    .toUpperCase();
-  if (code.length !== CODE_LENGTH || [...code].some((char) => !CODE_ALPHABET.includes(char)))
+  const code = readClassCode(text);
+  if (!code)
     throw new TeachkitError(
       "bad_argument",
-      code
+      String(text ?? "").replace(/[\s-]+/g, "")
         ? `"${String(text).trim()}" is not a class code: a code has ${CODE_LENGTH} letters and digits ` +
             "(no 0, O, 1, I or L). Check the code your teacher gave you."
         : "Type the class code your teacher gave you.",

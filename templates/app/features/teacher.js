@@ -4,6 +4,7 @@
 // `evaluate` take), each submission's head is opened once, every head answers every image, and the
 // heads are disposed when the run ends. The images are never sent anywhere. Owns `teacher`.
 import { TeachkitError, refusal } from "../core/errors.js";
+import { readClassCode } from "../files/class_code.js";
 import { cloudClient } from "../files/cloud_client.js";
 import { describeBase, openedHead } from "../files/published_head.js";
 import { classifierOnly, whenReady } from "../core/guards.js";
@@ -11,9 +12,6 @@ import { yieldToBrowser } from "../learning/head.js";
 import { embedSource } from "../learning/sampling.js";
 import { openImage } from "../media/images.js";
 import { compareResults, labelMap, whyNotComparable } from "../learning/class_compare.js";
-
-// How a code is written (contract of issue 22): 7 of these, read without spaces or dashes.
-const CODE = /^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{7}$/;
 
 export function initialState() {
   return {
@@ -80,18 +78,11 @@ function remember(context, { code, token }, keep) {
   }
 }
 
-// The code as the receiver stores it: upper case, without the spaces and dashes people type.
-export function normalCode(code) {
-  return String(code ?? "")
-    .replace(/[\s-]+/g, "")
-    .toUpperCase();
-}
-
 function checkAuth(auth) {
   if (!auth || typeof auth !== "object")
     throw new TeachkitError("bad_argument", "Give the class's code and its teacher token: {code, token}.");
-  const code = normalCode(auth.code);
-  if (!CODE.test(code))
+  const code = readClassCode(auth.code);
+  if (!code)
     throw new TeachkitError(
       "unknown_class_code",
       `"${String(auth.code ?? "").trim()}" is not a class code: a code is 7 letters and digits, like ABC2345.`,

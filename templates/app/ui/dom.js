@@ -21,6 +21,21 @@ export function el(tag, properties = {}, ...children) {
   return element;
 }
 
+// A number for the data-* hooks of the automation contract: full precision, or "" when there is none.
+export function hook(value) {
+  return value === null || value === undefined ? "" : String(value);
+}
+
+// Hands `text` to the browser as a download named `name` (a link under `root`, clicked once).
+export function downloadText(root, text, name, type = "text/csv") {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = el("a", { href: url, download: name, hidden: true });
+  root.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
 export function percent(value) {
   return value === null || value === undefined ? "–" : `${Math.round(value * 100)} %`;
 }

@@ -6,9 +6,9 @@
 // model, the CSV, and the models that could not be compared with the reason.
 import { compareCsv, mcnemarSentence, sortTestFolder, spreadSentence } from "../learning/class_compare.js";
 import { byActions, showNotice } from "./messages.js";
-import { byTestId, chooseFiles, el, enable, percent } from "./dom.js";
-import { readDropped } from "./test_set.js";
-import { comparisonTable, hook, plural } from "./teacher_table.js";
+import { byTestId, chooseFiles, downloadText, el, enable, hook, percent } from "./dom.js";
+import { acceptDrops } from "./dropped_files.js";
+import { comparisonTable, plural } from "./teacher_table.js";
 
 const OWN = byActions(
   "classSubmissions",
@@ -35,15 +35,6 @@ export function teacherMode(root, requested) {
   );
   root.querySelector(".site-header")?.after(note);
   return false;
-}
-
-function download(root, text, name) {
-  const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
-  const link = el("a", { href: url, download: name, hidden: true });
-  root.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 export function mountTeacher(root, { can, dispatch }) {
@@ -110,22 +101,7 @@ export function mountTeacher(root, { can, dispatch }) {
   chooseFiles(folderButton, folderInput, (files) =>
     chosen(files.map((file) => ({ path: file.webkitRelativePath || file.name, file }))),
   );
-  drop.addEventListener("dragover", (event) => {
-    event.preventDefault();
-    drop.classList.add("dragging");
-  });
-  drop.addEventListener("dragleave", () => drop.classList.remove("dragging"));
-  drop.addEventListener("drop", async (event) => {
-    event.preventDefault();
-    drop.classList.remove("dragging");
-    const entries = Array.from(event.dataTransfer?.items ?? [], (item) => item.webkitGetAsEntry?.()).filter(
-      Boolean,
-    );
-    const dropped = entries.length
-      ? await readDropped(entries)
-      : { files: Array.from(event.dataTransfer?.files ?? [], (file) => ({ path: file.name, file })) };
-    chosen(dropped.files);
-  });
+  acceptDrops(drop, (dropped) => chosen(dropped.files));
 
   compare.addEventListener("click", () => {
     if (!test?.items.length) return;
@@ -219,7 +195,7 @@ export function mountTeacher(root, { can, dispatch }) {
         class: "secondary",
         dataset: { testid: "teacher-csv", key: "csv" },
         onclick: () =>
-          download(
+          downloadText(
             root,
             compareCsv(classes, result, `Ensemble of ${plural(result.ensemble?.ids.length ?? 0, "model")}`),
             `class-${used.code}-comparison.csv`,

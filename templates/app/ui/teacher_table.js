@@ -2,11 +2,8 @@
 // accuracy and n, the 95 % Wilson interval and each class's recall, sortable by its headers
 // (buttons, with aria-sort); tick boxes for McNemar's pair and the ensemble; a model's confusion
 // matrix in a row below it; the ensemble's row at the foot.
-import { el, percent } from "./dom.js";
-
-export function hook(value) {
-  return value === null || value === undefined ? "" : String(value);
-}
+import { confusionTable } from "./confusion_table.js";
+import { el, hook, percent } from "./dom.js";
 
 function intervalText([low, high]) {
   return low === null ? "–" : `${percent(low)} to ${percent(high)}`;
@@ -28,32 +25,13 @@ function sortValue(item, key) {
   return item.perClass[key.slice("recall:".length)]?.recall ?? -1;
 }
 
-function confusionTable(name, { labels, matrix }) {
-  return el(
-    "table",
-    { dataset: { testid: "teacher-confusion" } },
-    el("caption", {}, `${name}: each row is the actual class, each column what the model answered.`),
-    el(
-      "tr",
-      {},
-      el("th", { scope: "col" }, "actual \\ answered"),
-      ...labels.map((label) => el("th", { scope: "col" }, label)),
-    ),
-    ...matrix.map((row, i) =>
-      el(
-        "tr",
-        {},
-        el("th", { scope: "row" }, labels[i]),
-        ...row.map((value, j) =>
-          el(
-            "td",
-            { dataset: { actual: labels[i], predicted: labels[j], count: String(value) } },
-            String(value),
-          ),
-        ),
-      ),
-    ),
-  );
+function modelConfusion(name, { labels, matrix }) {
+  return confusionTable({
+    labels,
+    matrix,
+    testid: "teacher-confusion",
+    caption: `${name}: each row is the actual class, each column what the model answered.`,
+  });
 }
 
 function header(view, label, key) {
@@ -160,7 +138,7 @@ function row(view, item, classes, ensembleIds, comparison) {
     el(
       "tr",
       { dataset: { testid: "teacher-details-row", id: item.id } },
-      el("td", { colspan: String(6 + classes.length) }, confusionTable(item.name, item.confusion)),
+      el("td", { colspan: String(6 + classes.length) }, modelConfusion(item.name, item.confusion)),
     ),
   ];
 }

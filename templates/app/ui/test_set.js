@@ -4,59 +4,19 @@
 // first) and the CSV of every answer.
 import { csvText } from "../learning/test_metrics.js";
 import { byActions, showNotice } from "./messages.js";
-import { byTestId, chooseFiles, el, enable, percent } from "./dom.js";
+import { confusionTable } from "./confusion_table.js";
+import { acceptDrops } from "./dropped_files.js";
+import { byTestId, chooseFiles, downloadText, el, enable, hook, percent } from "./dom.js";
 
 const OWN = byActions("evaluate", "evaluateFolder", "stopTest");
 // The surest mistakes shown as pictures; the CSV has every answer.
 const SHOWN_MISTAKES = 40;
-
-// A number for the data-* hooks: full precision, or "" when there is none.
-function hook(value) {
-  return value === null || value === undefined ? "" : String(value);
-}
-
-function entryFile(entry) {
-  return new Promise((resolve, reject) => entry.file(resolve, reject));
-}
-
-function readEntries(reader) {
-  return new Promise((resolve, reject) => reader.readEntries(resolve, reject));
-}
-
-// Every file and folder under the dropped entries: {files: [{path, file}], folders: [path]}.
-export async function readDropped(entries) {
-  const files = [];
-  const folders = [];
-  async function walk(entry, path) {
-    if (entry.isFile) {
-      files.push({ path, file: await entryFile(entry) });
-      return;
-    }
-    folders.push(path);
-    const reader = entry.createReader();
-    // A directory reader hands its entries out in batches (100 in Chromium) until it has none.
-    for (let batch = await readEntries(reader); batch.length; batch = await readEntries(reader)) {
-      for (const child of batch) await walk(child, `${path}/${child.name}`);
-    }
-  }
-  for (const entry of entries) await walk(entry, entry.name);
-  return { files, folders };
-}
 
 // The classes of the model that answers, in its order.
 function classNames(state) {
   if (state.openedModel) return [...state.openedModel.labels];
   const ids = state.headRecord?.classIds ?? state.dataset.classes.map((item) => item.id);
   return ids.map((id) => state.dataset.classById(id)?.name ?? "?");
-}
-
-function download(root, text, name) {
-  const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
-  const link = el("a", { href: url, download: name, hidden: true });
-  root.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 function perClassTable(report) {
@@ -96,37 +56,13 @@ function perClassTable(report) {
   );
 }
 
-function confusionTable(report) {
-  const { classes, confusion } = report;
-  return el(
-    "table",
-    { dataset: { testid: "test-set-confusion", classes: String(classes.length) } },
-    el("caption", {}, "Test images: each row is the actual class, each column what the model predicted."),
-    el(
-      "tr",
-      {},
-      el("th", { scope: "col" }, "actual \\ predicted"),
-      ...classes.map((name) => el("th", { scope: "col" }, name)),
-    ),
-    ...confusion.map((row, i) =>
-      el(
-        "tr",
-        {},
-        el("th", { scope: "row" }, classes[i]),
-        ...row.map((value, j) =>
-          el(
-            "td",
-            {
-              dataset: { actual: classes[i], predicted: classes[j], count: String(value) },
-              "aria-label": `${value} ${classes[i]} predicted as ${classes[j]}`,
-              class: i === j ? "diagonal" : value ? "wrong" : "",
-            },
-            String(value),
-          ),
-        ),
-      ),
-    ),
-  );
+function reportConfusion({ classes, confusion }) {
+  return confusionTable({
+    labels: classes,
+    matrix: confusion,
+    testid: "test-set-confusion",
+    caption: "Test images: each row is the actual class, each column what the model predicted.",
+  });
 }
 
 export function mountTestSet(root, { can, dispatch }) {
@@ -155,26 +91,7 @@ export function mountTestSet(root, { can, dispatch }) {
     dispatch("evaluate", [files.map((file) => ({ image: file, className, name: file.name }))]);
   });
   stop.addEventListener("click", () => dispatch("stopTest"));
-  drop.addEventListener("dragover", (event) => {
-    event.preventDefault();
-    drop.classList.add("dragging");
-  });
-  drop.addEventListener("dragleave", () => drop.classList.remove("dragging"));
-  drop.addEventListener("drop", async (event) => {
-    event.preventDefault();
-    drop.classList.remove("dragging");
-    // The entries must be taken while the event is handled; reading them may come later.
-    const entries = Array.from(event.dataTransfer?.items ?? [], (item) => item.webkitGetAsEntry?.()).filter(
-      Boolean,
-    );
-    const dropped = entries.length
-      ? await readDropped(entries)
-      : {
-          files: Array.from(event.dataTransfer?.files ?? [], (file) => ({ path: file.name, file })),
-          folders: [],
-        };
-    dispatch("evaluateFolder", [dropped.files, dropped.folders]);
-  });
+  acceptDrops(drop, (dropped) => dispatch("evaluateFolder", [dropped.files, dropped.folders]));
 
   function showReport(next) {
     for (const url of urls) URL.revokeObjectURL(url);
@@ -224,14 +141,14 @@ export function mountTestSet(root, { can, dispatch }) {
           `95 % interval ${percent(low)} to ${percent(high)}.`,
       ),
       el("div", { class: "scroll-box" }, perClassTable(next)),
-      el("div", { class: "scroll-box" }, confusionTable(next)),
+      el("div", { class: "scroll-box" }, reportConfusion(next)),
       el(
         "button",
         {
           type: "button",
           class: "secondary",
           dataset: { testid: "test-set-csv" },
-          onclick: () => download(root, csvText(report.classes, report.items), "test-results.csv"),
+          onclick: () => downloadText(root, csvText(report.classes, report.items), "test-results.csv"),
         },
         "Download the answers (CSV)",
       ),
