@@ -249,5 +249,38 @@ def test_a_host_page_hands_in_only_with_the_visitors_consent(
         assert "error" not in handed, handed
         (item,) = submissions(receiver, made)["submissions"]
         assert (item["id"], item["name"]) == (handed["value"]["id"], "Host's student")
+
+        # The host compares the class on its own test images, <img> elements (they cross as
+        # ImageBitmaps): nothing of the visitor's leaves, so no question is asked.
+        tests = [
+            (path, CLASS_OF[texture])
+            for texture in TEXTURES
+            for path in texture_crops(tmp_path / "host-tests", texture, 2, "held-out", seed=11)
+        ]
+        items = [[base64.b64encode(path.read_bytes()).decode(), name] for path, name in tests]
+        auth = {"code": made["code"], "token": made["teacher_token"]}
+        compared = page.evaluate(HOST_COMPARE, {"auth": auth, "items": items})
+        assert "error" not in compared, compared
+        (only,) = compared["value"]["items"]
+        assert (only["name"], only["count"]) == ("Host's student", len(tests))
+        expect(frame.locator('[data-testid="approval-text"]')).to_be_hidden()
     finally:
         context.close()
+
+
+# The host page's own test images as <img> elements, compared through embed.js.
+HOST_COMPARE = """async ({ auth, items }) => {
+  const loaded = ([data, className]) =>
+    new Promise((resolve, reject) => {
+      const image = new Image();
+      image.onload = () => resolve({ image, className });
+      image.onerror = () => reject(new Error("a test image did not load"));
+      image.src = `data:image/png;base64,${data}`;
+    });
+  const images = await Promise.all(items.map(loaded));
+  try {
+    return { value: await window.client.compareSubmissions(auth, images, { ensemble: true }) };
+  } catch (error) {
+    return { error: error.code, message: error.message };
+  }
+}"""
