@@ -24,7 +24,10 @@ test("the table names each method once, with its arguments", () => {
   assert.equal(new Set(names).size, names.length);
   for (const row of METHODS) {
     assert.ok(Array.isArray(row.params), `${row.name} has no params`);
-    assert.ok([undefined, "first", "second", "items", "secondItems"].includes(row.images), `${row.name}: images`);
+    assert.ok(
+      [undefined, "first", "second", "items", "secondItems"].includes(row.images),
+      `${row.name}: images`,
+    );
   }
 });
 
