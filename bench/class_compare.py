@@ -48,8 +48,8 @@ from tests.support.pagekit import CLASS_OF, PROJECT, wait_ready  # noqa: E402
 from tests.support.receivers import make_class, start_receiver  # noqa: E402
 
 QUICK = {"models": 4, "images": 24, "rounds": 2}
-# Each model's crops per class and their size in pixels, cycled over the class so that the models
-# differ (few and small crops make weaker models).
+# Each model's crops per class and their size in pixels, cycled over the students so that the
+# models differ (few and small crops make weaker models).
 COUNTS = (1, 2, 3, 5)
 SIZES = (24, 32, 48, 96, 128)
 # The test crops' sizes, cycled: a small crop shows less of its texture, as a far photo would.
@@ -161,7 +161,7 @@ def plan_models(work: Path, count: int) -> list[dict]:
     return models
 
 
-def test_items(work: Path, count: int) -> list[list[str]]:
+def held_out_items(work: Path, count: int) -> list[list[str]]:
     """`count` held-out crops (the textures' bottom halves, never trained on), spread over the classes."""
     items = []
     for index, texture in enumerate(TEXTURES):
@@ -198,6 +198,9 @@ def hand_in_class(browser, site_url: str, code: str, models: list[dict], tests: 
         log(
             f"{model['name']} ({model['head']}, {model['per_class']} × {model['size']} px a class): handed in"
         )
+    # Each hand-in under a new name after training again is a submission of its own.
+    if len({timing["id"] for timing in timings}) != len(models):
+        raise SystemExit(f"the class holds fewer submissions than the {len(models)} handed in")
     return context, page, timings
 
 
@@ -209,7 +212,7 @@ def run(models: int, images: int, rounds: int, work: Path) -> dict:
     log("building the site")
     site, summary = build_project_site(work, PROJECT + f'\n[cloud]\nurl = "{cloud}"\n')
     plan = plan_models(work / "images", models)
-    tests = test_items(work / "images", images)
+    tests = held_out_items(work / "images", images)
     store = str(work / "store")
     load_before = round(os.getloadavg()[0], 2)
     with (
