@@ -243,6 +243,12 @@ def test_native_stderr_is_hidden_and_shown_only_after_a_crash(outcome):
 # --------------------------------------------------------------------------------------------- serve
 
 
+def sigint_stops_it() -> None:
+    # A suite started in the background (nohup, `&` in a script) ignores SIGINT, and a child
+    # inherits that: the Ctrl+C that stop() sends would never reach `teachkit serve`.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def serve_in_subprocess(*args: object) -> tuple[subprocess.Popen, str]:
     """Starts `teachkit serve ARGS --port 0`; returns the process and the URL it announced."""
     process = subprocess.Popen(
@@ -251,6 +257,7 @@ def serve_in_subprocess(*args: object) -> tuple[subprocess.Popen, str]:
         stderr=subprocess.PIPE,
         text=True,
         cwd=REPO,
+        preexec_fn=sigint_stops_it,
     )
     selector = selectors.DefaultSelector()
     selector.register(process.stdout, selectors.EVENT_READ)

@@ -38,6 +38,7 @@ def hold_record(page, class_name: str, seconds: float) -> int:
         button.click()  # with the camera off, a press starts it and shows its picture in the card
         expect(card(page, class_name).locator('[data-testid="preview"]')).to_be_visible()
     button.hover()
+    heard = page.evaluate(LISTEN_FOR_NOTICES)
     page.mouse.down()
     expect(button).to_have_attribute("aria-pressed", "true")
     expect(card(page, class_name).locator('[data-testid="sample-count"]')).not_to_have_text(
@@ -46,6 +47,18 @@ def hold_record(page, class_name: str, seconds: float) -> int:
     time.sleep(seconds)
     page.mouse.up()
     expect(button).to_have_attribute("aria-pressed", "false", timeout=10_000)
-    # Frames still being embedded at the release are stored, then the page says how many.
-    expect(page.locator('[data-testid="message"]')).to_contain_text("Recorded", timeout=20_000)
+    # Frames still being embedded at the release are stored, then the page says how many: this
+    # recording's notice, not the last one's, whose words on the screen may be the same.
+    page.wait_for_function(RECORDED_SINCE, arg=heard, timeout=20_000)
     return int(card(page, class_name).locator('[data-testid="sample-count"]').text_content())
+
+
+# The page's notices (teachkit.on("notice")), heard from the first call on: how many so far.
+LISTEN_FOR_NOTICES = """() => {
+  if (!window.heardNotices) {
+    window.heardNotices = [];
+    window.teachkit.on("notice", ({ text }) => window.heardNotices.push(text));
+  }
+  return window.heardNotices.length;
+}"""
+RECORDED_SINCE = "(since) => window.heardNotices.slice(since).some((text) => text.startsWith('Recorded'))"
